@@ -1,0 +1,39 @@
+/** Config schema of the Modbus TCP connector: `device.connection` and `device.points[]`. */
+import { Type, type Static } from '@sinclair/typebox';
+
+export const ModbusConnection = Type.Object(
+  {
+    host: Type.String({ minLength: 1, description: 'IP address or host name of the Modbus TCP server' }),
+    port: Type.Integer({ minimum: 1, maximum: 65535, default: 502 }),
+    unitId: Type.Integer({ minimum: 0, maximum: 255, default: 1 }),
+    /** Poll interval in milliseconds. */
+    pollInterval: Type.Integer({ minimum: 50, default: 1000 }),
+    /** Per-request timeout in milliseconds. */
+    timeout: Type.Integer({ minimum: 50, default: 1000 }),
+  },
+  { additionalProperties: false },
+);
+export type ModbusConnection = Static<typeof ModbusConnection>;
+
+export const ModbusPoint = Type.Object(
+  {
+    name: Type.String({ pattern: '^[a-z][a-z0-9_]*$' }),
+    /** coil (FC1), discrete (FC2), holding (FC3), input (FC4). */
+    table: Type.Union([Type.Literal('coil'), Type.Literal('discrete'), Type.Literal('holding'), Type.Literal('input')]),
+    /** 0-based register or bit address. */
+    address: Type.Integer({ minimum: 0, maximum: 65535 }),
+    type: Type.Union(
+      ['bool', 'int16', 'uint16', 'int32', 'uint32', 'float32', 'float64'].map((t) => Type.Literal(t)),
+      { default: 'uint16' },
+    ),
+    /** Byte/word order for multi-register values: ABCD is big-endian (Modbus standard). */
+    order: Type.Optional(Type.Union(['ABCD', 'CDAB', 'BADC', 'DCBA'].map((t) => Type.Literal(t)))),
+    /** Bit number (0 = least significant) inside a register, for `type: bool` on holding/input. */
+    bit: Type.Optional(Type.Integer({ minimum: 0, maximum: 15 })),
+    scale: Type.Optional(Type.Number()),
+    offset: Type.Optional(Type.Number()),
+    unit: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type ModbusPoint = Static<typeof ModbusPoint>;

@@ -1,0 +1,25 @@
+/** Config schema of the OPC UA connector: `device.connection` and `device.points[]`. */
+import { Type, type Static } from '@sinclair/typebox';
+
+export const OpcuaConnection = Type.Object(
+  {
+    endpoint: Type.String({ pattern: '^opc\\.tcp://', description: 'opc.tcp://host:port/path' }),
+    /** Sampling interval of monitored items in milliseconds. */
+    samplingInterval: Type.Integer({ minimum: 0, default: 500 }),
+    /** Publishing interval of the subscription in milliseconds. */
+    publishingInterval: Type.Integer({ minimum: 50, default: 500 }),
+  },
+  { additionalProperties: false },
+);
+export type OpcuaConnection = Static<typeof OpcuaConnection>;
+
+export const OpcuaPoint = Type.Object(
+  {
+    name: Type.String({ pattern: '^[a-z][a-z0-9_]*$' }),
+    /** Node id, for example `ns=1;s=elev-1.floor`. */
+    nodeId: Type.String({ minLength: 3 }),
+    unit: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type OpcuaPoint = Static<typeof OpcuaPoint>;

@@ -1,0 +1,37 @@
+/**
+ * One catalogue of coded errors (the fastify `FST_ERR_*` pattern). Every error the gateway
+ * reports to a user carries a stable code, an HTTP status where it reaches the API, and a
+ * message that says what was expected. Add new codes here, never ad hoc.
+ */
+export class GatewayError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly statusCode = 500,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'GatewayError';
+  }
+}
+
+type Factory<A extends unknown[]> = ((...args: A) => GatewayError) & { code: string };
+
+function define<A extends unknown[]>(code: string, statusCode: number, message: (...args: A) => string): Factory<A> {
+  const f = (...args: A) => new GatewayError(code, message(...args), statusCode);
+  return Object.assign(f, { code });
+}
+
+export const Errors = {
+  CONFIG_READ: define('GW_ERR_CONFIG_READ', 500, (file: string, why: string) => `cannot read config ${file}: ${why}`),
+  CONFIG_PARSE: define('GW_ERR_CONFIG_PARSE', 500, (file: string, why: string) => `config ${file} is not valid YAML: ${why}`),
+  CONFIG_INVALID: define('GW_ERR_CONFIG_INVALID', 500, (file: string, problems: string[]) =>
+    `config ${file} is invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`),
+  DATA_DIR: define('GW_ERR_DATA_DIR', 500, (dir: string, why: string) => `data folder ${dir} is not usable: ${why}`),
+  HISTORY_UNAVAILABLE: define('GW_ERR_HISTORY_UNAVAILABLE', 503, (why: string) => `history store unavailable: ${why}`),
+  BAD_REQUEST: define('GW_ERR_BAD_REQUEST', 400, (why: string) => why),
+  NOT_FOUND: define('GW_ERR_NOT_FOUND', 404, (what: string) => `${what} not found`),
+  TRANSITION: define('GW_ERR_TRANSITION', 409, (from: string, to: string) => `work order cannot go from ${from} to ${to}`),
+  MODBUS_EXCEPTION: define('GW_ERR_MODBUS_EXCEPTION', 502, (code: number, text: string) => `Modbus exception ${code}: ${text}`),
+  TIMEOUT: define('GW_ERR_TIMEOUT', 504, (what: string, ms: number) => `${what} timed out after ${ms} ms`),
+} as const;

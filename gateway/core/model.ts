@@ -1,0 +1,95 @@
+/**
+ * Shapes the gateway shows to the outside (REST API, socket.io events, dashboard).
+ * The dashboard imports these as types only.
+ */
+import type { Category, EquipmentType, Severity } from '../config/schema.js';
+import type { CommStatus, PointValue, Quality } from './reading.js';
+
+export interface PointView {
+  value: PointValue | null;
+  quality: Quality;
+  ts: number;
+  unit?: string;
+}
+
+export interface DeviceView {
+  id: string;
+  name: string;
+  type: EquipmentType;
+  building?: string;
+  protocol: string;
+  comm: CommStatus;
+  commReason?: string;
+  /** Time of the last reading, epoch ms; null before the first one. */
+  lastSeen: number | null;
+  points: Record<string, PointView>;
+  activeAlarms: number;
+  openOrders: number;
+}
+
+/** One socket.io `telemetry` event carries a batch of changed values. */
+export interface TelemetryEvent {
+  device: string;
+  point: string;
+  value: PointValue | null;
+  quality: Quality;
+  ts: number;
+}
+
+export interface DeviceStatusEvent {
+  device: string;
+  comm: CommStatus;
+  reason?: string;
+  ts: number;
+}
+
+/** ISA-18.2 style states: active/cleared x unacknowledged/acknowledged. */
+export type AlarmState = 'active_unack' | 'active_ack' | 'cleared_unack' | 'normal';
+
+export interface Alarm {
+  id: string;
+  device: string;
+  rule: string;
+  fault: string;
+  severity: Severity;
+  category: Category;
+  message: string;
+  state: AlarmState;
+  /** Value that tripped the rule. */
+  value: PointValue | null;
+  raisedAt: number;
+  clearedAt: number | null;
+  ackedAt: number | null;
+  ackedBy: string | null;
+  workOrderId: string | null;
+}
+
+export type WorkOrderStatus = 'new' | 'accepted' | 'dispatched' | 'on_site' | 'resolved' | 'closed' | 'cancelled';
+export type Priority = 'emergency' | 'urgent' | 'normal';
+export type WorkOrderSource = 'alarm' | 'manual' | 'prediction' | 'preventive';
+
+export interface WorkOrder {
+  id: string;
+  /** Human-readable number, for example WO-20261128-0001. */
+  number: string;
+  device: string | null;
+  fault: string;
+  category: Category;
+  priority: Priority;
+  source: WorkOrderSource;
+  title: string;
+  status: WorkOrderStatus;
+  /** Fault time: the SLA clock starts here, not at creation (seed 2.1). */
+  faultAt: number;
+  createdAt: number;
+  updatedAt: number;
+  /** Deadline of the initial response (seed 2.1: 24 h; water/power 1 h). */
+  respondBy: number;
+  /** Deadline for staff on site (seed 2.1: elevator 2 h); null when the policy has none. */
+  onSiteBy: number | null;
+  respondedAt: number | null;
+  onSiteAt: number | null;
+  /** How many times the fault occurred while this order was open. */
+  occurrences: number;
+  assignee: string | null;
+}
