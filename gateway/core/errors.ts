@@ -31,6 +31,7 @@ export const Errors = {
   HISTORY_UNAVAILABLE: define('GW_ERR_HISTORY_UNAVAILABLE', 503, (why: string) => `history store unavailable: ${why}`),
   BAD_REQUEST: define('GW_ERR_BAD_REQUEST', 400, (why: string) => why),
   NOT_FOUND: define('GW_ERR_NOT_FOUND', 404, (what: string) => `${what} not found`),
+  CONFLICT: define('GW_ERR_CONFLICT', 409, (why: string) => why),
   TRANSITION: define('GW_ERR_TRANSITION', 409, (from: string, to: string) => `work order cannot go from ${from} to ${to}`),
   MODBUS_EXCEPTION: define('GW_ERR_MODBUS_EXCEPTION', 502, (code: number, text: string) => `Modbus exception ${code}: ${text}`),
   TIMEOUT: define('GW_ERR_TIMEOUT', 504, (what: string, ms: number) => `${what} timed out after ${ms} ms`),

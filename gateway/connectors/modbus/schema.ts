@@ -10,6 +10,19 @@ export const ModbusConnection = Type.Object(
     pollInterval: Type.Integer({ minimum: 50, default: 1000 }),
     /** Per-request timeout in milliseconds. */
     timeout: Type.Integer({ minimum: 50, default: 1000 }),
+    /**
+     * Largest hole (registers or bits) between two points that is still read in one request.
+     * Unused addresses inside a request are read and thrown away. 0 merges only touching points.
+     */
+    maxGap: Type.Optional(Type.Integer({ minimum: 0, maximum: 2000, default: 10 })),
+    /** Most registers per FC3/FC4 request (Modbus allows 125; some devices accept fewer). */
+    maxRegisters: Type.Optional(Type.Integer({ minimum: 1, maximum: 125, default: 125 })),
+    /** Most bits per FC1/FC2 request (Modbus allows 2000). */
+    maxBits: Type.Optional(Type.Integer({ minimum: 1, maximum: 2000, default: 2000 })),
+    /** First reconnect delay in milliseconds; doubles per failure (with jitter) up to `reconnectMaxDelay`. */
+    reconnectDelay: Type.Optional(Type.Integer({ minimum: 50, default: 1000 })),
+    /** Longest reconnect delay in milliseconds. */
+    reconnectMaxDelay: Type.Optional(Type.Integer({ minimum: 100, default: 30000 })),
   },
   { additionalProperties: false },
 );

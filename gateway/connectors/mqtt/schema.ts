@@ -9,6 +9,13 @@ export const MqttConnection = Type.Object(
     username: Type.Optional(Type.String()),
     password: Type.Optional(Type.String()),
     qos: Type.Union([Type.Literal(0), Type.Literal(1)], { default: 1 }),
+    /**
+     * MQTT client id of the gateway on this broker (persistent session). Default: derived from the
+     * host name, the data folder and the broker, so it stays the same across restarts.
+     */
+    clientId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    /** Milliseconds between reconnect attempts after the broker connection drops. */
+    reconnectPeriod: Type.Optional(Type.Integer({ minimum: 100, default: 2000 })),
   },
   { additionalProperties: false },
 );

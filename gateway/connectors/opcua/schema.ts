@@ -8,6 +8,18 @@ export const OpcuaConnection = Type.Object(
     samplingInterval: Type.Integer({ minimum: 0, default: 500 }),
     /** Publishing interval of the subscription in milliseconds. */
     publishingInterval: Type.Integer({ minimum: 50, default: 500 }),
+    /**
+     * Rebuild the connection from scratch (new client, session, subscription, monitored items) when
+     * neither data nor a subscription keepalive arrived for this many milliseconds. Default: three
+     * keepalive periods (3 x publishingInterval x 10), at least 5000.
+     */
+    watchdog: Type.Optional(Type.Integer({ minimum: 500 })),
+    /** First delay before a rebuild after a failure, ms; doubles (with jitter) up to `reconnectMaxDelay`. */
+    reconnectDelay: Type.Optional(Type.Integer({ minimum: 50, default: 1000 })),
+    /** Longest delay between rebuild attempts, ms. */
+    reconnectMaxDelay: Type.Optional(Type.Integer({ minimum: 100, default: 30000 })),
+    /** Deadline of connect + session + subscription + monitored items, ms. */
+    connectTimeout: Type.Optional(Type.Integer({ minimum: 500, default: 10000 })),
   },
   { additionalProperties: false },
 );

@@ -1,0 +1,66 @@
+/** REST client for the gateway (same origin). Errors arrive as `{ code, message }`. */
+import type { Alarm, DeviceView, WorkOrder, WorkOrderStatus } from './types.js';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export interface HistoryResult {
+  device: string;
+  point: string;
+  samples: { ts: number; value: number | boolean | string | null }[];
+}
+
+async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (err) {
+    throw new ApiError(0, 'network', err instanceof Error ? err.message : String(err));
+  }
+  const text = await res.text();
+  let data: unknown = undefined;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = undefined;
+    }
+  }
+  if (!res.ok) {
+    const e = (data ?? {}) as { code?: unknown; message?: unknown };
+    throw new ApiError(
+      res.status,
+      typeof e.code === 'string' ? e.code : `http_${res.status}`,
+      typeof e.message === 'string' ? e.message : `${res.status} ${res.statusText}`,
+    );
+  }
+  return data as T;
+}
+
+const enc = encodeURIComponent;
+
+export const api = {
+  devices: () => request<DeviceView[]>('GET', '/api/devices'),
+  alarms: () => request<Alarm[]>('GET', '/api/alarms'),
+  ackAlarm: (id: string, comment: string) => request<Alarm>('POST', `/api/alarms/${enc(id)}/ack`, { comment }),
+  workOrders: () => request<WorkOrder[]>('GET', '/api/work-orders'),
+  transition: (id: string, to: WorkOrderStatus) =>
+    request<WorkOrder>('POST', `/api/work-orders/${enc(id)}/transition`, { to }),
+  history: (device: string, point: string, from: number, to: number, limit = 1000) =>
+    request<HistoryResult>(
+      'GET',
+      `/api/history?device=${enc(device)}&point=${enc(point)}&from=${from}&to=${to}&limit=${limit}`,
+    ),
+};

@@ -1,0 +1,129 @@
+/**
+ * Dashboard entry: the page frame (navigation, connection indicator, language switch),
+ * hash routing between the views, and the live link to the gateway.
+ */
+import './style.css';
+import { h, setAttr, setText } from './dom.js';
+import { getLang, onLangChange, setLang, t } from './i18n.js';
+import { resync, startLive } from './live.js';
+import { isActiveAlarm, isUnackedAlarm, store } from './store.js';
+import { isOpenOrder } from './types.js';
+import { mountAlarms } from './views/alarms.js';
+import type { View } from './views/common.js';
+import { mountDevice } from './views/device.js';
+import { mountOrders } from './views/orders.js';
+import { mountOverview } from './views/overview.js';
+
+type Route = { name: 'overview' } | { name: 'device'; id: string } | { name: 'alarms' } | { name: 'orders' };
+
+function parseRoute(hash: string): Route {
+  const path = hash.replace(/^#/, '') || '/';
+  const device = /^\/device\/([^/?]+)/.exec(path);
+  if (device?.[1]) return { name: 'device', id: decodeURIComponent(device[1]) };
+  if (path.startsWith('/alarms')) return { name: 'alarms' };
+  if (path.startsWith('/orders')) return { name: 'orders' };
+  return { name: 'overview' };
+}
+
+const app = document.getElementById('app') ?? document.body.appendChild(h('div', { id: 'app' }));
+let view: View | null = null;
+
+// Frame elements that live across views.
+const conn = h('span', { class: 'conn-indicator', 'data-testid': 'conn-indicator', role: 'status' });
+const alarmBadge = h('span', { class: 'nav-badge', 'data-testid': 'nav-alarms-count' });
+const orderBadge = h('span', { class: 'nav-badge', 'data-testid': 'nav-orders-count' });
+const banner = h('a', { class: 'banner', href: '#/alarms', 'data-testid': 'critical-banner', hidden: true });
+const main = h('main', { id: 'view' });
+const navLinks = new Map<Route['name'], HTMLAnchorElement>();
+
+function renderFrame(): void {
+  document.documentElement.lang = getLang();
+  document.title = t('app.title');
+  navLinks.clear();
+  const link = (name: Route['name'], href: string, label: string, badge?: HTMLElement) => {
+    const a = h('a', { href, class: 'nav-link', 'data-testid': `nav-${name}` }, label, badge);
+    navLinks.set(name, a);
+    return a;
+  };
+  const lang = h(
+    'button',
+    { type: 'button', class: 'lang-switch', 'data-testid': 'lang-switch', title: t('lang.switchTitle'), 'data-lang': getLang() },
+    t('lang.switch'),
+  );
+  lang.addEventListener('click', () => setLang(getLang() === 'en' ? 'zh-CN' : 'en'));
+  const header = h(
+    'header',
+    { class: 'topbar' },
+    h('a', { class: 'brand', href: '#/' }, t('app.title')),
+    h(
+      'nav',
+      { 'aria-label': t('nav.main') },
+      link('overview', '#/', t('nav.overview')),
+      link('alarms', '#/alarms', t('nav.alarms'), alarmBadge),
+      link('orders', '#/orders', t('nav.orders'), orderBadge),
+    ),
+    h('div', { class: 'topbar-right' }, conn, lang),
+  );
+  app.replaceChildren(header, banner, main);
+  updateConn();
+  updateBadges();
+}
+
+function route(): void {
+  const r = parseRoute(location.hash);
+  view?.unmount();
+  main.replaceChildren();
+  for (const [name, a] of navLinks) a.classList.toggle('active', name === r.name || (r.name === 'device' && name === 'overview'));
+  switch (r.name) {
+    case 'device':
+      view = mountDevice(main, r.id);
+      break;
+    case 'alarms':
+      view = mountAlarms(main);
+      break;
+    case 'orders':
+      view = mountOrders(main);
+      break;
+    default:
+      view = mountOverview(main);
+  }
+  window.scrollTo(0, 0);
+}
+
+function updateConn(): void {
+  const s = store.conn;
+  setAttr(conn, 'data-state', s === 'connected' ? 'connected' : 'disconnected');
+  setAttr(conn, 'data-conn', s);
+  setAttr(conn, 'title', t('conn.title'));
+  setText(conn, t(`conn.${s}`));
+}
+
+function updateBadges(): void {
+  let unacked = 0;
+  let critical = 0;
+  for (const a of store.alarms.values()) {
+    if (isUnackedAlarm(a)) unacked++;
+    if (a.severity === 'critical' && isActiveAlarm(a)) critical++;
+  }
+  let open = 0;
+  for (const o of store.orders.values()) if (isOpenOrder(o.status)) open++;
+  setText(alarmBadge, unacked ? String(unacked) : '');
+  alarmBadge.hidden = unacked === 0;
+  setText(orderBadge, open ? String(open) : '');
+  orderBadge.hidden = open === 0;
+  banner.hidden = critical === 0;
+  setText(banner, critical ? t('banner.critical', { n: critical }) : '');
+}
+
+store.on('conn', updateConn);
+for (const ev of ['alarms', 'alarm', 'orders', 'order'] as const) store.on(ev, updateBadges);
+onLangChange(() => {
+  renderFrame();
+  route();
+});
+window.addEventListener('hashchange', route);
+
+renderFrame();
+route();
+void resync();
+startLive();

@@ -1,0 +1,26 @@
+// Dashboard build: `npm run build:dashboard` (vite build --config dashboard/vite.config.ts).
+// Output goes to dashboard/dist, which the gateway serves at `/`. The dev server (`npx vite --config
+// dashboard/vite.config.ts`) proxies the API and socket.io to a gateway on 127.0.0.1:8080.
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
+const gateway = process.env.GATEWAY_URL ?? 'http://127.0.0.1:8080';
+const proxy = {
+  '/api': { target: gateway },
+  '/socket.io': { target: gateway, ws: true },
+};
+
+export default defineConfig({
+  root,
+  base: '/',
+  clearScreen: false,
+  build: {
+    outDir: fileURLToPath(new URL('./dist', import.meta.url)),
+    emptyOutDir: true,
+    target: 'es2022',
+    sourcemap: false,
+  },
+  server: { host: '127.0.0.1', port: 5173, proxy },
+  preview: { host: '127.0.0.1', port: 4173, proxy },
+});

@@ -1,0 +1,62 @@
+/** Alarm records in the embedded database: every alarm ever raised is kept (alarm history). */
+import type { Alarm, AlarmState } from '../core/model.js';
+import type { Db } from '../storage/sqlite.js';
+
+export const ALARM_SCHEMA = `
+CREATE TABLE IF NOT EXISTS alarms (
+  id TEXT PRIMARY KEY, device TEXT NOT NULL, rule TEXT NOT NULL, fault TEXT NOT NULL,
+  severity TEXT NOT NULL, category TEXT NOT NULL, message TEXT NOT NULL, state TEXT NOT NULL,
+  value TEXT, raised_at INTEGER NOT NULL, cleared_at INTEGER, acked_at INTEGER, acked_by TEXT, ack_comment TEXT);
+CREATE INDEX IF NOT EXISTS alarms_raised ON alarms(raised_at);
+CREATE INDEX IF NOT EXISTS alarms_state ON alarms(state);
+`;
+
+interface Row {
+  id: string; device: string; rule: string; fault: string; severity: Alarm['severity'];
+  category: Alarm['category']; message: string; state: AlarmState; value: string | null;
+  raised_at: number; cleared_at: number | null; acked_at: number | null; acked_by: string | null;
+}
+
+const toAlarm = (r: Row): Alarm => ({
+  id: r.id, device: r.device, rule: r.rule, fault: r.fault, severity: r.severity, category: r.category,
+  message: r.message, state: r.state, value: r.value === null ? null : (JSON.parse(r.value) as Alarm['value']),
+  raisedAt: r.raised_at, clearedAt: r.cleared_at, ackedAt: r.acked_at, ackedBy: r.acked_by, workOrderId: null,
+});
+
+export class AlarmRepository {
+  constructor(private readonly db: Db) {
+    db.exec(ALARM_SCHEMA);
+  }
+
+  insert(a: Alarm): void {
+    this.db
+      .prepare(`INSERT INTO alarms (id, device, rule, fault, severity, category, message, state, value, raised_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(a.id, a.device, a.rule, a.fault, a.severity, a.category, a.message, a.state, JSON.stringify(a.value), a.raisedAt);
+  }
+
+  update(a: Alarm, ackComment?: string): void {
+    this.db
+      .prepare('UPDATE alarms SET state = ?, cleared_at = ?, acked_at = ?, acked_by = ?, ack_comment = COALESCE(?, ack_comment) WHERE id = ?')
+      .run(a.state, a.clearedAt, a.ackedAt, a.ackedBy, ackComment ?? null, a.id);
+  }
+
+  get(id: string): Alarm | undefined {
+    const row = this.db.prepare('SELECT * FROM alarms WHERE id = ?').get(id) as Row | undefined;
+    return row && toAlarm(row);
+  }
+
+  /** Alarms whose fault condition is still active (restored at start, so nothing is raised twice). */
+  active(): Alarm[] {
+    return (this.db.prepare("SELECT * FROM alarms WHERE state IN ('active_unack', 'active_ack')").all() as Row[]).map(toAlarm);
+  }
+
+  list(opts: { limit: number; device?: string; state?: AlarmState }): Alarm[] {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (opts.device) { where.push('device = ?'); args.push(opts.device); }
+    if (opts.state) { where.push('state = ?'); args.push(opts.state); }
+    const sql = `SELECT * FROM alarms ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY raised_at DESC LIMIT ?`;
+    return (this.db.prepare(sql).all(...args, opts.limit) as Row[]).map(toAlarm);
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * The composition root: builds every room from the config and wires the one-way data path
+ * connectors → pipeline → history / alarms → work orders / realtime. Nothing else knows the
+ * whole picture.
+ */
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { DeviceConfig, InfluxConfig } from './config/schema.js';
+import type { LoadedConfig } from './config/load.js';
+import { connectors } from './connectors/index.js';
+import type { Connector } from './core/connector.js';
+import type { Logger } from './core/log.js';
+import { AlarmEngine } from './alarms/engine.js';
+import { AlarmRepository } from './alarms/repository.js';
+import { buildApi } from './api/server.js';
+import { EmbeddedHistory } from './history/embedded.js';
+import { InfluxHistory } from './history/influx.js';
+import type { HistoryStore } from './history/store.js';
+import { Pipeline } from './pipeline/pipeline.js';
+import { RealtimeHub } from './realtime/hub.js';
+import { ensureDataDir, openDatabase } from './storage/sqlite.js';
+import { WorkOrderRepository } from './workorders/repository.js';
+import { WorkOrderService } from './workorders/service.js';
+import { SlaBook } from './workorders/sla.js';
+
+export interface GatewayOptions {
+  log: Logger;
+  /** Overrides `http.port` (0 = any free port). */
+  port?: number;
+  host?: string;
+  /** Overrides `history.influx`: `http://host:port/database`. */
+  influxUrl?: string;
+}
+
+export interface RunningGateway {
+  url: string;
+  port: number;
+  history: HistoryStore;
+  stop(): Promise<void>;
+}
+
+/** The gateway built but not yet connected or listening (tests drive it with `app.inject`). */
+export interface Gateway {
+  app: FastifyInstance;
+  pipeline: Pipeline;
+  history: HistoryStore;
+  orders: WorkOrderService;
+  /** Start the connectors and listen; resolves when the API is reachable. */
+  start(): Promise<RunningGateway>;
+  stop(): Promise<void>;
+}
+
+export function parseInfluxUrl(url: string): InfluxConfig {
+  const u = new URL(url);
+  if (u.protocol !== 'http:') throw new Error(`GW_INFLUX_URL must be http://host:port/database (got ${url})`);
+  return {
+    host: u.hostname,
+    port: Number(u.port || 8086),
+    database: u.pathname.replace(/^\//, '') || 'facility',
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+  };
+}
+
+export async function startGateway(loaded: LoadedConfig, opts: GatewayOptions): Promise<RunningGateway> {
+  const gw = await createGateway(loaded, opts);
+  try {
+    return await gw.start();
+  } catch (err) {
+    await gw.stop();
+    throw err;
+  }
+}
+
+export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions): Promise<Gateway> {
+  const { config, dataDir } = loaded;
+  const log = opts.log;
+  ensureDataDir(dataDir);
+
+  const byId = new Map<string, DeviceConfig>(config.devices.map((d) => [d.id, d]));
+  const influx = opts.influxUrl ? parseInfluxUrl(opts.influxUrl) : config.history.influx;
+  const history: HistoryStore = influx
+    ? new InfluxHistory({ config: influx, site: config.site.id, retentionDays: config.history.retentionDays, deviceInfo: (id) => byId.get(id), log: log.child({ room: 'history' }) })
+    : new EmbeddedHistory({ dataDir, retentionDays: config.history.retentionDays, log: log.child({ room: 'history' }) });
+  await history.init();
+
+  const db = openDatabase(dataDir, 'gateway.db', '');
+  const alarmRepo = new AlarmRepository(db);
+  const orders = new WorkOrderService(new WorkOrderRepository(db), new SlaBook(config.sla), log.child({ room: 'workorders' }));
+  const pipeline = new Pipeline(config.devices, log.child({ room: 'pipeline' }));
+  const alarms = new AlarmEngine(config.rules, config.devices, alarmRepo, log.child({ room: 'alarms' }));
+
+  const startedAt = Date.now();
+  const app = await buildApi({ config, pipeline, history, alarms, alarmRepo, orders, startedAt }, log);
+  const realtime = new RealtimeHub(app.server);
+
+  // The one-way data path.
+  pipeline.use({ name: 'history', onReadings: (b) => history.write(b) });
+  pipeline.use(alarms);
+  pipeline.use(realtime);
+  alarms.onAlarm((alarm, change) => {
+    history.writeEvent({ ts: change === 'raised' ? alarm.raisedAt : Date.now(), device: alarm.device, kind: 'alarm', action: change, id: alarm.id, text: alarm.message });
+    const workOrderId = change === 'raised' ? orders.fromAlarm(alarm).id : orders.orderForAlarm(alarm.id);
+    realtime.alarm({ ...alarm, workOrderId });
+  });
+  orders.onChange((order, action) => {
+    history.writeEvent({ ts: order.updatedAt, device: order.device, kind: 'work-order', action, id: order.id, text: `${order.number} ${order.title}` });
+    realtime.workOrder(order);
+  });
+
+  const running: Connector[] = [];
+  for (const [protocol, plugin] of Object.entries(connectors)) {
+    const devices = config.devices.filter((d) => d.protocol === protocol);
+    if (!devices.length) continue;
+    const c = plugin.create(devices, {
+      emit: (batch) => pipeline.ingest(batch),
+      status: (device, comm, reason) => pipeline.status(device, comm, reason),
+      log: log.child({ room: `connector.${protocol}` }),
+      dataDir,
+    });
+    running.push(c);
+  }
+
+  let stopping: Promise<void> | null = null;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await Promise.allSettled(running.map((c) => c.stop()));
+      pipeline.close();
+      await realtime.close();
+      await app.close();
+      await history.close();
+      db.close();
+      log.info('gateway stopped');
+    })());
+
+  return {
+    app,
+    pipeline,
+    history,
+    orders,
+    stop,
+    async start() {
+      await app.listen({ port: opts.port ?? config.http.port, host: opts.host ?? config.http.host });
+      const port = (app.server.address() as AddressInfo).port;
+      await Promise.all(running.map((c) => c.start()));
+      log.info({ port, history: history.backend, devices: config.devices.length }, 'gateway started');
+      return { url: `http://127.0.0.1:${port}`, port, history, stop };
+    },
+  };
+}

@@ -1,0 +1,84 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { GatewayError } from '../core/errors.js';
+import { loadConfig } from './load.js';
+
+const demo = readFileSync(new URL('../../demo/site.yaml', import.meta.url), 'utf8');
+const dir = mkdtempSync(join(tmpdir(), 'gw-config-'));
+
+function write(text: string): string {
+  const file = join(dir, `site-${Math.random().toString(36).slice(2)}.yaml`);
+  writeFileSync(file, text);
+  return file;
+}
+
+function problems(text: string, env: NodeJS.ProcessEnv = {}): string {
+  try {
+    loadConfig(write(text), env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(GatewayError);
+    expect((err as GatewayError).code).toBe('GW_ERR_CONFIG_INVALID');
+    return (err as GatewayError).message;
+  }
+  throw new Error('config was accepted');
+}
+
+describe('site config', () => {
+  it('accepts the demo site and applies env defaults', () => {
+    const { config, dataDir } = loadConfig(write(demo), {});
+    expect(config.devices.map((d) => d.id)).toEqual(['elev-1', 'elev-2', 'pump-1', 'pump-2', 'power-1', 'fire-1']);
+    expect(config.devices[2]!.connection).toMatchObject({ host: '127.0.0.1', port: 5020 });
+    expect(config.http.port).toBe(8080);
+    expect(dataDir).toBe(join(dir, '..', 'data'));
+  });
+
+  it('reads ports from the environment', () => {
+    const { config } = loadConfig(write(demo), { GW_HTTP_PORT: '9999', SIM_PUMP1_PORT: '6000' });
+    expect(config.http.port).toBe(9999);
+    expect(config.devices[2]!.connection).toMatchObject({ port: 6000 });
+  });
+
+  it('names the path of an unknown key', () => {
+    const msg = problems(demo.replace('  retentionDays: 30', '  retentionDayz: 30'));
+    expect(msg).toContain('history.retentionDayz: unknown key');
+  });
+
+  it('names the path and the allowed values of a wrong enum', () => {
+    const msg = problems(demo.replace('type: pump', 'type: pumpp'));
+    expect(msg).toMatch(/devices\[2\]\.type: must be one of "elevator", "pump", "power", "fire_panel"/);
+  });
+
+  it('checks protocol-specific point maps', () => {
+    const msg = problems(demo.replace('{ name: motor_current, table: input, address: 4, type: uint16', '{ name: motor_current, table: inputs, address: 4, type: uint16'));
+    expect(msg).toContain('devices[2].points[7].table: must be one of');
+  });
+
+  it('rejects an unknown protocol and lists the registered ones', () => {
+    const msg = problems(demo.replace('protocol: mqtt', 'protocol: bacnet'));
+    expect(msg).toMatch(/devices\[5\]\.protocol: must be one of .*modbus.*\(got "bacnet"\)/);
+  });
+
+  it('rejects a rule with no condition', () => {
+    const msg = problems(demo.replace('point: fire_alarm, equals: true,', 'point: fire_alarm,'));
+    expect(msg).toContain('rules[3]: needs exactly one of "above", "below" or "equals"');
+  });
+
+  it('reports an unset variable without a default', () => {
+    const msg = problems(demo.replace('${GW_HTTP_PORT:-8080}', '${GW_PORT_NOT_SET}'));
+    expect(msg).toContain('${GW_PORT_NOT_SET}: environment variable is not set');
+  });
+
+  it('stops the gateway with the path of the bad key and no stack trace', () => {
+    const text = demo.replace('pollInterval: 1000, timeout: 800 }\n    points: &pump-points', 'pollInterval: fast, timeout: 800 }\n    points: &pump-points');
+    expect(text).not.toBe(demo);
+    const file = write(text);
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'gateway/main.ts', '--config', file], { encoding: 'utf8', timeout: 30_000 });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('GW_ERR_CONFIG_INVALID');
+    expect(run.stderr).toContain('devices[2].connection.pollInterval: must be integer');
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+});

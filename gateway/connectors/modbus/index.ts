@@ -1,0 +1,14 @@
+/** Modbus TCP connector plugin: FC1-FC4 polling with merged requests. See README.md. */
+import type { ConnectorPlugin } from '../../core/connector.js';
+import { ModbusConnector } from './connector.js';
+import { ModbusConnection, ModbusPoint } from './schema.js';
+
+export const modbus: ConnectorPlugin = {
+  protocol: 'modbus',
+  connectionSchema: ModbusConnection,
+  pointSchema: ModbusPoint,
+  create: (devices, ctx) => new ModbusConnector(devices, ctx),
+};
+
+export { ModbusConnector } from './connector.js';
+export default modbus;

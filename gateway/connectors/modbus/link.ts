@@ -1,0 +1,247 @@
+/**
+ * One Modbus TCP connection (host:port) and its request queue. Every device on the same host:port
+ * (several unit ids behind one gateway, for example) shares it, and requests go out strictly one at
+ * a time. modbus-serial has no reconnect and no default timeout (research/libs.md §2): each request
+ * gets the device's timeout plus a guard of our own, and after a lost connection a fresh client is
+ * built with exponential backoff and jitter.
+ */
+import type { EventEmitter } from 'node:events';
+import ModbusPkg from 'modbus-serial';
+import type { ModbusRTU as ModbusClient } from 'modbus-serial/ModbusRTU.js';
+import { Errors } from '../../core/errors.js';
+import type { Logger } from '../../core/log.js';
+import { Backoff } from '../common/backoff.js';
+import { TimeoutError, describeError, withTimeout } from '../common/timers.js';
+import type { Table } from './plan.js';
+
+// The package's typings declare `export default` on a CommonJS module; at run time the default
+// import is the class itself.
+const ModbusRTU = ModbusPkg as unknown as typeof ModbusClient;
+
+const EXCEPTION_TEXT: Record<number, string> = {
+  1: 'Illegal function',
+  2: 'Illegal data address',
+  3: 'Illegal data value',
+  4: 'Server device failure',
+  5: 'Acknowledge',
+  6: 'Server device busy',
+  8: 'Memory parity error',
+  10: 'Gateway path unavailable',
+  11: 'Gateway target device failed to respond',
+};
+
+/** The device answered with a Modbus exception: the connection is fine, these addresses are not. */
+export class ModbusException extends Error {
+  constructor(readonly code: number) {
+    super(Errors.MODBUS_EXCEPTION(code, EXCEPTION_TEXT[code] ?? 'Unknown exception').message);
+    this.name = 'ModbusException';
+  }
+}
+
+/** No usable connection (refused, closed, still connecting...). */
+export class NotConnected extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotConnected';
+  }
+}
+
+/** The request went out but no answer came back in time. */
+export class NoResponse extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NoResponse';
+  }
+}
+
+export interface LinkOptions {
+  host: string;
+  port: number;
+  /** Deadline of one TCP connect, ms. */
+  connectTimeout: number;
+  reconnectDelay: number;
+  reconnectMaxDelay: number;
+  log: Logger;
+}
+
+type State = 'idle' | 'connecting' | 'up' | 'down' | 'closed';
+
+/** Timeouts in a row after which the connection counts as dead (half-open TCP, hung gateway). */
+const DEAD_AFTER_TIMEOUTS = 3;
+/** Extra time our own guard grants over modbus-serial's request timeout before giving up. */
+const GUARD_MS = 500;
+
+export class ModbusLink {
+  readonly key: string;
+  private client: ModbusClient | undefined;
+  private state: State = 'idle';
+  private connecting: Promise<void> | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private retryAt = 0;
+  private readonly backoff: Backoff;
+  private queue: Promise<unknown> = Promise.resolve();
+  private lastError = 'not connected yet';
+  private timeoutsInRow = 0;
+  private lastAnswerAt = 0;
+  private readonly log: Logger;
+
+  constructor(private readonly opts: LinkOptions) {
+    this.key = `${opts.host}:${opts.port}`;
+    this.backoff = new Backoff({ initial: opts.reconnectDelay, max: opts.reconnectMaxDelay, jitter: 0.25 });
+    this.log = opts.log.child({ link: this.key });
+  }
+
+  get isUp(): boolean {
+    return this.state === 'up';
+  }
+
+  start(): void {
+    if (this.state === 'idle') void this.connect();
+  }
+
+  /** Drop the connection and stop reconnecting. Returns at once; queued requests fail. */
+  close(): void {
+    this.state = 'closed';
+    clearTimeout(this.reconnectTimer);
+    const client = this.client;
+    this.client = undefined;
+    if (client) destroy(client);
+  }
+
+  /**
+   * Read `count` registers or bits of `table` from `unitId`. Queued behind the link's other
+   * requests; settles within about `timeout` once it is its turn. Rejects with ModbusException,
+   * NoResponse or NotConnected.
+   */
+  read(unitId: number, table: Table, start: number, count: number, timeout: number): Promise<number[] | boolean[]> {
+    const job = this.queue.then(() => this.exec(unitId, table, start, count, timeout));
+    this.queue = job.catch(() => undefined);
+    return job;
+  }
+
+  private async exec(unitId: number, table: Table, start: number, count: number, timeout: number): Promise<number[] | boolean[]> {
+    if (this.state === 'connecting' && this.connecting) await this.connecting;
+    const client = this.client;
+    if (this.state !== 'up' || !client) throw new NotConnected(this.notConnectedReason());
+    client.setID(unitId);
+    client.setTimeout(timeout);
+    try {
+      const res = await withTimeout(call(client, table, start, count), timeout + GUARD_MS, `no response within ${timeout} ms`);
+      this.answered();
+      return res.data;
+    } catch (err) {
+      const e = err as { modbusCode?: unknown; errno?: unknown };
+      if (typeof e.modbusCode === 'number') {
+        this.answered();
+        throw new ModbusException(e.modbusCode);
+      }
+      if (e.errno === 'ETIMEDOUT' || err instanceof TimeoutError) {
+        this.timeoutsInRow++;
+        if (this.timeoutsInRow >= DEAD_AFTER_TIMEOUTS && Date.now() - this.lastAnswerAt > DEAD_AFTER_TIMEOUTS * timeout) {
+          this.lost(client, `${this.timeoutsInRow} requests in a row got no answer`);
+        }
+        throw new NoResponse(`no response within ${timeout} ms`);
+      }
+      const why = describeError(err);
+      this.lost(client, why);
+      throw new NotConnected(why);
+    }
+  }
+
+  private answered(): void {
+    this.timeoutsInRow = 0;
+    this.lastAnswerAt = Date.now();
+  }
+
+  private notConnectedReason(): string {
+    return this.state === 'closed' ? 'connector stopped' : this.lastError;
+  }
+
+  /** When the next connect attempt is due (epoch ms); 0 while connected. */
+  get nextAttemptAt(): number {
+    return this.state === 'down' ? this.retryAt : 0;
+  }
+
+  private connect(): Promise<void> {
+    if (this.connecting) return this.connecting;
+    this.state = 'connecting';
+    this.connecting = this.doConnect().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private async doConnect(): Promise<void> {
+    const { host, port, connectTimeout } = this.opts;
+    // A fresh client every time: modbus-serial's port drops all its listeners on close.
+    const client = new ModbusRTU();
+    client.on('error', (err: unknown) => this.lost(client, describeError(err)));
+    client.on('close', () => this.lost(client, 'connection closed by peer'));
+    try {
+      await withTimeout(client.connectTCP(host, { port }), connectTimeout, `connect timed out after ${connectTimeout} ms`);
+    } catch (err) {
+      destroy(client);
+      if (this.state === 'closed') return;
+      this.state = 'down';
+      const why = `cannot connect to ${this.key}: ${describeError(err) || 'connection refused'}`;
+      if (why !== this.lastError) this.log.debug({ err: describeError(err) }, 'modbus connect failed');
+      this.lastError = why;
+      this.scheduleReconnect();
+      return;
+    }
+    if (this.state === 'closed') {
+      destroy(client);
+      return;
+    }
+    this.client = client;
+    this.state = 'up';
+    this.timeoutsInRow = 0;
+    this.lastAnswerAt = Date.now();
+    this.log.info({ attempts: this.backoff.attempts + 1 }, 'modbus connected');
+    this.backoff.reset();
+  }
+
+  private lost(client: ModbusClient, reason: string): void {
+    if (client !== this.client) return;
+    this.client = undefined;
+    destroy(client);
+    if (this.state === 'closed') return;
+    this.state = 'down';
+    this.lastError = `connection to ${this.key} lost: ${reason}`;
+    this.log.warn({ reason }, 'modbus connection lost');
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    clearTimeout(this.reconnectTimer);
+    if (this.state === 'closed') return;
+    const delay = this.backoff.next();
+    this.retryAt = Date.now() + delay;
+    this.reconnectTimer = setTimeout(() => {
+      if (this.state !== 'closed') void this.connect();
+    }, delay);
+  }
+}
+
+function call(client: ModbusClient, table: Table, start: number, count: number): Promise<{ data: number[] | boolean[] }> {
+  switch (table) {
+    case 'coil':
+      return client.readCoils(start, count);
+    case 'discrete':
+      return client.readDiscreteInputs(start, count);
+    case 'holding':
+      return client.readHoldingRegisters(start, count);
+    case 'input':
+      return client.readInputRegisters(start, count);
+  }
+}
+
+function destroy(client: ModbusClient): void {
+  try {
+    (client as unknown as EventEmitter).removeAllListeners();
+    client.on('error', () => undefined);
+    client.destroy(() => undefined);
+  } catch {
+    // already gone
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * One MQTT client per broker (url + credentials): a persistent session (clean: false, stable
+ * client id) so QoS 1 telemetry published while the gateway was away is delivered on return.
+ * Every device topic is (re)subscribed on each connect; mqtt.js reconnects on its own.
+ */
+import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import type { Logger } from '../../core/log.js';
+import type { Reading } from '../../core/reading.js';
+import type { RateLimitedLog, StatusBoard } from '../common/report.js';
+import { describeError, withTimeout } from '../common/timers.js';
+import { parsePayload, type PathPoint } from './payload.js';
+import { topicMatches } from './topic.js';
+
+export interface MqttDevice {
+  id: string;
+  topic: string;
+  qos: 0 | 1;
+  points: PathPoint[];
+}
+
+export interface BrokerOptions {
+  url: string;
+  clientId: string;
+  username?: string;
+  password?: string;
+  reconnectPeriod: number;
+}
+
+export interface DeviceCounters {
+  /** Messages received on the device's topic. */
+  messages: number;
+  /** Messages with at least one problem (not JSON, missing field, wrong type, bad ts). */
+  malformed: number;
+}
+
+export class BrokerLink {
+  readonly counters = new Map<string, DeviceCounters>();
+  /** True once the broker granted the subscriptions of the current connection. */
+  subscribed = false;
+  private client: MqttClient | undefined;
+  private stopped = false;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly opts: BrokerOptions,
+    private readonly devices: MqttDevice[],
+    private readonly emit: (readings: Reading[]) => void,
+    private readonly board: StatusBoard,
+    private readonly warnings: RateLimitedLog,
+    log: Logger,
+  ) {
+    this.log = log.child({ broker: redact(opts.url), clientId: opts.clientId });
+    for (const d of devices) this.counters.set(d.id, { messages: 0, malformed: 0 });
+  }
+
+  start(): void {
+    if (this.client || this.stopped) return;
+    for (const d of this.devices) this.board.set(d.id, 'connecting', `connecting to ${redact(this.opts.url)}`);
+    const options: IClientOptions = {
+      clientId: this.opts.clientId,
+      clean: false,
+      reconnectPeriod: this.opts.reconnectPeriod,
+      reconnectOnConnackError: true,
+      connectTimeout: 10_000,
+      keepalive: 30,
+      resubscribe: false, // we subscribe on every connect ourselves
+      protocolVersion: 4,
+      ...(this.opts.username !== undefined ? { username: this.opts.username } : {}),
+      ...(this.opts.password !== undefined ? { password: this.opts.password } : {}),
+    };
+    const client = connect(this.opts.url, options);
+    this.client = client;
+    client.on('connect', (connack) => {
+      this.log.info({ sessionPresent: connack.sessionPresent }, 'mqtt connected');
+      this.subscribed = false;
+      this.subscribe(client);
+    });
+    client.on('message', (topic, payload) => {
+      try {
+        this.onMessage(topic, payload);
+      } catch (err) {
+        this.log.error({ err: describeError(err), topic }, 'mqtt message handling failed');
+      }
+    });
+    const lost = () => {
+      this.subscribed = false;
+      this.down(`connection to ${redact(this.opts.url)} lost`, false);
+    };
+    client.on('close', lost);
+    client.on('offline', lost);
+    client.on('error', (err) => {
+      this.warnings.warn('broker', { err: describeError(err) }, 'mqtt client error');
+      this.down(`broker ${redact(this.opts.url)}: ${describeError(err)}`, true);
+    });
+    client.on('reconnect', () => this.log.debug('mqtt reconnecting'));
+  }
+
+  /** (Re)subscribes every device topic in one SUBSCRIBE; devices wait for data once it is granted. */
+  private subscribe(client: MqttClient): void {
+    const byTopic = new Map<string, 0 | 1>();
+    for (const d of this.devices) byTopic.set(d.topic, Math.max(byTopic.get(d.topic) ?? 0, d.qos) as 0 | 1);
+    const map = Object.fromEntries([...byTopic].map(([topic, qos]) => [topic, { qos }]));
+    client.subscribe(map, (err, granted) => {
+      if (this.stopped || client !== this.client) return;
+      if (err) {
+        this.warnings.warn('subscribe', { err: describeError(err) }, 'mqtt subscribe failed');
+        for (const d of this.devices) this.board.set(d.id, 'offline', `subscribe failed: ${describeError(err)}`);
+        return;
+      }
+      const refused = new Set((granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic));
+      if (refused.size) this.warnings.warn('subscribe', { topics: [...refused] }, 'mqtt subscription refused by broker');
+      this.subscribed = true;
+      for (const d of this.devices) {
+        if (refused.has(d.topic)) this.board.set(d.id, 'offline', `subscription to ${d.topic} refused by broker`);
+        else if (this.board.get(d.id) !== 'online') this.board.set(d.id, 'connecting', 'subscribed; waiting for the first message');
+      }
+    });
+  }
+
+  /** All devices of this broker offline; a generic reason does not replace a specific one. */
+  private down(reason: string, specific: boolean): void {
+    if (this.stopped) return;
+    for (const d of this.devices) {
+      if (!specific && this.board.get(d.id) === 'offline') continue;
+      this.board.set(d.id, 'offline', reason);
+    }
+  }
+
+  private onMessage(topic: string, payload: Buffer): void {
+    if (this.stopped) return;
+    const now = Date.now();
+    for (const d of this.devices) {
+      if (!topicMatches(d.topic, topic)) continue;
+      const c = this.counters.get(d.id)!;
+      c.messages++;
+      const { readings, problems } = parsePayload(d.id, d.points, payload, now);
+      if (problems.length) {
+        c.malformed++;
+        this.warnings.warn(d.id, { device: d.id, topic, problems, malformed: c.malformed }, 'malformed mqtt payload');
+      }
+      this.board.set(d.id, 'online');
+      this.emit(readings);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const client = this.client;
+    if (!client) return;
+    try {
+      // A clean DISCONNECT when the broker is there, an immediate close when it is not.
+      await withTimeout(client.endAsync(!client.connected), 1500, 'mqtt end timed out');
+    } catch {
+      try {
+        await withTimeout(client.endAsync(true), 300, 'mqtt forced end timed out');
+      } catch {
+        // nothing more to do
+      }
+    }
+    client.removeAllListeners();
+  }
+}
+
+/** The url without user:password, for logs and status reasons. */
+export function redact(url: string): string {
+  return url.replace(/^(\w+:\/\/)[^@/]*@/, '$1');
+}

@@ -1,0 +1,104 @@
+/**
+ * The MQTT connector: one client per broker (url + credentials), devices subscribe their topic
+ * on it. Payload problems are counted per device (`stats()`) and logged at most once per device
+ * per 10 s; they never stop the connector.
+ */
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { DeviceConfig } from '../../config/schema.js';
+import type { Connector, ConnectorContext } from '../../core/connector.js';
+import { Errors } from '../../core/errors.js';
+import { RateLimitedLog, StatusBoard, emitSafely } from '../common/report.js';
+import { BrokerLink, type DeviceCounters, type MqttDevice } from './broker.js';
+import type { MqttConnection, MqttPoint } from './schema.js';
+
+export interface MqttStats {
+  messages: number;
+  malformed: number;
+  devices: Record<string, DeviceCounters>;
+}
+
+/** How often a device's payload problems may be logged. */
+export const WARN_INTERVAL_MS = 10_000;
+
+/**
+ * A client id that stays the same across restarts of this gateway (so the broker keeps its
+ * session) and differs between gateways: host name + data folder + broker + user, hashed.
+ * 19 characters, within the 23 every MQTT 3.1.1 broker must accept.
+ */
+export function defaultClientId(dataDir: string, url: string, username = ''): string {
+  const h = createHash('sha256').update(`${hostname()}|${dataDir}|${url}|${username}`).digest('hex');
+  return `gw-${h.slice(0, 16)}`;
+}
+
+export class MqttConnector implements Connector {
+  readonly brokers = new Map<string, BrokerLink>();
+
+  constructor(devices: DeviceConfig[], ctx: ConnectorContext) {
+    const log = ctx.log.child({ connector: 'mqtt' });
+    const board = new StatusBoard(ctx);
+    const warnings = new RateLimitedLog(log, WARN_INTERVAL_MS);
+    const emit = (readings: Parameters<typeof ctx.emit>[0]) => emitSafely(ctx, readings);
+    const groups = new Map<string, { conn: Partial<MqttConnection>; devices: MqttDevice[] }>();
+    const problems: string[] = [];
+    for (const d of devices) {
+      const c = d.connection as Partial<MqttConnection>;
+      if (typeof c.url !== 'string' || !/^mqtts?:\/\//.test(c.url) || typeof c.topic !== 'string' || !c.topic) {
+        problems.push(`device "${d.id}": connection needs url (mqtt://...) and topic`);
+        continue;
+      }
+      const key = JSON.stringify([c.url, c.username ?? null, c.password ?? null]);
+      const g = groups.get(key) ?? { conn: c, devices: [] };
+      groups.set(key, g);
+      if (!g.conn.clientId && c.clientId) g.conn = { ...g.conn, clientId: c.clientId };
+      g.devices.push({
+        id: d.id,
+        topic: c.topic,
+        qos: c.qos ?? 1,
+        points: d.points.map((p) => ({ name: String((p as Partial<MqttPoint>).name), path: String((p as Partial<MqttPoint>).path) })),
+      });
+    }
+    if (problems.length) throw Errors.CONFIG_INVALID('mqtt devices', problems);
+    for (const [key, g] of groups) {
+      const url = g.conn.url!;
+      const link = new BrokerLink(
+        {
+          url,
+          clientId: g.conn.clientId ?? defaultClientId(ctx.dataDir, url, g.conn.username),
+          ...(g.conn.username !== undefined ? { username: g.conn.username } : {}),
+          ...(g.conn.password !== undefined ? { password: g.conn.password } : {}),
+          reconnectPeriod: g.conn.reconnectPeriod ?? 2000,
+        },
+        g.devices,
+        emit,
+        board,
+        warnings,
+        log,
+      );
+      this.brokers.set(key, link);
+    }
+  }
+
+  async start(): Promise<void> {
+    for (const b of this.brokers.values()) b.start();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled([...this.brokers.values()].map((b) => b.stop()));
+  }
+
+  /** Message and malformed-payload counters, in total and per device. */
+  stats(): MqttStats {
+    const devices: Record<string, DeviceCounters> = {};
+    let messages = 0;
+    let malformed = 0;
+    for (const b of this.brokers.values()) {
+      for (const [id, c] of b.counters) {
+        devices[id] = { ...c };
+        messages += c.messages;
+        malformed += c.malformed;
+      }
+    }
+    return { messages, malformed, devices };
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * The OPC UA connector: devices are grouped by endpoint; each endpoint gets one EndpointLink
+ * (one client, one session, one subscription with the points of all its devices).
+ */
+import type { DeviceConfig } from '../../config/schema.js';
+import type { Connector, ConnectorContext } from '../../core/connector.js';
+import { Errors } from '../../core/errors.js';
+import { StatusBoard, emitSafely } from '../common/report.js';
+import { EndpointLink, type MonitoredPoint } from './link.js';
+import { routeLibraryLogs } from './liblog.js';
+import { Pki } from './pki.js';
+import type { OpcuaConnection, OpcuaPoint } from './schema.js';
+
+interface EndpointGroup {
+  connections: Partial<OpcuaConnection>[];
+  points: MonitoredPoint[];
+}
+
+export class OpcuaConnector implements Connector {
+  readonly links = new Map<string, EndpointLink>();
+  private readonly pki: Pki;
+
+  constructor(devices: DeviceConfig[], ctx: ConnectorContext) {
+    const log = ctx.log.child({ connector: 'opcua' });
+    routeLibraryLogs(log);
+    this.pki = new Pki(ctx.dataDir);
+    const groups = new Map<string, EndpointGroup>();
+    const problems: string[] = [];
+    for (const d of devices) {
+      const c = d.connection as Partial<OpcuaConnection>;
+      if (typeof c.endpoint !== 'string' || !/^opc\.tcp:\/\//.test(c.endpoint)) {
+        problems.push(`device "${d.id}" connection.endpoint: must start with opc.tcp://`);
+        continue;
+      }
+      const g = groups.get(c.endpoint) ?? { connections: [], points: [] };
+      groups.set(c.endpoint, g);
+      g.connections.push(c);
+      d.points.forEach((raw, i) => {
+        const p = raw as Partial<OpcuaPoint>;
+        if (typeof p.nodeId !== 'string' || typeof p.name !== 'string') {
+          problems.push(`device "${d.id}" points[${i}]: needs name and nodeId`);
+          return;
+        }
+        g.points.push({ device: d.id, point: p.name, nodeId: p.nodeId, samplingInterval: c.samplingInterval ?? 500 });
+      });
+    }
+    if (problems.length) throw Errors.CONFIG_INVALID('opcua devices', problems);
+    const board = new StatusBoard(ctx);
+    const emit = (readings: Parameters<typeof ctx.emit>[0]) => emitSafely(ctx, readings);
+    for (const [endpoint, g] of groups) {
+      const cs = g.connections;
+      const watchdogs = cs.map((c) => c.watchdog).filter((w): w is number => typeof w === 'number');
+      const link = new EndpointLink(
+        {
+          endpoint,
+          // One subscription per endpoint: the fastest device sets the pace.
+          publishingInterval: Math.min(...cs.map((c) => c.publishingInterval ?? 500)),
+          ...(watchdogs.length ? { watchdog: Math.min(...watchdogs) } : {}),
+          reconnectDelay: Math.min(...cs.map((c) => c.reconnectDelay ?? 1000)),
+          reconnectMaxDelay: Math.max(...cs.map((c) => c.reconnectMaxDelay ?? 30_000)),
+          connectTimeout: Math.max(...cs.map((c) => c.connectTimeout ?? 10_000)),
+        },
+        g.points,
+        this.pki,
+        emit,
+        board,
+        log,
+      );
+      this.links.set(endpoint, link);
+    }
+  }
+
+  async start(): Promise<void> {
+    for (const link of this.links.values()) link.start();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled([...this.links.values()].map((l) => l.stop()));
+    await this.pki.dispose();
+  }
+}

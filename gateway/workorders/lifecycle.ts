@@ -1,0 +1,16 @@
+/** Work-order lifecycle: new → accepted → dispatched → on_site → resolved → closed, plus cancelled. */
+import type { WorkOrderStatus } from '../core/model.js';
+
+export const TRANSITIONS: Readonly<Record<WorkOrderStatus, readonly WorkOrderStatus[]>> = {
+  new: ['accepted', 'cancelled'],
+  accepted: ['dispatched', 'cancelled'],
+  dispatched: ['on_site', 'cancelled'],
+  on_site: ['resolved'],
+  resolved: ['closed'],
+  closed: [],
+  cancelled: [],
+};
+
+export const OPEN_STATUSES: readonly WorkOrderStatus[] = ['new', 'accepted', 'dispatched', 'on_site', 'resolved'];
+
+export const canTransition = (from: WorkOrderStatus, to: WorkOrderStatus): boolean => TRANSITIONS[from].includes(to);
