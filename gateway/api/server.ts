@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import type { Logger } from '../core/log.js';
 import { alarmsApi } from './alarms.js';
@@ -20,7 +20,7 @@ export const DASHBOARD_DIR = fileURLToPath(new URL('../../dashboard/dist/', impo
 export async function buildApi(ctx: ApiContext, log: Logger): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: log.child({ room: 'api' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 256 * 1024,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
   });

@@ -1,0 +1,48 @@
+/** What every equipment model offers the protocol faces, the clock and the control API. */
+export type EquipmentType = 'elevator' | 'pump' | 'power' | 'fire_panel';
+
+export type PointValue = number | boolean;
+
+export interface EquipmentModel<V extends object = object, F extends string = string> {
+  readonly type: EquipmentType;
+  /** Faults this equipment can show, in catalogue order. */
+  readonly faults: readonly F[];
+  /** Faults injected and not cleared. */
+  readonly active: ReadonlySet<F>;
+  /** Advance the physics by `dt` simulated seconds; `simTime` is the simulated epoch ms after the step. */
+  step(dt: number, simTime: number): void;
+  /** Current engineering values, one key per point (nested for JSON payloads). */
+  values(): V;
+  inject(fault: F): void;
+  clear(fault: F): void;
+  /** A write from the protocol side (setpoints, enable bits); false when the point is read-only or the value invalid. */
+  write?(point: string, value: PointValue): boolean;
+}
+
+/** Shared fault bookkeeping; subclasses react in `onInject`/`onClear` to make the change prompt. */
+export abstract class BaseModel<V extends object, F extends string> implements EquipmentModel<V, F> {
+  abstract readonly type: EquipmentType;
+  abstract readonly faults: readonly F[];
+  readonly active = new Set<F>();
+
+  abstract step(dt: number, simTime: number): void;
+  abstract values(): V;
+
+  inject(fault: F): void {
+    if (this.active.has(fault)) return;
+    this.active.add(fault);
+    this.onInject(fault);
+  }
+
+  clear(fault: F): void {
+    if (!this.active.delete(fault)) return;
+    this.onClear(fault);
+  }
+
+  protected has(fault: F): boolean {
+    return this.active.has(fault);
+  }
+
+  protected onInject(_fault: F): void {}
+  protected onClear(_fault: F): void {}
+}

@@ -1,0 +1,85 @@
+/**
+ * The fire panel over MQTT against an in-test aedes broker that comes up after the simulators:
+ * reconnect, retained `online` status, telemetry every second, a fire alarm published at once,
+ * and the LWT `offline` when the panel goes silent.
+ */
+import net from 'node:net';
+import { Aedes } from 'aedes';
+import mqtt, { type MqttClient } from 'mqtt';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from './faces/modbus.js';
+import { startSimulators, type SimulatorStack } from './index.js';
+import { post, until } from './testkit.js';
+
+const TELEMETRY = 'site/demo/fire_panel/fire-1/telemetry';
+const STATUS = 'site/demo/fire_panel/fire-1/status';
+
+let sims: SimulatorStack;
+let broker: Aedes;
+let server: net.Server;
+let sub: MqttClient;
+let port: number;
+const telemetry: { at: number; body: Record<string, unknown> }[] = [];
+const statuses: { body: string; retained: boolean }[] = [];
+
+beforeAll(async () => {
+  port = await freePort('127.0.0.1');
+  // The panel starts first and must keep retrying until the broker is up.
+  sims = await startSimulators({ protocols: ['mqtt'], controlPort: 0, brokerUrl: `mqtt://127.0.0.1:${port}`, log: pino({ level: 'warn' }) });
+  // An absence cannot be awaited: give the panel time to fail at least one attempt (retry is 1 s).
+  await new Promise((r) => setTimeout(r, 1200));
+  broker = await Aedes.createBroker();
+  server = net.createServer(broker.handle);
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  await until(() => broker.connectedClients > 0, 'panel connected to the broker', 5000);
+  sub = mqtt.connect(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 0 });
+  sub.on('message', (topic, payload, packet) => {
+    if (topic === TELEMETRY) telemetry.push({ at: Date.now(), body: JSON.parse(payload.toString()) as Record<string, unknown> });
+    else statuses.push({ body: payload.toString(), retained: packet.retain });
+  });
+  await sub.subscribeAsync([TELEMETRY, STATUS], { qos: 1 });
+});
+afterAll(async () => {
+  await sub?.endAsync();
+  await sims?.stop();
+  await new Promise<void>((r) => (broker ? broker.close(() => r()) : r()));
+  server?.close();
+});
+
+describe('MQTT face (fire panel → aedes)', () => {
+  it('reconnects once the broker is up and leaves a retained online status', async () => {
+    await until(() => statuses.length > 0, 'retained status', 3000);
+    expect(statuses[0]).toEqual({ body: 'online', retained: true });
+  });
+
+  it('publishes telemetry every second in the site.yaml shape', async () => {
+    await until(() => telemetry.length >= 2, 'two telemetry messages', 3000);
+    const [a, b] = telemetry.slice(-2);
+    expect(b!.at - a!.at).toBeGreaterThan(500);
+    expect(b!.body).toMatchObject({ fire_alarm: false, supervisory: false, trouble: false, zones_in_alarm: 0, disabled_zones: 0 });
+    expect(b!.body.ts).toSatisfy((ts: number) => Math.abs(ts - Date.now()) < 5000);
+    expect((b!.body.power as { battery_v: number }).battery_v).toBeCloseTo(27.2, 0);
+  });
+
+  it('publishes a fire alarm at once', async () => {
+    const before = telemetry.length;
+    const t0 = Date.now();
+    expect((await post(`${sims.controlUrl}/devices/fire-1/faults`, { fault: 'fire_alarm' })).status).toBe(201);
+    const msg = await until(() => telemetry.slice(before).find((m) => m.body.fire_alarm === true), 'fire_alarm payload', 2000, 10);
+    expect(msg.at - t0).toBeLessThan(500); // not waiting for the 1 s period
+    expect(msg.body).toMatchObject({ fire_alarm: true, zones_in_alarm: 1 });
+  });
+
+  it('drops off with the LWT when silent and comes back when cleared', async () => {
+    const before = statuses.length;
+    await post(`${sims.controlUrl}/devices/fire-1/faults`, { fault: 'silent' });
+    await until(() => statuses.slice(before).some((s) => s.body === 'offline'), 'LWT offline', 3000);
+    const count = telemetry.length; // silence is an absence: watch for longer than the 1 s period
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(telemetry.length).toBe(count);
+    await fetch(`${sims.controlUrl}/devices/fire-1/faults`, { method: 'DELETE' });
+    await until(() => statuses.at(-1)?.body === 'online', 'online again', 5000);
+    await until(() => telemetry.at(-1)?.body.fire_alarm === false, 'fire alarm cleared', 3000);
+  });
+});

@@ -1,0 +1,46 @@
+/** Helpers for the simulator tests: run Debian's mbpoll, poll until a condition holds. */
+import { execFile } from 'node:child_process';
+
+export interface MbpollResult {
+  ok: boolean;
+  /** 1-based reference → value, as mbpoll prints it. */
+  values: Map<number, number>;
+  stderr: string;
+}
+
+/**
+ * One mbpoll read. `type` is mbpoll's -t (0 coil, 1 discrete, 3 input, 4 holding, `3:float`...);
+ * `ref` is 1-based (-r 1 is address 0). mbpoll's default 32-bit word order is low word first.
+ * With `write` values it writes instead (FC5/FC6 for one value).
+ */
+export function mbpoll(port: number, type: string, ref: number, count = 1, extra: string[] = [], write: number[] = []): Promise<MbpollResult> {
+  const args = ['-m', 'tcp', '-a', '1', '-p', String(port), '-t', type, '-r', String(ref), '-o', '1', '-1', ...extra, '127.0.0.1', ...write.map(String)];
+  if (!write.length) args.splice(args.indexOf('-o'), 0, '-c', String(count));
+  return new Promise((resolve) => {
+    execFile('/usr/bin/mbpoll', args, { timeout: 5000 }, (err, stdout, stderr) => {
+      const values = new Map<number, number>();
+      for (const m of stdout.matchAll(/^\[(\d+)\]:\s+(-?[\d.e+-]+)/gm)) values.set(Number(m[1]), Number(m[2]));
+      resolve({ ok: !err, values, stderr });
+    });
+  });
+}
+
+/** Call `fn` until it returns a truthy value or `timeoutMs` passes (then throw, naming `what`). */
+export async function until<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 5000, intervalMs = 50): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v as NonNullable<T>;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export async function post(url: string, body: unknown): Promise<Response> {
+  return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
