@@ -1,50 +1,163 @@
 /**
- * The site's MQTT broker (aedes, embedded in the demo, its own process in docker-compose).
- * Device credentials, topic ACLs and TLS come with the security work; today it accepts local
- * clients and guards against oversized packets and deep topics.
+ * The site's MQTT broker (aedes; embedded in the demo, its own process in docker-compose).
+ *
+ * Security (see README.md): per-account credentials checked against scrypt hashes, topic ACLs
+ * (acl.ts), anonymous clients refused unless `allowAnonymous`, optional TLS, and limits on packet
+ * size, topic depth and new connections per second per address (guard.ts).
  */
-import { createServer, type Server, type Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
-import { Aedes } from 'aedes';
+import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { resolve } from 'node:path';
+import { createServer as createTlsServer } from 'node:tls';
+import { Value } from '@sinclair/typebox/value';
+import { Aedes, type Client } from 'aedes';
+import { dummyHash, verifyPassword } from '../gateway/auth/password.js';
 import type { Logger } from '../gateway/core/log.js';
+import { mayPublish, maySubscribe, principalFor, type Principal } from './acl.js';
+import { BrokerConfig } from './config.js';
+import { ConnectionRate, PacketSizeGuard } from './guard.js';
+
+export { BrokerConfig } from './config.js';
 
 export interface BrokerOptions {
   port?: number;
   host?: string;
   log: Logger;
+  /** The `broker:` section of the site config; defaults: anonymous refused, no accounts. */
+  config?: Partial<BrokerConfig>;
+  /** Site id: device topics are `site/<site>/<type>/<device>/...`. */
+  site?: string;
+  /** Device id → equipment type, to pin each device account to its own topics. */
+  deviceTypes?: Record<string, string>;
+  /** Folder TLS paths are relative to (the config file's folder). */
+  configDir?: string;
+}
+
+export interface BrokerStats {
+  connections: number;
+  authFailures: number;
+  publishDenied: number;
+  subscribeDenied: number;
+  oversizedPackets: number;
+  rateLimited: number;
 }
 
 export interface RunningBroker {
   port: number;
   url: string;
+  stats(): BrokerStats;
   stop(): Promise<void>;
 }
 
+type AuthError = Error & { returnCode: number };
+const authError = (message: string, returnCode: 4 | 5): AuthError => Object.assign(new Error(message), { returnCode });
+
 export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
-  // maxTopicLevels guards against a qlobber throw on absurdly deep topics (aedes docs).
-  const aedes = await Aedes.createBroker({ maxClientsIdLength: 128, maxTopicLevels: 16, concurrency: 100, drainTimeout: 10_000 });
+  const config = Value.Default(BrokerConfig, structuredClone(opts.config ?? {})) as BrokerConfig;
+  const site = opts.site ?? 'demo';
+  const log = opts.log;
+  const users = new Map(config.users.map((u) => [u.username, u]));
+  const principals = new WeakMap<Client, Principal>();
+  const stats: BrokerStats = { connections: 0, authFailures: 0, publishDenied: 0, subscribeDenied: 0, oversizedPackets: 0, rateLimited: 0 };
+  if (config.allowAnonymous) log.warn('broker.allowAnonymous is true: clients without credentials get full access');
+  void dummyHash();
+
+  const aedes = await Aedes.createBroker({
+    maxClientsIdLength: config.limits.maxClientIdLength,
+    // maxTopicLevels guards against a qlobber throw on absurdly deep topics (aedes docs).
+    maxTopicLevels: config.limits.maxTopicLevels,
+    concurrency: 100,
+    drainTimeout: 10_000,
+    // Callback style: each hook calls its callback exactly once (aedes #106).
+    authenticate(client, username, password, done) {
+      if (username === undefined || username === '') {
+        if (config.allowAnonymous) {
+          principals.set(client, { username: null, role: 'anonymous' });
+          return done(null, true);
+        }
+        stats.authFailures++;
+        log.warn({ client: client.id }, 'anonymous MQTT client refused');
+        return done(authError('credentials required', 5), false);
+      }
+      const user = users.get(username);
+      void (async () => verifyPassword(password?.toString('utf8') ?? '', user?.passwordHash ?? (await dummyHash())))().then(
+        (ok) => {
+          if (ok && user) {
+            principals.set(client, principalFor(user, site, opts.deviceTypes ?? {}));
+            done(null, true);
+          } else {
+            stats.authFailures++;
+            log.warn({ client: client.id, username }, 'MQTT login refused: bad username or password');
+            done(authError('bad username or password', 4), false);
+          }
+        },
+        () => done(authError('authentication failed', 4), false),
+      );
+    },
+    authorizePublish(client, packet, cb) {
+      if (!client) return cb(null); // the broker's own publications (stored wills)
+      const p = principals.get(client);
+      if (p && mayPublish(p, packet.topic)) return cb(null);
+      stats.publishDenied++;
+      log.warn({ client: client.id, username: p?.username, topic: packet.topic }, 'MQTT publish denied; closing the client');
+      cb(new Error(`not authorized to publish to ${packet.topic}`));
+    },
+    authorizeSubscribe(client, sub, cb) {
+      const p = principals.get(client);
+      if (p && maySubscribe(p, sub.topic)) return cb(null, sub);
+      stats.subscribeDenied++;
+      log.warn({ client: client.id, username: p?.username, topic: sub.topic }, 'MQTT subscription denied');
+      cb(null, null); // SUBACK 0x80 for this filter
+    },
+  });
+  aedes.on('clientError', (client, err) => log.debug({ client: client.id, err: err.message }, 'client error'));
+  aedes.on('connectionError', (_client, err) => log.debug({ err: err.message }, 'connection error'));
+
+  const rate = new ConnectionRate(config.limits.connectionsPerSecond);
   const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
+  const onSocket = (socket: Socket) => {
+    const addr = socket.remoteAddress ?? 'unknown';
+    if (!rate.allow(addr)) {
+      stats.rateLimited++;
+      socket.destroy();
+      return;
+    }
+    stats.connections++;
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    aedes.handle(socket);
-  });
-  aedes.on('clientError', (client, err) => opts.log.debug({ client: client.id, err: err.message }, 'client error'));
-  aedes.on('connectionError', (_client, err) => opts.log.debug({ err: err.message }, 'connection error'));
+    socket.on('error', () => undefined);
+    const guarded = new PacketSizeGuard(socket, config.limits.maxPacketBytes, (size) => {
+      stats.oversizedPackets++;
+      log.warn({ addr, size, max: config.limits.maxPacketBytes }, 'MQTT packet too large; closing the connection');
+    });
+    aedes.handle(guarded);
+  };
+  let server: Server;
+  const dir = opts.configDir ?? process.cwd();
+  if (config.tls) {
+    const read = (p: string) => readFileSync(resolve(dir, p));
+    server = createTlsServer(
+      { key: read(config.tls.key), cert: read(config.tls.cert), ...(config.tls.ca ? { ca: read(config.tls.ca) } : {}) },
+      onSocket,
+    );
+  } else {
+    server = createServer(onSocket);
+  }
 
-  await new Promise<void>((resolve, reject) => {
+  await new Promise<void>((res, reject) => {
     server.once('error', reject);
-    server.listen(opts.port ?? 1883, opts.host ?? '0.0.0.0', () => resolve());
+    server.listen(opts.port ?? 1883, opts.host ?? '0.0.0.0', () => res());
   });
   const port = (server.address() as AddressInfo).port;
-  opts.log.info({ port }, 'MQTT broker listening');
+  log.info({ port, tls: !!config.tls, accounts: users.size, anonymous: config.allowAnonymous }, 'MQTT broker listening');
   return {
     port,
-    url: `mqtt://127.0.0.1:${port}`,
+    url: `${config.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
+    stats: () => ({ ...stats }),
     stop: () =>
-      new Promise<void>((resolve) => {
+      new Promise<void>((res) => {
         for (const s of sockets) s.destroy();
-        server.close(() => aedes.close(() => resolve()));
+        server.close(() => aedes.close(() => res()));
       }),
   };
 }

@@ -1,9 +1,33 @@
-/** `tsx broker/main.ts`: the broker as its own process (docker-compose). Port from BROKER_PORT. */
+/**
+ * `tsx broker/main.ts`: the broker as its own process (docker-compose). Accounts, ACLs, TLS and
+ * limits come from the `broker:` section of the site config (`GW_CONFIG`, default demo/site.yaml);
+ * the port from `BROKER_PORT` (default 1883). A config error exits 2 without a stack trace.
+ */
+import { dirname } from 'node:path';
+import { loadConfig } from '../gateway/config/load.js';
+import { GatewayError } from '../gateway/core/errors.js';
 import { createLogger } from '../gateway/core/log.js';
 import { startBroker } from './index.js';
 
 const log = createLogger('broker');
-const broker = await startBroker({ port: Number(process.env.BROKER_PORT ?? 1883), log });
-const shutdown = () => void broker.stop().then(() => process.exit(0));
-process.once('SIGINT', shutdown);
-process.once('SIGTERM', shutdown);
+try {
+  const loaded = loadConfig(process.env.GW_CONFIG ?? 'demo/site.yaml');
+  const broker = await startBroker({
+    port: Number(process.env.BROKER_PORT ?? 1883),
+    log,
+    config: loaded.config.broker ?? {},
+    site: loaded.config.site.id,
+    deviceTypes: Object.fromEntries(loaded.config.devices.map((d) => [d.id, d.type])),
+    configDir: dirname(loaded.file),
+  });
+  const shutdown = () => void broker.stop().then(() => process.exit(0));
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+} catch (err) {
+  if (err instanceof GatewayError) {
+    process.stderr.write(`error ${err.code}: ${err.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`broker failed to start: ${(err as Error).message}\n`);
+  process.exit(2);
+}

@@ -4,6 +4,7 @@
  * over MQTT), and the gateway with embedded storage serving the API and the dashboard.
  * Ports come from the environment (defaults below); Ctrl-C stops everything within 5 s.
  */
+import { dirname } from 'node:path';
 import { createLogger } from '../gateway/core/log.js';
 import { GatewayError } from '../gateway/core/errors.js';
 import { loadConfig } from '../gateway/config/load.js';
@@ -45,19 +46,31 @@ process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 
 try {
-  const broker = await startBroker({ port: ports.broker, host: '127.0.0.1', log: log.child({ room: 'broker' }) });
+  // The broker's accounts and ACLs come from the same site config the gateway reads.
+  const configFile = env.GW_CONFIG ?? new URL('./site.yaml', import.meta.url).pathname;
+  const site = loadConfig(configFile, env).config;
+  const broker = await startBroker({
+    port: ports.broker,
+    host: '127.0.0.1',
+    log: log.child({ room: 'broker' }),
+    config: site.broker ?? {},
+    site: site.site.id,
+    deviceTypes: Object.fromEntries(site.devices.map((d) => [d.id, d.type])),
+    configDir: dirname(configFile),
+  });
+  // The fire panel logs in with its own device account (demo credentials, see README).
+  const simAuth = `${encodeURIComponent(env.SIM_MQTT_USER ?? 'fire-1')}:${encodeURIComponent(env.SIM_MQTT_PASSWORD ?? 'fire-1-demo')}@`;
   stops.push(broker.stop);
   const sims = await startSimulators({
     host: '127.0.0.1',
     opcuaPort: ports.opcua,
     modbusPorts: { 'pump-1': ports.pump1, 'pump-2': ports.pump2, 'power-1': ports.power },
     controlPort: ports.control,
-    brokerUrl: broker.url,
+    brokerUrl: broker.url.replace('://', `://${simAuth}`),
     log: log.child({ room: 'simulators' }),
   });
   stops.push(() => sims.stop());
 
-  const configFile = env.GW_CONFIG ?? new URL('./site.yaml', import.meta.url).pathname;
   const loaded = loadConfig(configFile, {
     ...env,
     GW_HTTP_PORT: String(ports.http),

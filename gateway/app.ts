@@ -10,18 +10,24 @@ import type { LoadedConfig } from './config/load.js';
 import { connectors } from './connectors/index.js';
 import type { Connector } from './core/connector.js';
 import type { Logger } from './core/log.js';
+import { DEFAULT_RULES } from './alarms/defaults.js';
 import { AlarmEngine } from './alarms/engine.js';
 import { AlarmRepository } from './alarms/repository.js';
 import { buildApi } from './api/server.js';
+import { requireSocketToken } from './api/auth/socket.js';
+import { UserBook } from './auth/users.js';
 import { EmbeddedHistory } from './history/embedded.js';
-import { InfluxHistory } from './history/influx.js';
+import { InfluxHistory, spoolDirOf } from './history/influx.js';
 import type { HistoryStore } from './history/store.js';
 import { Pipeline } from './pipeline/pipeline.js';
+import { createPredict } from './predict/index.js';
 import { RealtimeHub } from './realtime/hub.js';
 import { ensureDataDir, openDatabase } from './storage/sqlite.js';
 import { WorkOrderRepository } from './workorders/repository.js';
 import { WorkOrderService } from './workorders/service.js';
 import { SlaBook } from './workorders/sla.js';
+import { wireMaintenance, type Maintenance } from './workorders/wiring.js';
+import { Notifier } from './notify/index.js';
 
 export interface GatewayOptions {
   log: Logger;
@@ -45,6 +51,9 @@ export interface Gateway {
   pipeline: Pipeline;
   history: HistoryStore;
   orders: WorkOrderService;
+  alarms: AlarmEngine;
+  /** Alarm → order wiring and the escalation clock. */
+  maintenance: Maintenance;
   /** Start the connectors and listen; resolves when the API is reachable. */
   start(): Promise<RunningGateway>;
   stop(): Promise<void>;
@@ -80,33 +89,40 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
   const byId = new Map<string, DeviceConfig>(config.devices.map((d) => [d.id, d]));
   const influx = opts.influxUrl ? parseInfluxUrl(opts.influxUrl) : config.history.influx;
   const history: HistoryStore = influx
-    ? new InfluxHistory({ config: influx, site: config.site.id, retentionDays: config.history.retentionDays, deviceInfo: (id) => byId.get(id), log: log.child({ room: 'history' }) })
-    : new EmbeddedHistory({ dataDir, retentionDays: config.history.retentionDays, log: log.child({ room: 'history' }) });
+    ? new InfluxHistory({
+        config: influx, site: config.site.id, retentionDays: config.history.retentionDays, deviceInfo: (id) => byId.get(id), log: log.child({ room: 'history' }),
+        rollupRetentionDays: { '1m': config.history.rollup1mDays, '1h': config.history.rollup1hDays },
+        spoolDir: spoolDirOf(dataDir), spoolMaxBytes: config.history.spoolMaxMB * 1024 * 1024,
+      })
+    : new EmbeddedHistory({
+        dataDir, retentionDays: config.history.retentionDays, log: log.child({ room: 'history' }),
+        rollupRetentionDays: { '1m': config.history.rollup1mDays, '1h': config.history.rollup1hDays },
+      });
   await history.init();
 
   const db = openDatabase(dataDir, 'gateway.db', '');
   const alarmRepo = new AlarmRepository(db);
   const orders = new WorkOrderService(new WorkOrderRepository(db), new SlaBook(config.sla), log.child({ room: 'workorders' }));
   const pipeline = new Pipeline(config.devices, log.child({ room: 'pipeline' }));
-  const alarms = new AlarmEngine(config.rules, config.devices, alarmRepo, log.child({ room: 'alarms' }));
+  const predict = createPredict({ config, db, orders, log: log.child({ room: 'predict' }) });
+  const alarms = new AlarmEngine(config.rules, config.devices, alarmRepo, log.child({ room: 'alarms' }), { defaults: config.defaultRules === false ? [] : DEFAULT_RULES });
 
   const startedAt = Date.now();
-  const app = await buildApi({ config, pipeline, history, alarms, alarmRepo, orders, startedAt }, log);
+  const users = new UserBook(config.users, config.auth, dataDir, log.child({ room: 'auth' }));
+  const byProtocol = new Map<string, Connector>();
+  const app = await buildApi({ config, pipeline, history, alarms, alarmRepo, orders, startedAt, users, connectors: byProtocol, predict }, log);
   const realtime = new RealtimeHub(app.server);
+  requireSocketToken(realtime.io, users);
 
   // The one-way data path.
   pipeline.use({ name: 'history', onReadings: (b) => history.write(b) });
   pipeline.use(alarms);
   pipeline.use(realtime);
-  alarms.onAlarm((alarm, change) => {
-    history.writeEvent({ ts: change === 'raised' ? alarm.raisedAt : Date.now(), device: alarm.device, kind: 'alarm', action: change, id: alarm.id, text: alarm.message });
-    const workOrderId = change === 'raised' ? orders.fromAlarm(alarm).id : orders.orderForAlarm(alarm.id);
-    realtime.alarm({ ...alarm, workOrderId });
-  });
-  orders.onChange((order, action) => {
-    history.writeEvent({ ts: order.updatedAt, device: order.device, kind: 'work-order', action, id: order.id, text: `${order.number} ${order.title}` });
-    realtime.workOrder(order);
-  });
+  pipeline.use(predict);
+  // Alarms → work orders → history events, socket.io, notifications; escalation clock (gateway/workorders/wiring.ts).
+  const notifier = new Notifier(config, log.child({ room: 'notify' }));
+  const maintenance = wireMaintenance({ alarms, alarmRepo, orders, history, realtime, notifier, log: log.child({ room: 'workorders' }) });
+  maintenance.reconcile();
 
   const running: Connector[] = [];
   for (const [protocol, plugin] of Object.entries(connectors)) {
@@ -119,6 +135,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
       dataDir,
     });
     running.push(c);
+    byProtocol.set(protocol, c);
   }
 
   let stopping: Promise<void> | null = null;
@@ -126,6 +143,9 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
     (stopping ??= (async () => {
       await Promise.allSettled(running.map((c) => c.stop()));
       pipeline.close();
+      predict.close();
+      maintenance.stop();
+      await notifier.close();
       await realtime.close();
       await app.close();
       await history.close();
@@ -138,8 +158,11 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
     pipeline,
     history,
     orders,
+    alarms,
+    maintenance,
     stop,
     async start() {
+      maintenance.start();
       await app.listen({ port: opts.port ?? config.http.port, host: opts.host ?? config.http.host });
       const port = (app.server.address() as AddressInfo).port;
       await Promise.all(running.map((c) => c.start()));

@@ -8,6 +8,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import type { Logger } from 'pino';
 import type { SimClock } from './clock.js';
 import type { SimDevice } from './devices.js';
+import { createLiveScenario, SCENARIOS, type ScenarioName } from './scenarios/index.js';
 
 export class ControlError extends Error {
   constructor(
@@ -23,13 +24,34 @@ export class ControlError extends Error {
 const DeviceParams = Type.Object({ id: Type.String() });
 const FaultParams = Type.Object({ id: Type.String(), fault: Type.String() });
 const FaultBody = Type.Object(
-  { fault: Type.String({ minLength: 1, maxLength: 64, description: 'fault name from GET /devices' }) },
+  {
+    fault: Type.String({ minLength: 1, maxLength: 64, description: 'fault name from GET /devices' }),
+    delayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000, description: '`slow`: reply delay (default 1500 ms)' })),
+  },
   // Unknown keys are dropped (fastify's ajv removeAdditional), leaving room for fault parameters.
   { additionalProperties: false },
 );
 type FaultBody = Static<typeof FaultBody>;
+const ScenarioBody = Type.Object(
+  {
+    scenario: Type.String({ minLength: 1, maxLength: 64, description: 'scenario name: ' + Object.keys(SCENARIOS).join(', ') }),
+    seed: Type.Optional(Type.Integer({ description: 'default 1' })),
+    failAfterDays: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 3650 })),
+    glitchesPerDay: Type.Optional(Type.Number({ minimum: 0, maximum: 10_000 })),
+  },
+  { additionalProperties: false },
+);
+type ScenarioBody = Static<typeof ScenarioBody>;
+const RestartBody = Type.Object({ delayMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000, description: 'default 2000' })) }, { additionalProperties: false });
 
-export function buildControlApi(devices: SimDevice[], opts: { log: Logger; clock: SimClock }): FastifyInstance {
+export interface ControlOptions {
+  log: Logger;
+  clock: SimClock;
+  /** Restart the OPC UA server (null when it does not run). */
+  restartOpcua?: (delayMs: number) => { down: Promise<void>; up: Promise<void> } | null;
+}
+
+export function buildControlApi(devices: SimDevice[], opts: ControlOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: opts.log.child({ face: 'control' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -76,6 +98,8 @@ export function buildControlApi(devices: SimDevice[], opts: { log: Logger; clock
 
   app.get('/health', async () => ({ status: 'ok', devices: devices.length, timeScale: opts.clock.timeScale, simTime: opts.clock.now() }));
 
+  app.get('/scenarios', async () => SCENARIOS);
+
   app.get('/devices', async () => devices.map((d) => d.info()));
 
   app.get<{ Params: Static<typeof DeviceParams> }>('/devices/:id', { schema: { params: DeviceParams } }, async (req) => {
@@ -88,11 +112,63 @@ export function buildControlApi(devices: SimDevice[], opts: { log: Logger; clock
     { schema: { params: DeviceParams, body: FaultBody } },
     async (req, reply) => {
       const d = device(req.params.id);
-      d.inject(knownFault(d, req.body.fault));
+      d.inject(knownFault(d, req.body.fault), req.body.delayMs === undefined ? {} : { delayMs: req.body.delayMs });
       req.log.info({ device: d.id, fault: req.body.fault }, 'fault injected');
       return reply.code(201).send(d.info());
     },
   );
+
+  app.post<{ Params: Static<typeof DeviceParams>; Body: ScenarioBody }>(
+    '/devices/:id/scenario',
+    { schema: { params: DeviceParams, body: ScenarioBody } },
+    async (req, reply) => {
+      const d = device(req.params.id);
+      const name = req.body.scenario as ScenarioName;
+      const spec = SCENARIOS[name];
+      if (!Object.hasOwn(SCENARIOS, name) || !spec) {
+        throw new ControlError('SIM_ERR_UNKNOWN_SCENARIO', `unknown scenario '${name}'; scenarios: ${Object.keys(SCENARIOS).join(', ')}`, 400, { scenarios: Object.keys(SCENARIOS) });
+      }
+      if (!(spec.types as string[]).includes(d.type)) {
+        throw new ControlError('SIM_ERR_UNKNOWN_SCENARIO', `scenario '${name}' runs on ${spec.types.join(' or ')}, not on ${d.id} (${d.type})`, 400, {
+          scenarios: Object.entries(SCENARIOS).filter(([, v]) => (v.types as string[]).includes(d.type)).map(([k]) => k),
+        });
+      }
+      const driver = createLiveScenario({
+        scenario: name,
+        seed: req.body.seed ?? 1,
+        model: d.model,
+        now: opts.clock.now(),
+        failAfterDays: req.body.failAfterDays,
+        glitchesPerDay: req.body.glitchesPerDay,
+        tickSeconds: (opts.clock.tickMs / 1000) * opts.clock.timeScale,
+        clockNow: () => opts.clock.now(),
+      });
+      d.setScenario(driver);
+      req.log.info({ device: d.id, scenario: driver.info() }, 'scenario started');
+      return reply.code(201).send(d.info());
+    },
+  );
+
+  app.delete<{ Params: Static<typeof DeviceParams> }>('/devices/:id/scenario', { schema: { params: DeviceParams } }, async (req) => {
+    const d = device(req.params.id);
+    d.setScenario(null);
+    req.log.info({ device: d.id }, 'scenario stopped');
+    return d.info();
+  });
+
+  app.post<{ Body: Static<typeof RestartBody> | undefined }>('/opcua/restart', { schema: { body: Type.Optional(RestartBody) } }, async (req, reply) => {
+    const delayMs = req.body?.delayMs ?? 2000;
+    let r: ReturnType<NonNullable<ControlOptions['restartOpcua']>> = null;
+    try {
+      r = opts.restartOpcua?.(delayMs) ?? null;
+    } catch (err) {
+      throw new ControlError('SIM_ERR_CONFLICT', (err as Error).message, 409);
+    }
+    if (!r) throw new ControlError('SIM_ERR_NOT_FOUND', 'the OPC UA server is not running in this stack', 404);
+    await r.down;
+    req.log.info({ delayMs }, 'OPC UA server down for restart');
+    return reply.code(202).send({ status: 'restarting', delayMs, backAt: Date.now() + delayMs });
+  });
 
   app.delete<{ Params: Static<typeof DeviceParams> }>('/devices/:id/faults', { schema: { params: DeviceParams } }, async (req) => {
     const d = device(req.params.id);

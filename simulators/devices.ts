@@ -9,11 +9,32 @@ import type { EquipmentModel, EquipmentType, PointValue } from './models/model.j
 import { PowerMeter } from './models/power.js';
 import { Pump } from './models/pump.js';
 import { Rng } from './random.js';
+import type { ScenarioDriver, ScenarioInfo } from './scenarios/index.js';
 
 export type Protocol = 'opcua' | 'modbus' | 'mqtt';
 
 /** Stop answering (Modbus), report BadNoCommunication (OPC UA), drop off the broker (MQTT). */
 export const COMMS_FAULT = 'silent';
+
+/**
+ * Communication faults per protocol, besides the equipment faults of the model:
+ * - `silent`: every device (see COMMS_FAULT);
+ * - `exception`: a Modbus device answers every request with exception 4 (slave device failure);
+ * - `slow`: a Modbus device answers after `delayMs` (default 1500 ms);
+ * - `malformed`: an MQTT device publishes payloads that are not JSON or have wrong-typed fields.
+ */
+export const COMM_FAULTS: Record<Protocol, readonly string[]> = {
+  modbus: [COMMS_FAULT, 'exception', 'slow'],
+  opcua: [COMMS_FAULT],
+  mqtt: [COMMS_FAULT, 'malformed'],
+};
+export const DEFAULT_SLOW_MS = 1500;
+
+/** Fault parameters accepted by POST /devices/:id/faults besides the name. */
+export interface FaultParams {
+  /** `slow`: reply delay in ms. */
+  delayMs?: number;
+}
 
 export interface DeviceInfo {
   id: string;
@@ -21,11 +42,18 @@ export interface DeviceInfo {
   protocol: Protocol;
   faults: string[];
   active: string[];
+  /** The degradation scenario running on this device, if any. */
+  scenario?: ScenarioInfo;
 }
 
 /** Emits `faults` (after any inject/clear) so faces can react at once rather than at the next tick. */
 export class SimDevice extends EventEmitter {
-  silent = false;
+  /** Active communication faults (`silent`, `exception`, `slow`, `malformed`). */
+  readonly comm = new Set<string>();
+  /** Reply delay of the `slow` fault. */
+  slowMs = DEFAULT_SLOW_MS;
+  /** A degradation scenario driving this device's wear (POST /devices/:id/scenario). */
+  scenario: ScenarioDriver | null = null;
 
   constructor(
     readonly id: string,
@@ -39,33 +67,54 @@ export class SimDevice extends EventEmitter {
     return this.model.type;
   }
 
+  get silent(): boolean {
+    return this.comm.has(COMMS_FAULT);
+  }
+
   get faults(): string[] {
-    return [...this.model.faults, COMMS_FAULT];
+    return [...this.model.faults, ...COMM_FAULTS[this.protocol]];
   }
 
   get active(): string[] {
-    return [...this.model.active, ...(this.silent ? [COMMS_FAULT] : [])];
+    return [...this.model.active, ...COMM_FAULTS[this.protocol].filter((f) => this.comm.has(f))];
   }
 
   info(): DeviceInfo {
-    return { id: this.id, type: this.type, protocol: this.protocol, faults: this.faults, active: this.active };
+    const info: DeviceInfo = { id: this.id, type: this.type, protocol: this.protocol, faults: this.faults, active: this.active };
+    if (this.scenario) info.scenario = this.scenario.info();
+    return info;
+  }
+
+  /** Advance the model by `dt` simulated seconds, applying the scenario's wear first. */
+  step(dt: number, simTime: number): void {
+    this.scenario?.apply(simTime, dt);
+    this.model.step(dt, simTime);
   }
 
   /** False when the fault is not in this device's catalogue. */
-  inject(fault: string): boolean {
+  inject(fault: string, params: FaultParams = {}): boolean {
     if (!this.faults.includes(fault)) return false;
-    if (fault === COMMS_FAULT) this.silent = true;
-    else this.model.inject(fault);
+    if (COMM_FAULTS[this.protocol].includes(fault)) {
+      if (fault === 'slow') this.slowMs = params.delayMs ?? DEFAULT_SLOW_MS;
+      this.comm.add(fault);
+    } else this.model.inject(fault);
     this.emit('faults');
     return true;
   }
 
   clear(fault: string): boolean {
     if (!this.faults.includes(fault)) return false;
-    if (fault === COMMS_FAULT) this.silent = false;
+    if (COMM_FAULTS[this.protocol].includes(fault)) this.comm.delete(fault);
     else this.model.clear(fault);
     this.emit('faults');
     return true;
+  }
+
+  /** Start a degradation scenario (replacing any running one), or stop it with null. */
+  setScenario(driver: ScenarioDriver | null): void {
+    this.scenario?.detach();
+    this.scenario = driver;
+    this.emit('faults');
   }
 
   clearAll(): void {
@@ -75,6 +124,40 @@ export class SimDevice extends EventEmitter {
   write(point: string, value: PointValue): boolean {
     return this.model.write?.(point, value) ?? false;
   }
+}
+
+/** Zero-padded scale-mode id: `pump-0001`. */
+export function scaleId(type: EquipmentType, n: number): string {
+  const prefix = type === 'elevator' ? 'elev' : type === 'fire_panel' ? 'fire' : type;
+  return `${prefix}-${String(n).padStart(4, '0')}`;
+}
+
+export const PROTOCOL_OF: Record<EquipmentType, Protocol> = { elevator: 'opcua', pump: 'modbus', power: 'modbus', fire_panel: 'mqtt' };
+
+/**
+ * Scale mode: `counts[type]` devices of each type, ids `elev-0001`, `pump-0001`, `power-0001`,
+ * `fire-0001`... Sizes vary a little per device (floors, peak demand, peak load).
+ */
+export function createScaleDevices(seed: number, counts: Partial<Record<EquipmentType, number>>): SimDevice[] {
+  const rng = new Rng(seed);
+  const devices: SimDevice[] = [];
+  const sizes = rng.fork('sizes');
+  for (const type of ['elevator', 'pump', 'power', 'fire_panel'] as const) {
+    for (let n = 1; n <= (counts[type] ?? 0); n++) {
+      const id = scaleId(type, n);
+      const r = rng.fork(id);
+      const model =
+        type === 'elevator'
+          ? new Elevator({ rng: r, floors: sizes.int(6, 30) })
+          : type === 'pump'
+            ? new Pump({ rng: r, peakDemand: sizes.uniform(8, 18) })
+            : type === 'power'
+              ? new PowerMeter({ rng: r, peakKw: sizes.uniform(120, 400) })
+              : new FirePanel({ rng: r });
+      devices.push(new SimDevice(id, PROTOCOL_OF[type], model));
+    }
+  }
+  return devices;
 }
 
 /** The devices of demo/site.yaml. Each gets its own random stream forked from the seed. */

@@ -1,19 +1,28 @@
 /**
  * The equipment simulators of the demo site in one call: models on a shared clock, an OPC UA
  * server for the elevators, a Modbus TCP server per pump and power meter, an MQTT client for the
- * fire panel, and the fault-injection control API. See README.md for every point map.
+ * fire panel, and the fault-injection control API. See README.md for every point map. With
+ * `scale`, N devices of each type instead (benchmarks); degradation scenarios live in scenarios/.
  */
 import { pino, type Logger } from 'pino';
+import { withoutCredentials } from './urls.js';
 import { SimClock } from './clock.js';
 import { buildControlApi } from './control.js';
-import { createDemoDevices, type Protocol, type SimDevice } from './devices.js';
-import { startModbusFace, type ModbusFace } from './faces/modbus.js';
+import { createDemoDevices, createScaleDevices, type Protocol, type SimDevice } from './devices.js';
+import { startModbusFace, startModbusServer, type ModbusFace } from './faces/modbus.js';
+import type { EquipmentType } from './models/model.js';
+import { UNITS_PER_SERVER } from './scale.js';
 import { startMqttFace, type MqttFace } from './faces/mqtt.js';
 import type { OpcuaFace } from './faces/opcua.js';
 import { ELEVATOR_OPCUA_POINTS, POWER_MODBUS_MAP, PUMP_MODBUS_MAP } from './pointmaps.js';
 
-export { COMMS_FAULT, SimDevice, type DeviceInfo, type Protocol } from './devices.js';
+export { COMM_FAULTS, COMMS_FAULT, SimDevice, type DeviceInfo, type Protocol } from './devices.js';
 export { SimClock } from './clock.js';
+export { createScenario, SCENARIOS, type ScenarioName, type ScenarioRun, type ScenarioSample } from './scenarios/index.js';
+export { scaleSiteDevices, type ScaleCounts } from './scale.js';
+
+/** Devices behind one Modbus TCP server in scale mode (unit ids 1..247, the Modbus limit). */
+export const UNITS_PER_MODBUS_SERVER = UNITS_PER_SERVER;
 
 export type ModbusDeviceId = 'pump-1' | 'pump-2' | 'power-1';
 
@@ -38,17 +47,37 @@ export interface SimulatorOptions {
   pkiDir?: string;
   /** Faces to start (default all); the models and the control API always run. */
   protocols?: Protocol[];
+  /**
+   * Scale mode: this many devices of each type instead of the demo site, ids `elev-0001`,
+   * `pump-0001`, `power-0001`, `fire-0001`. Elevators share the one OPC UA server (a folder
+   * each); pumps then meters sit behind Modbus TCP servers of up to 247 unit ids each, on ports
+   * `modbusBasePort`, +1, ...; each fire panel is its own MQTT client.
+   */
+  scale?: Partial<Record<EquipmentType, number>>;
+  /** First Modbus server port in scale mode (default 5020; 0 = free ports). */
+  modbusBasePort?: number;
+  /** Real ms between clock ticks (default 100, 1000 in scale mode). */
+  tickMs?: number;
   log?: Logger;
 }
 
 export interface SimulatorStack {
   host: string;
-  ports: { opcua: number | null; modbus: Partial<Record<ModbusDeviceId, number>>; control: number };
+  ports: {
+    opcua: number | null;
+    /** Device id → port of its Modbus server. */
+    modbus: Record<string, number>;
+    /** Device id → port and unit id (unit 1 for the demo devices). */
+    modbusUnits: Record<string, { port: number; unitId: number }>;
+    control: number;
+  };
   opcuaEndpoint: string | null;
   controlUrl: string;
   brokerUrl: string;
   devices: SimDevice[];
   clock: SimClock;
+  /** Shut the OPC UA server down and bring it back on the same port after `delayMs` (no-op without it). */
+  restartOpcua(delayMs: number): { down: Promise<void>; up: Promise<void> } | null;
   /** Throws on an unknown id. */
   device(id: string): SimDevice;
   /** Closes every server and the broker link (within ~2 s). */
@@ -62,21 +91,29 @@ export async function startSimulators(opts: SimulatorOptions = {}): Promise<Simu
   const brokerUrl = opts.brokerUrl ?? 'mqtt://127.0.0.1:1883';
   const protocols = new Set<Protocol>(opts.protocols ?? ['opcua', 'modbus', 'mqtt']);
   const log = opts.log ?? pino({ name: 'simulators', level: process.env.LOG_LEVEL ?? 'info' });
-  const devices = createDemoDevices(opts.seed ?? 1);
+  const scale = opts.scale;
+  const devices = scale ? createScaleDevices(opts.seed ?? 1, scale) : createDemoDevices(opts.seed ?? 1);
   // Warm up for a simulated minute ending at the start time, so the first read already sees
   // running pumps, warm bearings and lifts in service rather than a cold start.
   const WARM_UP_S = 60;
-  const clock = new SimClock({ timeScale: opts.timeScale ?? 1, startTime: (opts.startTime ?? Date.now()) - WARM_UP_S * 1000 });
+  const clock = new SimClock({
+    timeScale: opts.timeScale ?? 1,
+    startTime: (opts.startTime ?? Date.now()) - WARM_UP_S * 1000,
+    tickMs: opts.tickMs ?? (scale ? 1000 : 100),
+  });
   const faces: (OpcuaFace | ModbusFace | MqttFace)[] = [];
-  const control = buildControlApi(devices, { log, clock });
+  const opcuaFace = () => faces.find((f): f is OpcuaFace => 'endpointUrl' in f);
+  const restartOpcua = (delayMs: number) => opcuaFace()?.restart(delayMs) ?? null;
+  const control = buildControlApi(devices, { log, clock, restartOpcua });
+  const index = new Map(devices.map((d) => [d.id, d]));
   const byId = (id: string) => {
-    const d = devices.find((x) => x.id === id);
+    const d = index.get(id);
     if (!d) throw new Error(`no simulated device '${id}'`);
     return d;
   };
 
   const step = (dt: number, simTime: number) => {
-    for (const d of devices) d.model.step(dt, simTime);
+    for (const d of devices) d.step(dt, simTime);
   };
   clock.advance(step, Math.max(1, Math.round((WARM_UP_S * 1000) / clock.tickMs / clock.timeScale)));
 
@@ -93,14 +130,31 @@ export async function startSimulators(opts: SimulatorOptions = {}): Promise<Simu
       const { startOpcuaFace } = await import('./faces/opcua.js');
       starting.push(startOpcuaFace(elevators, ELEVATOR_OPCUA_POINTS, { host, port: opts.opcuaPort ?? 4840, ...(opts.pkiDir ? { pkiDir: opts.pkiDir } : {}), logger: log }).then((f) => faces.push(f)));
     }
-    if (protocols.has('modbus')) {
+    if (protocols.has('modbus') && scale) {
+      const modbusDevices = devices.filter((d) => d.protocol === 'modbus');
+      const base = opts.modbusBasePort ?? 5020;
+      for (let i = 0; i * UNITS_PER_MODBUS_SERVER < modbusDevices.length; i++) {
+        const units = modbusDevices.slice(i * UNITS_PER_MODBUS_SERVER, (i + 1) * UNITS_PER_MODBUS_SERVER).map((device, j) => ({
+          unitId: j + 1,
+          device,
+          map: device.type === 'power' ? POWER_MODBUS_MAP : PUMP_MODBUS_MAP,
+        }));
+        starting.push(startModbusServer(units, { host, port: base === 0 ? 0 : base + i, logger: log }).then((f) => faces.push(f)));
+      }
+    } else if (protocols.has('modbus')) {
       for (const id of Object.keys(DEFAULT_MODBUS_PORTS) as ModbusDeviceId[]) {
         const map = id === 'power-1' ? POWER_MODBUS_MAP : PUMP_MODBUS_MAP;
         const port = opts.modbusPorts?.[id] ?? DEFAULT_MODBUS_PORTS[id];
         starting.push(startModbusFace(byId(id), map, { host, port, logger: log }).then((f) => faces.push(f)));
       }
     }
-    if (protocols.has('mqtt')) faces.push(startMqttFace(byId('fire-1'), { brokerUrl, siteId: opts.siteId ?? 'demo', logger: log }));
+    if (protocols.has('mqtt')) {
+      const panels = devices.filter((d) => d.protocol === 'mqtt');
+      // Many panels: stagger the first connects over about a second rather than all at once.
+      panels.forEach((d, i) =>
+        faces.push(startMqttFace(d, { brokerUrl, siteId: opts.siteId ?? 'demo', logger: log, ...(panels.length > 1 ? { connectDelayMs: Math.round((i * 1000) / panels.length) } : {}) })),
+      );
+    }
     starting.push(control.listen({ host, port: opts.controlPort ?? 8081 }));
     const results = await Promise.allSettled(starting);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -115,21 +169,28 @@ export async function startSimulators(opts: SimulatorOptions = {}): Promise<Simu
   // Faults show at once, not at the next tick.
   for (const d of devices) d.on('faults', () => faces.forEach((f) => f.refresh()));
 
-  const opcua = faces.find((f): f is OpcuaFace => 'endpointUrl' in f);
-  const modbus = Object.fromEntries(faces.filter((f): f is ModbusFace => 'deviceId' in f).map((f) => [f.deviceId, f.port]));
+  const opcua = opcuaFace();
+  const modbusUnits: Record<string, { port: number; unitId: number }> = {};
+  for (const f of faces.filter((x): x is ModbusFace => 'units' in x)) for (const [unitId, id] of f.units) modbusUnits[id] = { port: f.port, unitId };
+  const modbus = Object.fromEntries(Object.entries(modbusUnits).map(([id, u]) => [id, u.port]));
   const address = control.server.address();
   const controlPort = typeof address === 'object' && address ? address.port : (opts.controlPort ?? 8081);
-  log.info({ opcua: opcua?.endpointUrl, modbus, control: controlPort, brokerUrl, timeScale: clock.timeScale }, 'simulators running');
+  const modbusServers = [...new Set(Object.values(modbus))];
+  log.info(
+    { devices: devices.length, opcua: opcua?.endpointUrl, modbus: scale ? modbusServers : modbus, control: controlPort, brokerUrl: withoutCredentials(brokerUrl), timeScale: clock.timeScale },
+    'simulators running',
+  );
 
   return {
     host,
-    ports: { opcua: opcua?.port ?? null, modbus, control: controlPort },
+    ports: { opcua: opcua?.port ?? null, modbus, modbusUnits, control: controlPort },
     opcuaEndpoint: opcua?.endpointUrl ?? null,
     controlUrl: `http://${host}:${controlPort}`,
     brokerUrl,
     devices,
     clock,
     device: byId,
+    restartOpcua,
     stop,
   };
 }

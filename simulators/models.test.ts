@@ -127,6 +127,17 @@ describe('simulation models', () => {
     secondsUntil(s.run, () => v<PumpValues>(pump).discharge_pressure > 0.45, 15);
   });
 
+  it('low_pressure recovers at night too, when the pump refills on its tank', () => {
+    const s = site(1, new Date('2026-03-02T23:00:00').getTime());
+    const pump = s.dev('pump-1');
+    s.run(60);
+    pump.inject('low_pressure');
+    secondsUntil(s.run, () => v<PumpValues>(pump).discharge_pressure < 0.2, 3);
+    pump.clear('low_pressure');
+    // The rule clears at 0.3 MPa: the header must be back within seconds, not the tank's minutes.
+    secondsUntil(s.run, () => v<PumpValues>(pump).discharge_pressure > 0.4, 15);
+  });
+
   it('pump faults show their signatures', () => {
     const s = site(2);
     const pump = s.dev('pump-2');
@@ -198,13 +209,13 @@ describe('simulation models', () => {
     expect(v<FirePanelValues>(panel)).toMatchObject({ fire_alarm: false, trouble: false, zones_in_alarm: 0 });
   });
 
-  it('keeps the fault catalogue per type, with silent for every device', () => {
+  it('keeps the fault catalogue per type, with the communication faults of each protocol', () => {
     const catalogue = Object.fromEntries(createDemoDevices(1).map((d) => [d.type, d.faults]));
     expect(catalogue).toEqual({
       elevator: ['trapped_passenger', 'slow_door', 'stop_outside_door_zone', 'silent'],
-      pump: ['low_pressure', 'dry_run', 'overcurrent', 'bearing_overtemp', 'short_cycling', 'silent'],
-      power: ['undervoltage', 'overvoltage', 'phase_loss', 'high_thd', 'transformer_overtemp', 'silent'],
-      fire_panel: ['fire_alarm', 'trouble', 'battery_low', 'mains_failure', 'silent'],
+      pump: ['low_pressure', 'dry_run', 'overcurrent', 'bearing_overtemp', 'short_cycling', 'silent', 'exception', 'slow'],
+      power: ['undervoltage', 'overvoltage', 'phase_loss', 'high_thd', 'transformer_overtemp', 'silent', 'exception', 'slow'],
+      fire_panel: ['fire_alarm', 'trouble', 'battery_low', 'mains_failure', 'silent', 'malformed'],
     });
   });
 });

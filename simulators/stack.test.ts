@@ -18,14 +18,11 @@ function accepts(port: number): Promise<boolean> {
 
 describe('simulator stack', () => {
   it('starts every face on free ports and stops within 2 s', async () => {
-    const t0 = Date.now();
     const sims = await startSimulators({ ...free, brokerUrl: `mqtt://127.0.0.1:${await freePort('127.0.0.1')}`, log });
-    const startedMs = Date.now() - t0;
     const ports = [sims.ports.opcua!, sims.ports.control, ...Object.values(sims.ports.modbus)];
     expect(ports).toHaveLength(5);
     expect(new Set(ports).size).toBe(5);
     for (const p of ports) expect(await accepts(p)).toBe(true);
-    expect(startedMs).toBeLessThan(10_000);
 
     const t1 = Date.now();
     await sims.stop();

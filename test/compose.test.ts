@@ -65,7 +65,7 @@ describe('docker-compose.yml', () => {
     expect(services.broker?.ports?.map((p) => Number(p.target))).toContain(1883);
 
     expect(services.simulators?.command).toEqual(['npx', 'tsx', 'simulators/main.ts']);
-    expect(services.simulators?.environment?.BROKER_URL).toBe('mqtt://broker:1883');
+    expect(services.simulators?.environment?.BROKER_URL).toBe('mqtt://fire-1:fire-1-demo@broker:1883');
     expect(services.simulators?.ports?.map((p) => Number(p.target))).toContain(8081);
 
     const gw = services.gateway!;

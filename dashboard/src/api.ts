@@ -1,4 +1,5 @@
 /** REST client for the gateway (same origin). Errors arrive as `{ code, message }`. */
+import { endSession, getToken, type SessionUser } from './auth.js';
 import type { Alarm, DeviceView, WorkOrder, WorkOrderStatus } from './types.js';
 
 export class ApiError extends Error {
@@ -20,10 +21,13 @@ export interface HistoryResult {
 
 async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
   let res: Response;
+  const headers: Record<string, string> = body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' };
+  const token = getToken();
+  if (token) headers.authorization = `Bearer ${token}`;
   try {
     res = await fetch(path, {
       method,
-      headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+      headers,
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (err) {
@@ -38,6 +42,8 @@ async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown):
       data = undefined;
     }
   }
+  // Token missing or expired: back to the login page (not for the login call itself).
+  if (res.status === 401 && path !== '/api/auth/login') endSession('expired');
   if (!res.ok) {
     const e = (data ?? {}) as { code?: unknown; message?: unknown };
     throw new ApiError(
@@ -52,6 +58,8 @@ async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown):
 const enc = encodeURIComponent;
 
 export const api = {
+  login: (username: string, password: string) =>
+    request<{ token: string; expiresAt: number; user: SessionUser }>('POST', '/api/auth/login', { username, password }),
   devices: () => request<DeviceView[]>('GET', '/api/devices'),
   alarms: () => request<Alarm[]>('GET', '/api/alarms'),
   ackAlarm: (id: string, comment: string) => request<Alarm>('POST', `/api/alarms/${enc(id)}/ack`, { comment }),

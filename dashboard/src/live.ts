@@ -5,6 +5,7 @@
  */
 import { io, type Socket } from 'socket.io-client';
 import { api } from './api.js';
+import { endSession, getToken } from './auth.js';
 import { toast } from './dom.js';
 import { t } from './i18n.js';
 import { store } from './store.js';
@@ -14,7 +15,8 @@ let socket: Socket | null = null;
 
 export function startLive(): void {
   if (socket) return;
-  socket = io({ path: '/socket.io', reconnectionDelay: 1000, reconnectionDelayMax: 5000 });
+  // The token is read again on every (re)connect, so a new login is picked up.
+  socket = io({ path: '/socket.io', reconnectionDelay: 1000, reconnectionDelayMax: 5000, auth: (cb) => cb({ token: getToken() ?? '' }) });
   const s = socket;
 
   s.on('connect', () => {
@@ -26,8 +28,12 @@ export function startLive(): void {
     // After a server-side disconnect the client does not retry by itself.
     if (reason === 'io server disconnect') s.connect();
   });
-  s.on('connect_error', () => {
+  s.on('connect_error', (err: Error & { data?: { code?: string } }) => {
     store.setConn('reconnecting');
+    if (err.data?.code === 'GW_ERR_UNAUTHORIZED') {
+      endSession('expired');
+      return;
+    }
     // Refused by the server (not a network error): socket.io gives up, we do not.
     if (!s.active) setTimeout(() => s.connect(), 5000);
   });
@@ -44,6 +50,13 @@ export function startLive(): void {
     store.upsertOrder(o);
     refreshDevicesSoon();
   });
+}
+
+/** Close the live link (sign-out, expired session); startLive() opens it again. */
+export function stopLive(): void {
+  socket?.removeAllListeners();
+  socket?.close();
+  socket = null;
 }
 
 let running: Promise<void> | null = null;

@@ -5,12 +5,14 @@
 import './style.css';
 import { h, setAttr, setText } from './dom.js';
 import { getLang, onLangChange, setLang, t } from './i18n.js';
-import { resync, startLive } from './live.js';
+import { endSession, getToken, getUser, onSession } from './auth.js';
+import { resync, startLive, stopLive } from './live.js';
 import { isActiveAlarm, isUnackedAlarm, store } from './store.js';
 import { isOpenOrder } from './types.js';
 import { mountAlarms } from './views/alarms.js';
 import type { View } from './views/common.js';
 import { mountDevice } from './views/device.js';
+import { mountLogin } from './views/login.js';
 import { mountOrders } from './views/orders.js';
 import { mountOverview } from './views/overview.js';
 
@@ -51,6 +53,10 @@ function renderFrame(): void {
     t('lang.switch'),
   );
   lang.addEventListener('click', () => setLang(getLang() === 'en' ? 'zh-CN' : 'en'));
+  const user = getUser();
+  const logout = h('button', { type: 'button', class: 'lang-switch', 'data-testid': 'logout', hidden: !user }, t('auth.logout'));
+  logout.addEventListener('click', () => endSession('logout'));
+  const who = h('span', { class: 'user-name', 'data-testid': 'user-name', 'data-role': user?.role ?? '', hidden: !user }, user ? (user.name ?? user.username) : '');
   const header = h(
     'header',
     { class: 'topbar' },
@@ -62,17 +68,26 @@ function renderFrame(): void {
       link('alarms', '#/alarms', t('nav.alarms'), alarmBadge),
       link('orders', '#/orders', t('nav.orders'), orderBadge),
     ),
-    h('div', { class: 'topbar-right' }, conn, lang),
+    h('div', { class: 'topbar-right' }, who, conn, lang, logout),
   );
   app.replaceChildren(header, banner, main);
   updateConn();
   updateBadges();
 }
 
+let loginNotice: string | undefined;
+
 function route(): void {
   const r = parseRoute(location.hash);
   view?.unmount();
   main.replaceChildren();
+  if (!getToken()) {
+    // Not signed in (or the session expired): the login page, whatever the hash says.
+    for (const a of navLinks.values()) a.classList.remove('active');
+    view = mountLogin(main, loginNotice);
+    loginNotice = undefined;
+    return;
+  }
   for (const [name, a] of navLinks) a.classList.toggle('active', name === r.name || (r.name === 'device' && name === 'overview'));
   switch (r.name) {
     case 'device':
@@ -123,7 +138,23 @@ onLangChange(() => {
 });
 window.addEventListener('hashchange', route);
 
+onSession((reason) => {
+  if (reason === 'login') {
+    renderFrame();
+    route();
+    void resync();
+    startLive();
+    return;
+  }
+  stopLive();
+  loginNotice = reason === 'expired' ? t('login.expired') : undefined;
+  renderFrame();
+  route();
+});
+
 renderFrame();
 route();
-void resync();
-startLive();
+if (getToken()) {
+  void resync();
+  startLive();
+}

@@ -1,78 +1,224 @@
 /**
- * The alarm engine: a pipeline sink that evaluates rules on every reading and drives the alarm
- * lifecycle (ISA-18.2 states: active_unack → active_ack → normal, or active_unack →
- * cleared_unack → normal). Listeners (work orders, realtime, history events) hear every change.
+ * The alarm engine: a pipeline sink that evaluates rules on every reading (limits, state match,
+ * rate of change), on a clock tick (on-delay without new readings, stale data, comms lost, shelve
+ * expiry) and on device-status events, and drives the alarm lifecycle (ISA-18.2 states:
+ * active_unack → active_ack → normal, or active_unack → cleared_unack → normal; shelving is an
+ * orthogonal suppression with an expiry). Listeners (work orders, realtime, history events,
+ * notifications) hear every change. See ./README.md.
  */
 import { randomUUID } from 'node:crypto';
 import type { DeviceConfig, RuleConfig } from '../config/schema.js';
 import { Errors } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import type { Alarm, AlarmState } from '../core/model.js';
-import type { Reading } from '../core/reading.js';
+import type { Alarm, AlarmState, DeviceStatusEvent } from '../core/model.js';
+import type { PointValue, Reading } from '../core/reading.js';
 import type { PipelineSink } from '../pipeline/pipeline.js';
 import type { AlarmRepository } from './repository.js';
-import { compileRules, conditionHolds, seriesKey, type CompiledRule, type RuleIndex } from './rules.js';
+import { compileRules, conditionHolds, rateHolds, seriesKey, type CompiledRule, type RuleSet } from './rules.js';
 
-export type AlarmChange = 'raised' | 'cleared' | 'acked';
+export type AlarmChange = 'raised' | 'cleared' | 'acked' | 'shelved' | 'unshelved';
 export type AlarmListener = (alarm: Alarm, change: AlarmChange) => void;
 
 interface RuleState {
   /** When the condition first held (the fault time); null while it does not hold. */
   since: number | null;
+  /** Whether the condition held at the last evaluation (repeat onsets, on-delay on tick). */
+  holds: boolean;
+  lastValue: PointValue | null;
+  /** Start times of the condition within the repeat window. */
+  onsets: number[];
+  /** Rate rules: samples of the window; the first is the baseline at or before the window start. */
+  samples: { ts: number; v: number }[];
   /** The alarm currently active for this rule and device. */
   active: Alarm | null;
 }
 
+export interface AlarmEngineOptions {
+  /** Built-in rules (gateway/alarms/defaults.ts); site rules with the same id override them. */
+  defaults?: readonly RuleConfig[];
+  /** Clock (tests pass a fake one). */
+  now?: () => number;
+}
+
 export class AlarmEngine implements PipelineSink {
   readonly name = 'alarms';
-  private readonly index: RuleIndex;
-  private readonly states = new Map<string, RuleState>();
+  readonly rules: RuleSet;
+  private readonly states = new Map<CompiledRule, RuleState>();
+  private readonly byId = new Map<string, CompiledRule>();
   private readonly listeners: AlarmListener[] = [];
+  /** `rule\0device` → shelved until. */
+  private readonly shelves = new Map<string, number>();
+  /** Arrival time of the last good reading per device and per series (stale rules). */
+  private readonly seen = new Map<string, number>();
+  /** Since when each device has not been online (comms-lost rules). */
+  private readonly downSince = new Map<string, number>();
+  private readonly now: () => number;
+  private readonly startedAt: number;
+  private timer: NodeJS.Timeout | null = null;
 
   constructor(
     rules: readonly RuleConfig[],
     devices: readonly DeviceConfig[],
     private readonly repo: AlarmRepository,
     private readonly log: Logger,
+    opts: AlarmEngineOptions = {},
   ) {
-    this.index = compileRules(rules, devices);
+    this.now = opts.now ?? Date.now;
+    this.startedAt = this.now();
+    this.rules = compileRules(rules, devices, opts.defaults ?? []);
+    for (const c of this.rules.all) {
+      this.states.set(c, { since: null, holds: false, lastValue: null, onsets: [], samples: [], active: null });
+      this.byId.set(`${c.rule.id}\u0000${c.device}`, c);
+    }
+    for (const d of devices) this.downSince.set(d.id, this.startedAt);
     // Restore alarms that were active when the gateway stopped, so a restart raises nothing twice.
-    for (const a of repo.active()) this.state(a.rule, a.device).active = a;
+    for (const a of repo.active()) {
+      const c = this.byId.get(`${a.rule}\u0000${a.device}`);
+      if (c) this.states.get(c)!.active = a;
+      else this.clearAlarm(a, this.startedAt); // the rule is gone from the config
+    }
+    for (const s of repo.shelves(this.startedAt)) this.shelves.set(`${s.rule}\u0000${s.device}`, s.until);
   }
 
   onAlarm(listener: AlarmListener): void {
     this.listeners.push(listener);
   }
 
-  private state(rule: string, device: string): RuleState {
-    const key = `${rule}\u0000${device}`;
-    let s = this.states.get(key);
-    if (!s) this.states.set(key, (s = { since: null, active: null }));
-    return s;
+  /** Run `tick()` every `ms` (on-delays without new readings, stale, comms lost, shelve expiry). */
+  startTimer(ms = 1000): void {
+    this.timer ??= setInterval(() => this.tick(), ms);
+    this.timer.unref();
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
   }
 
   onReadings(batch: readonly Reading[]): void {
-    for (const r of batch) {
-      const rules = this.index.get(seriesKey(r.device, r.point));
-      if (!rules || r.quality !== 'good' || r.value === null) continue;
-      for (const c of rules) this.evaluate(c, r);
+    const byPoint = this.rules.byPoint;
+    const byDevice = this.rules.byDevice;
+    const watchSeen = byDevice.size > 0;
+    let arrived = 0;
+    for (let i = 0; i < batch.length; i++) {
+      const r = batch[i]!;
+      if (r.quality !== 'good' || r.value === null) continue;
+      if (watchSeen && byDevice.has(r.device)) {
+        arrived ||= this.now();
+        this.seen.set(r.device, arrived);
+        this.seen.set(seriesKey(r.device, r.point), arrived);
+        for (const c of byDevice.get(r.device)!) {
+          if (c.kind !== 'stale' || (c.rule.point && c.rule.point !== r.point)) continue;
+          const s = this.states.get(c)!;
+          s.holds = false;
+          s.since = null;
+          if (s.active) this.clear(s, r.ts);
+        }
+      }
+      const rules = byPoint.get(seriesKey(r.device, r.point));
+      if (!rules) continue;
+      for (let j = 0; j < rules.length; j++) {
+        const c = rules[j]!;
+        if (c.kind !== 'stale') this.evaluate(c, r.value, r.ts);
+      }
     }
   }
 
-  private evaluate(c: CompiledRule, r: Reading): void {
-    const s = this.state(c.rule.id, c.device);
-    const holds = conditionHolds(c.rule, r.value!, s.active !== null);
+  onStatus(event: DeviceStatusEvent): void {
+    if (event.comm === 'online') {
+      this.downSince.delete(event.device);
+      for (const c of this.rules.byDevice.get(event.device) ?? []) {
+        if (c.kind !== 'commLost') continue;
+        const s = this.states.get(c)!;
+        s.holds = false;
+        s.since = null;
+        if (s.active) this.clear(s, event.ts);
+      }
+    } else if (!this.downSince.has(event.device)) {
+      this.downSince.set(event.device, event.ts);
+    }
+  }
+
+  private evaluate(c: CompiledRule, value: PointValue, ts: number): void {
+    const s = this.states.get(c)!;
+    let holds: boolean;
+    if (c.kind === 'rate') {
+      if (typeof value !== 'number') return;
+      const samples = s.samples;
+      if (samples.length === 0 || samples[samples.length - 1]!.v !== value) samples.push({ ts, v: value });
+      while (samples.length > 1 && samples[1]!.ts <= ts - c.windowMs) samples.shift();
+      holds = samples.length > 1 && rateHolds(c.rule, value - samples[0]!.v, s.active !== null);
+    } else {
+      holds = conditionHolds(c.rule, value, s.active !== null);
+    }
+    s.lastValue = value;
+    this.update(c, s, holds, ts);
+  }
+
+  /** Applies a fresh evaluation of the condition: on-delay, repeat count, raise or clear. */
+  private update(c: CompiledRule, s: RuleState, holds: boolean, ts: number): void {
+    const started = holds && !s.holds;
+    s.holds = holds;
+    if (c.repeatCount > 0) {
+      if (started) s.onsets.push(ts);
+      while (s.onsets.length > 0 && s.onsets[0]! < ts - c.repeatMs) s.onsets.shift();
+      const enough = s.onsets.length >= c.repeatCount;
+      if (enough && !s.active) this.raise(c, s, s.onsets[0]!, ts);
+      else if (!enough && !holds && s.active) this.clear(s, ts);
+      return;
+    }
     if (holds) {
-      s.since ??= r.ts;
-      if (!s.active && r.ts - s.since >= c.onDelayMs) this.raise(c, s, r);
+      s.since ??= ts;
+      if (!s.active && ts - s.since >= c.onDelayMs) this.raise(c, s, s.since, ts);
     } else {
       s.since = null;
-      if (s.active) this.clear(s, r.ts);
+      if (s.active) this.clear(s, ts);
     }
   }
 
-  private raise(c: CompiledRule, s: RuleState, r: Reading): void {
+  /** Time-driven checks. Called every second by the timer; tests call it with a fake clock. */
+  tick(now = this.now()): void {
+    for (const c of this.rules.all) {
+      const s = this.states.get(c)!;
+      if (c.kind === 'stale') {
+        const ref = this.seen.get(c.rule.point ? seriesKey(c.device, c.rule.point) : c.device) ?? this.startedAt;
+        if (now - ref >= c.windowMs && !s.active) {
+          s.holds = true;
+          this.raise(c, s, ref + c.windowMs, now);
+        }
+      } else if (c.kind === 'commLost') {
+        const since = this.downSince.get(c.device);
+        if (since !== undefined && now - since >= c.windowMs && !s.active) {
+          s.holds = true;
+          this.raise(c, s, since, now);
+        }
+      } else if (c.repeatCount > 0) {
+        if (s.active && !s.holds) {
+          while (s.onsets.length > 0 && s.onsets[0]! < now - c.repeatMs) s.onsets.shift();
+          if (s.onsets.length < c.repeatCount) this.clear(s, now);
+        }
+      } else if (s.holds && !s.active && s.since !== null && c.onDelayMs > 0 && now - s.since >= c.onDelayMs) {
+        // The condition still holds but the point sends only on change: the on-delay ends by the clock.
+        this.raise(c, s, s.since, now);
+      }
+    }
+    for (const [key, until] of this.shelves) {
+      if (until > now) continue;
+      this.shelves.delete(key);
+      const c = this.byId.get(key);
+      const s = c && this.states.get(c);
+      if (s?.active?.shelvedUntil) {
+        const unshelved: Alarm = { ...s.active, shelvedUntil: null };
+        this.repo.unshelve(unshelved.id);
+        s.active = unshelved;
+        this.emit(unshelved, 'unshelved');
+      }
+    }
+  }
+
+  private raise(c: CompiledRule, s: RuleState, faultAt: number, ts: number): void {
     const { rule } = c;
+    const shelvedUntil = this.shelves.get(`${rule.id}\u0000${c.device}`);
     const alarm: Alarm = {
       id: randomUUID(),
       device: c.device,
@@ -82,22 +228,28 @@ export class AlarmEngine implements PipelineSink {
       category: rule.category,
       message: rule.message ?? `${rule.fault} on ${c.device}`,
       state: 'active_unack',
-      value: r.value,
-      raisedAt: s.since ?? r.ts,
+      value: s.lastValue,
+      raisedAt: faultAt,
       clearedAt: null,
       ackedAt: null,
       ackedBy: null,
       workOrderId: null,
+      shelvedUntil: shelvedUntil !== undefined && shelvedUntil > ts ? shelvedUntil : null,
     };
     this.repo.insert(alarm);
     s.active = alarm;
-    this.log.warn({ alarm: alarm.id, device: alarm.device, fault: alarm.fault, value: r.value }, 'alarm raised');
+    this.log.warn({ alarm: alarm.id, device: alarm.device, fault: alarm.fault, value: alarm.value, shelved: Boolean(alarm.shelvedUntil) }, 'alarm raised');
     this.emit(alarm, 'raised');
   }
 
   private clear(s: RuleState, ts: number): void {
     const alarm = s.active!;
     s.active = null;
+    s.onsets = [];
+    this.clearAlarm(alarm, ts);
+  }
+
+  private clearAlarm(alarm: Alarm, ts: number): void {
     const next: AlarmState = alarm.state === 'active_ack' ? 'normal' : 'cleared_unack';
     const cleared: Alarm = { ...alarm, state: next, clearedAt: ts };
     this.repo.update(cleared);
@@ -105,7 +257,12 @@ export class AlarmEngine implements PipelineSink {
     this.emit(cleared, 'cleared');
   }
 
-  acknowledge(id: string, by: string, comment: string | undefined, now = Date.now()): Alarm {
+  /** Rule id the engine knows for a priority override (`rule.priority`), or undefined. */
+  ruleOf(ruleId: string, device: string): RuleConfig | undefined {
+    return this.byId.get(`${ruleId}\u0000${device}`)?.rule;
+  }
+
+  acknowledge(id: string, by: string, comment: string | undefined, now = this.now()): Alarm {
     const alarm = this.repo.get(id);
     if (!alarm) throw Errors.NOT_FOUND(`alarm ${id}`);
     if (alarm.state === 'active_ack' || alarm.state === 'normal') return alarm;
@@ -116,9 +273,41 @@ export class AlarmEngine implements PipelineSink {
       ackedBy: by,
     };
     this.repo.update(acked, comment);
-    for (const s of this.states.values()) if (s.active?.id === id) s.active = acked;
+    const c = this.byId.get(`${alarm.rule}\u0000${alarm.device}`);
+    const s = c && this.states.get(c);
+    if (s?.active?.id === id) s.active = acked;
     this.emit(acked, 'acked');
     return acked;
+  }
+
+  /**
+   * Shelve (ISA-18.2): suppress the alarm's rule on its device until `until`. While shelved, new
+   * alarms of the rule are recorded but raise no order and no notification; at expiry a still
+   * active alarm is annunciated again (`unshelved`).
+   */
+  shelve(id: string, until: number, by: string, comment: string | undefined, now = this.now()): Alarm {
+    const alarm = this.repo.get(id);
+    if (!alarm) throw Errors.NOT_FOUND(`alarm ${id}`);
+    if (until <= now) throw Errors.BAD_REQUEST('body.until must be in the future');
+    const key = `${alarm.rule}\u0000${alarm.device}`;
+    this.shelves.set(key, until);
+    const shelved: Alarm = { ...alarm, shelvedUntil: until };
+    this.repo.shelve(id, until, by, comment ?? null);
+    const c = this.byId.get(key);
+    const s = c && this.states.get(c);
+    if (s?.active?.id === id) s.active = { ...s.active, shelvedUntil: until };
+    this.emit(shelved, 'shelved');
+    return shelved;
+  }
+
+  unshelve(id: string, now = this.now()): Alarm {
+    const alarm = this.repo.get(id);
+    if (!alarm) throw Errors.NOT_FOUND(`alarm ${id}`);
+    const key = `${alarm.rule}\u0000${alarm.device}`;
+    if (this.shelves.has(key)) this.shelves.set(key, now);
+    this.tick(now);
+    this.repo.unshelve(id);
+    return { ...this.repo.get(id)!, shelvedUntil: null };
   }
 
   /** Number of active alarms per device (for the device list). */

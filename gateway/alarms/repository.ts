@@ -11,34 +11,72 @@ CREATE INDEX IF NOT EXISTS alarms_raised ON alarms(raised_at);
 CREATE INDEX IF NOT EXISTS alarms_state ON alarms(state);
 `;
 
+/** Columns added after the first release (added in place on an older database). */
+const ADDED_COLUMNS: readonly [string, string][] = [
+  ['shelved_until', 'INTEGER'], ['shelved_by', 'TEXT'], ['shelve_comment', 'TEXT'],
+  // 1 when raised while shelved: such an alarm never makes an order on its own.
+  ['suppressed', 'INTEGER NOT NULL DEFAULT 0'],
+];
+
 interface Row {
   id: string; device: string; rule: string; fault: string; severity: Alarm['severity'];
   category: Alarm['category']; message: string; state: AlarmState; value: string | null;
   raised_at: number; cleared_at: number | null; acked_at: number | null; acked_by: string | null;
+  shelved_until: number | null;
 }
 
 const toAlarm = (r: Row): Alarm => ({
   id: r.id, device: r.device, rule: r.rule, fault: r.fault, severity: r.severity, category: r.category,
   message: r.message, state: r.state, value: r.value === null ? null : (JSON.parse(r.value) as Alarm['value']),
   raisedAt: r.raised_at, clearedAt: r.cleared_at, ackedAt: r.acked_at, ackedBy: r.acked_by, workOrderId: null,
+  shelvedUntil: r.shelved_until ?? null,
 });
 
 export class AlarmRepository {
   constructor(private readonly db: Db) {
     db.exec(ALARM_SCHEMA);
+    const have = new Set((db.prepare('PRAGMA table_info(alarms)').all() as { name: string }[]).map((c) => c.name));
+    for (const [name, type] of ADDED_COLUMNS) if (!have.has(name)) db.exec(`ALTER TABLE alarms ADD COLUMN ${name} ${type}`);
   }
 
   insert(a: Alarm): void {
     this.db
-      .prepare(`INSERT INTO alarms (id, device, rule, fault, severity, category, message, state, value, raised_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-      .run(a.id, a.device, a.rule, a.fault, a.severity, a.category, a.message, a.state, JSON.stringify(a.value), a.raisedAt);
+      .prepare(`INSERT INTO alarms (id, device, rule, fault, severity, category, message, state, value, raised_at, shelved_until, suppressed)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(a.id, a.device, a.rule, a.fault, a.severity, a.category, a.message, a.state, JSON.stringify(a.value), a.raisedAt,
+        a.shelvedUntil ?? null, a.shelvedUntil ? 1 : 0);
   }
 
   update(a: Alarm, ackComment?: string): void {
     this.db
       .prepare('UPDATE alarms SET state = ?, cleared_at = ?, acked_at = ?, acked_by = ?, ack_comment = COALESCE(?, ack_comment) WHERE id = ?')
       .run(a.state, a.clearedAt, a.ackedAt, a.ackedBy, ackComment ?? null, a.id);
+  }
+
+  shelve(id: string, until: number, by: string, comment: string | null): void {
+    this.db.prepare('UPDATE alarms SET shelved_until = ?, shelved_by = ?, shelve_comment = ? WHERE id = ?').run(until, by, comment, id);
+  }
+
+  unshelve(id: string): void {
+    this.db.prepare('UPDATE alarms SET shelved_until = NULL WHERE id = ?').run(id);
+  }
+
+  /** Shelves still running at `now`, per rule and device (restored at start). */
+  shelves(now: number): { rule: string; device: string; until: number }[] {
+    return this.db
+      .prepare('SELECT rule, device, MAX(shelved_until) AS until FROM alarms WHERE shelved_until > ? GROUP BY rule, device')
+      .all(now) as { rule: string; device: string; until: number }[];
+  }
+
+  /**
+   * Alarms that should have an order but have none: raised (not while shelved) and not linked,
+   * which only happens when the process died between the two commits. Needs work_order_alarms.
+   */
+  withoutOrder(): Alarm[] {
+    return (this.db
+      .prepare(`SELECT * FROM alarms a WHERE a.suppressed = 0
+                AND NOT EXISTS (SELECT 1 FROM work_order_alarms w WHERE w.alarm_id = a.id) ORDER BY raised_at`)
+      .all() as Row[]).map(toAlarm);
   }
 
   get(id: string): Alarm | undefined {

@@ -1,6 +1,11 @@
-/** `GET /api/alarms`, `POST /api/alarms/:id/ack`. */
-import type { FastifyInstance } from 'fastify';
+/**
+ * `GET /api/alarms`, `GET /api/alarms/:id`, `POST /api/alarms/:id/ack`,
+ * `POST /api/alarms/:id/shelve` `{ until | duration, comment }`, `POST /api/alarms/:id/unshelve`.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
+import { Duration } from '../config/schema.js';
+import { toMs } from '../config/durations.js';
 import { Errors } from '../core/errors.js';
 import type { Alarm } from '../core/model.js';
 import type { ApiContext } from './context.js';
@@ -15,6 +20,22 @@ const ListQuery = Type.Object(
 );
 const Params = Type.Object({ id: Type.String() });
 const AckBody = Type.Object({ comment: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false });
+const ShelveBody = Type.Object(
+  {
+    /** Epoch ms or ISO 8601 time the shelve ends. */
+    until: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.String({ format: 'date-time' })])),
+    /** Or a duration from now: `30m`, `8h`. */
+    duration: Type.Optional(Duration),
+    comment: Type.Optional(Type.String({ maxLength: 2000 })),
+  },
+  { additionalProperties: false },
+);
+/** ISA-18.2 advises a bounded shelve; a week at most. */
+const MAX_SHELVE_MS = 7 * 86_400_000;
+
+/** Who did it, for the audit trail: the logged-in user when auth is on. */
+export const actorOf = (req: FastifyRequest, fallback = 'operator'): string =>
+  (req as FastifyRequest & { user?: { username?: string } | null }).user?.username ?? fallback;
 
 export function alarmsApi(ctx: ApiContext) {
   const withOrder = (a: Alarm): Alarm => ({ ...a, workOrderId: ctx.orders.orderForAlarm(a.id) });
@@ -32,7 +53,25 @@ export function alarmsApi(ctx: ApiContext) {
     app.post<{ Params: Static<typeof Params>; Body: Static<typeof AckBody> }>(
       '/api/alarms/:id/ack',
       { schema: { params: Params, body: AckBody } },
-      async (req) => withOrder(ctx.alarms.acknowledge(req.params.id, 'operator', req.body?.comment)),
+      async (req) => withOrder(ctx.alarms.acknowledge(req.params.id, actorOf(req), req.body?.comment)),
+    );
+    app.post<{ Params: Static<typeof Params>; Body: Static<typeof ShelveBody> }>(
+      '/api/alarms/:id/shelve',
+      { schema: { params: Params, body: ShelveBody } },
+      async (req) => {
+        const { until, duration, comment } = req.body ?? {};
+        if ((until === undefined) === (duration === undefined)) throw Errors.BAD_REQUEST('body needs exactly one of "until" or "duration"');
+        const now = ctx.orders.now();
+        const end = duration !== undefined ? now + toMs(duration) : typeof until === 'number' ? until : Date.parse(until!);
+        if (!Number.isFinite(end) || end <= now) throw Errors.BAD_REQUEST('body.until must be a time in the future');
+        if (end - now > MAX_SHELVE_MS) throw Errors.BAD_REQUEST('a shelve lasts at most 7 days');
+        return withOrder(ctx.alarms.shelve(req.params.id, end, actorOf(req), comment));
+      },
+    );
+    app.post<{ Params: Static<typeof Params> }>(
+      '/api/alarms/:id/unshelve',
+      { schema: { params: Params } },
+      async (req) => withOrder(ctx.alarms.unshelve(req.params.id)),
     );
   };
 }

@@ -8,6 +8,7 @@ import { createLogger } from '../core/log.js';
 import type { Alarm, DeviceView, WorkOrder } from '../core/model.js';
 
 let gw: Gateway;
+let auth: Record<string, string> = {};
 const t0 = Date.now() - 60_000;
 
 beforeAll(async () => {
@@ -15,15 +16,18 @@ beforeAll(async () => {
     GW_DATA_DIR: mkdtempSync(join(tmpdir(), 'gw-api-')),
   });
   gw = await createGateway(loaded, { log: createLogger('test', 'silent') });
+  // Every /api route needs a token (demo users: README); admin may do everything.
+  const login = await gw.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'admin', password: 'admin-demo' } });
+  auth = { authorization: `Bearer ${login.json<{ token: string }>().token}` };
 });
 afterAll(() => gw.stop());
 
 const get = async <T>(url: string): Promise<{ status: number; body: T }> => {
-  const res = await gw.app.inject({ method: 'GET', url });
+  const res = await gw.app.inject({ method: 'GET', url, headers: auth });
   return { status: res.statusCode, body: res.json() as T };
 };
 const post = async <T>(url: string, payload: unknown): Promise<{ status: number; body: T }> => {
-  const res = await gw.app.inject({ method: 'POST', url, payload: payload as object });
+  const res = await gw.app.inject({ method: 'POST', url, payload: payload as object, headers: auth });
   return { status: res.statusCode, body: res.json() as T };
 };
 
@@ -96,7 +100,7 @@ describe('REST API', () => {
 
   it('answers unknown routes and malformed JSON with coded errors, never a stack', async () => {
     expect(await get('/api/nothing-here')).toMatchObject({ status: 404, body: { code: 'GW_ERR_NOT_FOUND' } });
-    const res = await gw.app.inject({ method: 'POST', url: '/api/work-orders', headers: { 'content-type': 'application/json' }, payload: '{"fault":' });
+    const res = await gw.app.inject({ method: 'POST', url: '/api/work-orders', headers: { ...auth, 'content-type': 'application/json' }, payload: '{"fault":' });
     expect(res.statusCode).toBe(400);
     expect(res.body).not.toContain(' at ');
     expect(res.json()).toHaveProperty('code');

@@ -1,9 +1,12 @@
 /** What the API reads and drives. The API holds no state of its own. */
 import type { SiteConfig } from '../config/schema.js';
+import type { UserBook } from '../auth/users.js';
+import type { Connector } from '../core/connector.js';
 import type { AlarmEngine } from '../alarms/engine.js';
 import type { AlarmRepository } from '../alarms/repository.js';
 import type { HistoryStore } from '../history/store.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
+import type { PredictService } from '../predict/service.js';
 import type { WorkOrderService } from '../workorders/service.js';
 
 export interface ApiContext {
@@ -14,4 +17,10 @@ export interface ApiContext {
   alarmRepo: AlarmRepository;
   orders: WorkOrderService;
   startedAt: number;
+  /** Users, login and tokens (gateway/auth/). */
+  users: UserBook;
+  /** Running connectors by protocol, filled when they are created (for /metrics and /api/health). */
+  connectors?: ReadonlyMap<string, Connector>;
+  /** Predictive maintenance (gateway/predict/): meters, health, forecasts, plans. */
+  predict?: PredictService;
 }

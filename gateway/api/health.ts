@@ -1,16 +1,51 @@
-/** `GET /api/health`: each component's state. */
+/**
+ * `GET /api/health`: without a token, only `{ status, uptimeSeconds }` (for load balancers and
+ * container health checks; nothing about the site leaks). With any valid token: each component's
+ * state: the API, the history store, every connector with its devices, the pipeline counters.
+ * `status` is `ok`, or `degraded` when a device is not online or the history store is offline.
+ */
 import type { FastifyInstance } from 'fastify';
+import type { HistoryStats } from '../history/store.js';
 import type { ApiContext } from './context.js';
 
 export function healthApi(ctx: ApiContext) {
   return async (app: FastifyInstance) => {
-    app.get('/api/health', async () => {
+    app.get('/api/health', { schema: { tags: ['operations'], summary: 'Component states (minimal without a token)' } }, async (req) => {
       const ids = ctx.pipeline.live.ids();
-      const online = ids.filter((id) => ctx.pipeline.live.comm(id) === 'online').length;
+      const comm = (id: string) => ctx.pipeline.live.comm(id) ?? 'connecting';
+      const online = ids.filter((id) => comm(id) === 'online').length;
+      const hs = (ctx.history as { stats?: () => Partial<HistoryStats> }).stats?.();
+      const historyOk = hs?.online !== false;
+      const status = historyOk && online === ids.length ? 'ok' : 'degraded';
+      const uptimeSeconds = Math.round((Date.now() - ctx.startedAt) / 1000);
+      if (!req.user) return { status, uptimeSeconds };
+
+      const connectors: Record<string, unknown> = {};
+      const byProtocol = new Map<string, string[]>();
+      for (const d of ctx.config.devices) byProtocol.set(d.protocol, [...(byProtocol.get(d.protocol) ?? []), d.id]);
+      for (const [protocol, devs] of byProtocol) {
+        const c = ctx.connectors?.get(protocol) as { stats?: () => Record<string, unknown> } | undefined;
+        const stats = c?.stats?.();
+        const up = devs.filter((id) => comm(id) === 'online').length;
+        connectors[protocol] = {
+          state: !c ? 'not started' : up === devs.length ? 'ok' : up === 0 ? 'down' : 'degraded',
+          devices: Object.fromEntries(devs.map((id) => [id, comm(id)])),
+          ...(stats ? { messages: stats.messages, malformed: stats.malformed } : {}),
+        };
+      }
       return {
-        status: 'ok',
+        status,
+        uptimeSeconds,
         site: ctx.config.site.id,
-        uptimeSeconds: Math.round((Date.now() - ctx.startedAt) / 1000),
+        components: {
+          api: { state: 'ok' },
+          history: {
+            state: historyOk ? 'ok' : 'offline',
+            backend: ctx.history.backend,
+            ...(hs ? { buffered: hs.buffered, queuePoints: hs.queuePoints, dropped: hs.dropped, lastError: hs.lastError ?? null } : {}),
+          },
+          connectors,
+        },
         history: ctx.history.backend,
         devices: { total: ids.length, online },
         readings: { total: ctx.pipeline.totalReadings, unknown: ctx.pipeline.unknownReadings },

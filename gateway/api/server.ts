@@ -6,14 +6,20 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { Logger } from '../core/log.js';
 import { alarmsApi } from './alarms.js';
 import type { ApiContext } from './context.js';
 import { devicesApi } from './devices.js';
 import { registerErrorHandler } from './errors.js';
+import { registerAuth } from './auth/plugin.js';
+import { metricsApi } from './metrics.js';
 import { healthApi } from './health.js';
 import { historyApi } from './history.js';
 import { workOrdersApi } from './workorders.js';
+import { kpisApi } from './kpis.js';
+import { predictApi } from './predict.js';
 
 export const DASHBOARD_DIR = fileURLToPath(new URL('../../dashboard/dist/', import.meta.url));
 
@@ -24,12 +30,25 @@ export async function buildApi(ctx: ApiContext, log: Logger): Promise<FastifyIns
     bodyLimit: 256 * 1024,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
   });
-  registerErrorHandler(app);
+  const errorCounts = registerErrorHandler(app);
+  // OpenAPI from the routes' TypeBox schemas; must see the routes, so it comes first.
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'Facility gateway API', version: '0.1.0', description: 'Log in with POST /api/auth/login, then send Authorization: Bearer <token>. Roles: viewer < technician < dispatcher < admin (gateway/api/auth/policy.ts).' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  await registerAuth(app, { users: ctx.users, order: (id) => ctx.orders.get(id) });
+  await app.register(metricsApi(ctx, errorCounts));
   await app.register(healthApi(ctx));
   await app.register(devicesApi(ctx));
   await app.register(historyApi(ctx));
   await app.register(alarmsApi(ctx));
   await app.register(workOrdersApi(ctx));
+  await app.register(kpisApi(ctx));
+  if (ctx.predict) await app.register(predictApi(ctx.predict));
   if (existsSync(DASHBOARD_DIR)) {
     await app.register(fastifyStatic, { root: DASHBOARD_DIR, prefix: '/', index: 'index.html' });
   } else {

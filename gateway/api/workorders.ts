@@ -1,9 +1,14 @@
-/** `GET/POST /api/work-orders`, `GET /api/work-orders/:id`, `POST /api/work-orders/:id/transition`. */
+/**
+ * `GET/POST /api/work-orders`, `GET /api/work-orders/:id` (with audit trail, execution ledger and
+ * escalations), `POST /api/work-orders/:id/transition` `{ to, note?, assignee?, feedback? }`,
+ * `POST /api/work-orders/:id/assign` `{ assignee }`, `GET/POST /api/work-orders/:id/ledger`.
+ */
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { Category } from '../config/schema.js';
 import { Errors } from '../core/errors.js';
 import type { WorkOrderStatus } from '../core/model.js';
+import { actorOf } from './alarms.js';
 import type { ApiContext } from './context.js';
 
 const Status = Type.Union(['new', 'accepted', 'dispatched', 'on_site', 'resolved', 'closed', 'cancelled'].map((s) => Type.Literal(s)));
@@ -16,11 +21,29 @@ const ListQuery = Type.Object(
   { additionalProperties: false },
 );
 const Params = Type.Object({ id: Type.String() });
+const Feedback = Type.Object(
+  { rating: Type.Integer({ minimum: 1, maximum: 5 }), comment: Type.Optional(Type.String({ maxLength: 2000 })) },
+  { additionalProperties: false },
+);
 const TransitionBody = Type.Object(
   {
     to: Status,
     note: Type.Optional(Type.String({ maxLength: 2000 })),
     assignee: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    /** Owner feedback (seed 2.3), on `closed` only; required for owners' requests (source manual). */
+    feedback: Type.Optional(Feedback),
+  },
+  { additionalProperties: false },
+);
+const AssignBody = Type.Object({ assignee: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false });
+const LedgerBody = Type.Object(
+  {
+    /** When the work was done (epoch ms or ISO 8601); default now. */
+    time: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.String({ format: 'date-time' })])),
+    personnel: Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { minItems: 1, maxItems: 50 }),
+    tools: Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 100 }),
+    result: Type.String({ minLength: 1, maxLength: 4000 }),
+    safetyMeasures: Type.String({ minLength: 1, maxLength: 4000 }),
   },
   { additionalProperties: false },
 );
@@ -42,18 +65,44 @@ export function workOrdersApi(ctx: ApiContext) {
     app.get<{ Params: Static<typeof Params> }>('/api/work-orders/:id', { schema: { params: Params } }, async (req) => {
       const o = ctx.orders.get(req.params.id);
       if (!o) throw Errors.NOT_FOUND(`work order ${req.params.id}`);
-      return { ...o, audit: ctx.orders.audit(o.id) };
+      return { ...o, audit: ctx.orders.audit(o.id), ledger: ctx.orders.ledger(o.id), escalations: ctx.orders.escalations(o.id) };
     });
     app.post<{ Body: Static<typeof CreateBody> }>('/api/work-orders', { schema: { body: CreateBody } }, async (req, reply) => {
       const { device, fault, category, title } = req.body;
       if (device && !ctx.pipeline.live.device(device)) throw Errors.BAD_REQUEST(`body.device: no device with id "${device}"`);
-      const order = ctx.orders.create({ device: device ?? null, fault, category, title }, 'dispatcher');
+      const order = ctx.orders.create({ device: device ?? null, fault, category, title }, actorOf(req, 'dispatcher'));
       return reply.status(201).send(order);
     });
     app.post<{ Params: Static<typeof Params>; Body: Static<typeof TransitionBody> }>(
       '/api/work-orders/:id/transition',
       { schema: { params: Params, body: TransitionBody } },
-      async (req) => ctx.orders.transition(req.params.id, req.body.to as WorkOrderStatus, 'operator', req.body.note, req.body.assignee),
+      async (req) => {
+        const { to, note, assignee, feedback } = req.body;
+        return ctx.orders.transition(req.params.id, to as WorkOrderStatus, actorOf(req), {
+          ...(note !== undefined ? { note } : {}), ...(assignee !== undefined ? { assignee } : {}), ...(feedback ? { feedback } : {}),
+        });
+      },
+    );
+    app.post<{ Params: Static<typeof Params>; Body: Static<typeof AssignBody> }>(
+      '/api/work-orders/:id/assign',
+      { schema: { params: Params, body: AssignBody } },
+      async (req) => ctx.orders.assign(req.params.id, req.body.assignee, actorOf(req)),
+    );
+    app.get<{ Params: Static<typeof Params> }>('/api/work-orders/:id/ledger', { schema: { params: Params } }, async (req) => {
+      const o = ctx.orders.get(req.params.id);
+      if (!o) throw Errors.NOT_FOUND(`work order ${req.params.id}`);
+      return ctx.orders.ledger(o.id);
+    });
+    app.post<{ Params: Static<typeof Params>; Body: Static<typeof LedgerBody> }>(
+      '/api/work-orders/:id/ledger',
+      { schema: { params: Params, body: LedgerBody } },
+      async (req, reply) => {
+        const { time, ...rest } = req.body;
+        const t = time === undefined ? undefined : typeof time === 'number' ? time : Date.parse(time);
+        if (t !== undefined && !Number.isFinite(t)) throw Errors.BAD_REQUEST('body.time must be epoch ms or ISO 8601');
+        const entry = ctx.orders.addLedger(req.params.id, { ...rest, ...(t !== undefined ? { time: t } : {}) }, actorOf(req));
+        return reply.status(201).send(entry);
+      },
     );
   };
 }

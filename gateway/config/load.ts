@@ -11,6 +11,8 @@ import { Errors } from '../core/errors.js';
 import { connectors } from '../connectors/index.js';
 import { expandEnv } from './env.js';
 import { SiteConfig } from './schema.js';
+import { DEFAULT_RULES } from '../alarms/defaults.js';
+import { validateRules } from '../alarms/rules.js';
 
 export interface LoadedConfig {
   config: SiteConfig;
@@ -104,13 +106,7 @@ export function validateConfig(raw: unknown, file: string, configDir: string): L
       }
     });
   });
-  config.rules.forEach((r, i) => {
-    const at = `rules[${i}]`;
-    const kinds = [r.above, r.below, r.equals].filter((k) => k !== undefined).length;
-    if (kinds !== 1) problems.push(`${at}: needs exactly one of "above", "below" or "equals"`);
-    if (r.device && !ids.has(r.device)) problems.push(`${at}.device: no device with id "${r.device}"`);
-    if (!r.device && !r.equipment) problems.push(`${at}: needs "equipment" or "device" to say what it watches`);
-  });
+  problems.push(...validateRules(config.rules, ids, 'rules', config.defaultRules === false ? [] : DEFAULT_RULES));
   if (problems.length) throw Errors.CONFIG_INVALID(file, problems);
   const dataDir = isAbsolute(config.dataDir) ? config.dataDir : resolve(configDir, config.dataDir);
   return { config, file, dataDir };

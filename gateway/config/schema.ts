@@ -4,6 +4,8 @@
  * owned by each connector folder and checked by `load.ts` after the outer shape is valid.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { BrokerConfig } from '../../broker/config.js';
+import { AuthConfig, UserConfig } from '../auth/schema.js';
 
 export const EquipmentType = Type.Union([
   Type.Literal('elevator'),
@@ -49,14 +51,20 @@ export const DeviceConfig = Type.Object(
     points: Type.Array(Type.Record(Type.String(), Type.Unknown()), { minItems: 1 }),
     /** Seconds without a reading after which the device counts as offline. */
     staleAfter: Type.Optional(Type.Number({ minimum: 1 })),
+    /** Free labels that rules can be scoped to (`rule.tag`), for example `booster` or `tower-a`. */
+    tags: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', maxLength: 64 }))),
   },
   { additionalProperties: false },
 );
 export type DeviceConfig = Static<typeof DeviceConfig>;
 
 /**
- * A threshold rule: scoped to an equipment type (or one device), watches one point.
- * `above`/`below` trip on a number, `equals` on a boolean or state value.
+ * An alarm rule (reference: gateway/alarms/README.md). Scoped to an equipment type, a tag or one
+ * device; the kind is exactly one of `above`/`below` (limit, with `clear` hysteresis), `equals`
+ * (boolean or state match), `rate` (change per period), `stale` (no update) or `commLost`
+ * (device offline). `for` is an on-delay; `repeat` raises only when the condition starts N times
+ * within a window. Rules with the same `id` override each other per device: device > tag >
+ * equipment scope, and a site rule beats a built-in default rule.
  */
 export const RuleConfig = Type.Object(
   {
@@ -65,17 +73,38 @@ export const RuleConfig = Type.Object(
     fault: Type.String({ pattern: '^[a-z][a-z0-9_]*$' }),
     equipment: Type.Optional(EquipmentType),
     device: Type.Optional(Id),
-    point: Type.String({ pattern: '^[a-z][a-z0-9_]*$' }),
+    /** Applies to devices carrying this tag (`devices[].tags`). */
+    tag: Type.Optional(Type.String()),
+    /** Watched point; optional for `stale` (any point of the device) and `commLost`. */
+    point: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9_]*$' })),
     above: Type.Optional(Type.Number()),
     below: Type.Optional(Type.Number()),
     equals: Type.Optional(Type.Union([Type.Boolean(), Type.Number(), Type.String()])),
-    /** Value at which an above/below alarm clears again (hysteresis). */
+    /** Rate of change: trips when the value rose more than `above` (or fell below `below`, negative) within `per`. */
+    rate: Type.Optional(Type.Object(
+      { above: Type.Optional(Type.Number()), below: Type.Optional(Type.Number()), per: Duration },
+      { additionalProperties: false },
+    )),
+    /** Stale data: no new reading of the point (or of any point of the device) for this long. */
+    stale: Type.Optional(Duration),
+    /** Comms lost: the device's communication status is offline for this long. */
+    commLost: Type.Optional(Duration),
+    /** Value at which an above/below (or rate) alarm clears again (hysteresis). */
     clear: Type.Optional(Type.Number()),
     /** On-delay: the condition must hold this long before the alarm is raised. */
     for: Type.Optional(Duration),
+    /** Repeat count: raise only when the condition has started `count` times within `within`. */
+    repeat: Type.Optional(Type.Object(
+      { count: Type.Integer({ minimum: 2 }), within: Duration },
+      { additionalProperties: false },
+    )),
     severity: Severity,
     category: Category,
+    /** Overrides the category's priority; `emergency` also applies the emergency deadlines (seed 2.1, DESIGN §1). */
+    priority: Type.Optional(Type.Union([Type.Literal('emergency'), Type.Literal('urgent'), Type.Literal('normal')])),
     message: Type.Optional(Type.String()),
+    /** Switches an inherited rule (same id) off for this scope. */
+    disabled: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -84,7 +113,8 @@ export type RuleConfig = Static<typeof RuleConfig>;
 /** Response deadlines per category (seed 2.1). */
 export const SlaPolicy = Type.Object(
   {
-    category: Category,
+    /** A work-order category, or `emergency`: the deadlines of rules with `priority: emergency`. */
+    category: Type.Union([Category, Type.Literal('emergency')]),
     /** Initial response deadline, measured from fault time. */
     respondWithin: Duration,
     /** Staff on site deadline (elevator faults: 2 h, seed 2.1). */
@@ -107,6 +137,69 @@ export const InfluxConfig = Type.Object(
 );
 export type InfluxConfig = Static<typeof InfluxConfig>;
 
+/**
+ * Preventive plans and prediction (gateway/predict/README.md). Every key is optional; defaults live
+ * in gateway/predict/config.ts (elevators every 15 days, TSG T5002-2017 / 特种设备安全监察条例 Art. 31).
+ */
+export const MaintenancePlan = Type.Object(
+  {
+    id: Id,
+    equipment: Type.Optional(EquipmentType),
+    device: Type.Optional(Id),
+    title: Type.Optional(Type.String()),
+    /** Calendar plan: due `every` after the last PM. */
+    every: Type.Optional(Duration),
+    /** Meter plan: due every `everyUnits` of the meter since the last PM. */
+    meter: Type.Optional(Type.Union([Type.Literal('run_hours'), Type.Literal('starts'), Type.Literal('trips'), Type.Literal('door_cycles')])),
+    everyUnits: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    /** Done within the grace window after the due point still counts as on time. */
+    grace: Type.Optional(Duration),
+    graceUnits: Type.Optional(Type.Number({ minimum: 0 })),
+    /** Raise the preventive order this long (or this many meter units) before the due point. */
+    lead: Type.Optional(Duration),
+    leadUnits: Type.Optional(Type.Number({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+export type MaintenancePlan = Static<typeof MaintenancePlan>;
+
+export const MaintenanceConfig = Type.Object(
+  {
+    /** Add the built-in plans (elevator 15 d, fire panel 30 d, pump 2,000 run hours) for types without a plan. */
+    defaultPlans: Type.Optional(Type.Boolean()),
+    plans: Type.Optional(Type.Array(MaintenancePlan)),
+    /** Default lead time of calendar plans. */
+    leadTime: Type.Optional(Duration),
+    prediction: Type.Optional(Type.Object(
+      {
+        enabled: Type.Optional(Type.Boolean()),
+        /** Raise a prediction order when the limit is forecast to be crossed within this horizon. */
+        horizon: Type.Optional(Duration),
+        /** Trend window of hourly aggregates. */
+        window: Type.Optional(Duration),
+        /** Window over which baselines are learned. */
+        baselineWindow: Type.Optional(Duration),
+        /** Mann–Kendall significance level for a trend to count. */
+        alpha: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 0.5 })),
+        indicators: Type.Optional(Type.Array(Type.Object(
+          {
+            point: Type.String({ pattern: '^[a-z][a-z0-9_]*$' }),
+            equipment: Type.Optional(EquipmentType),
+            device: Type.Optional(Id),
+            limit: Type.Optional(Type.Number()),
+            state: Type.Optional(Type.Union([Type.Literal('running'), Type.Literal('any')])),
+            enabled: Type.Optional(Type.Boolean()),
+          },
+          { additionalProperties: false },
+        ))),
+      },
+      { additionalProperties: false },
+    )),
+  },
+  { additionalProperties: false },
+);
+export type MaintenanceConfig = Static<typeof MaintenanceConfig>;
+
 export const SiteConfig = Type.Object(
   {
     site: Type.Object(
@@ -126,14 +219,58 @@ export const SiteConfig = Type.Object(
       {
         /** When present, history goes to this InfluxDB 1.x; otherwise to the embedded store. */
         influx: Type.Optional(InfluxConfig),
-        /** Days of raw history kept by the embedded store. */
+        /** Days of raw history kept (embedded store; InfluxDB retention policy `raw`). */
         retentionDays: Type.Number({ minimum: 1, default: 30 }),
+        /** Days of 1-minute rollups kept (InfluxDB policy `rollup_1m`). */
+        rollup1mDays: Type.Number({ minimum: 1, default: 90 }),
+        /** Days of 1-hour rollups kept (InfluxDB policy `rollup_1h`). */
+        rollup1hDays: Type.Number({ minimum: 1, default: 1095 }),
+        /** Bound of the InfluxDB store-and-forward queue under `<dataDir>/spool`, MiB (oldest points dropped beyond). */
+        spoolMaxMB: Type.Number({ minimum: 1, default: 512 }),
       },
       { additionalProperties: false, default: {} },
     ),
     devices: Type.Array(DeviceConfig, { minItems: 1 }),
     rules: Type.Array(RuleConfig, { default: [] }),
     sla: Type.Array(SlaPolicy, { default: [] }),
+    /** Apply the built-in rule set of gateway/alarms/defaults.ts (site rules with the same id override it). */
+    defaultRules: Type.Boolean({ default: true }),
+    /** Webhooks and MQTT publications of alarm and work-order events (gateway/notify/). */
+    notifications: Type.Object(
+      {
+        webhooks: Type.Array(
+          Type.Object(
+            {
+              url: Type.String({ pattern: '^https?://' }),
+              /** HMAC-SHA256 key of the `X-Signature-256` header. */
+              secret: Type.String({ minLength: 1 }),
+              /** Event kinds: `alarm`, `work-order`, `escalation`; all when absent. */
+              events: Type.Optional(Type.Array(Type.Union([Type.Literal('alarm'), Type.Literal('work-order'), Type.Literal('escalation')]))),
+            },
+            { additionalProperties: false },
+          ),
+          { default: [] },
+        ),
+        mqtt: Type.Optional(Type.Object(
+          {
+            url: Type.String({ pattern: '^mqtts?://' }),
+            username: Type.Optional(Type.String()),
+            password: Type.Optional(Type.String()),
+            /** Topic root; default the site id: `<site>/events/work-order/<id>`. */
+            topicPrefix: Type.Optional(Type.String({ minLength: 1 })),
+          },
+          { additionalProperties: false },
+        )),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    maintenance: Type.Optional(MaintenanceConfig),
+    /** API and dashboard users (gateway/auth/schema.ts); passwords as scrypt hashes. */
+    users: Type.Array(UserConfig, { default: [] }),
+    /** Token lifetime, login rate limit, /metrics access, CORS (gateway/auth/schema.ts). */
+    auth: AuthConfig,
+    /** The site MQTT broker: accounts, ACLs, TLS, limits (broker/config.ts, broker/README.md). */
+    broker: Type.Optional(BrokerConfig),
   },
   { additionalProperties: false },
 );

@@ -12,3 +12,6 @@ export const connectors: Record<string, ConnectorPlugin> = {
   [opcua.protocol]: opcua,
   [mqtt.protocol]: mqtt,
 };
+
+/** Write a value to a device point through whichever running connector serves it (Modbus today). */
+export { writePoint, isWritable, type WritableConnector, type WriteResult } from './common/write.js';

@@ -62,6 +62,8 @@ export interface Alarm {
   ackedAt: number | null;
   ackedBy: string | null;
   workOrderId: string | null;
+  /** Shelved (suppressed, no new orders or notifications) until this time; null when not shelved. */
+  shelvedUntil?: number | null;
 }
 
 export type WorkOrderStatus = 'new' | 'accepted' | 'dispatched' | 'on_site' | 'resolved' | 'closed' | 'cancelled';
@@ -92,4 +94,47 @@ export interface WorkOrder {
   /** How many times the fault occurred while this order was open. */
   occurrences: number;
   assignee: string | null;
+  /** When the order reached `resolved` (MTTR); null before. */
+  resolvedAt?: number | null;
+  /** When the order was closed or cancelled; null while open. */
+  closedAt?: number | null;
+  /** Due date of a preventive order (PM compliance); null for corrective orders. */
+  dueAt?: number | null;
+  /** Owner feedback given on close (seed 2.3). */
+  feedback?: WorkOrderFeedback | null;
+  /** What a prediction or plan saw (free JSON, updated while the order is open). */
+  evidence?: Record<string, unknown> | null;
+}
+
+export interface WorkOrderFeedback {
+  /** 1 (poor) to 5 (excellent). */
+  rating: number;
+  comment: string | null;
+  at: number;
+}
+
+/** Execution ledger entry (seed 2.2: time, personnel, tools, result, safety measures). */
+export interface LedgerEntry {
+  seq: number;
+  orderId: string;
+  /** When the work was done (epoch ms). */
+  time: number;
+  personnel: string[];
+  tools: string[];
+  result: string;
+  safetyMeasures: string;
+  recordedAt: number;
+  recordedBy: string;
+}
+
+/** socket.io `escalation`: a deadline of an open order passed unmet (once per deadline). */
+export interface EscalationEvent {
+  orderId: string;
+  number: string;
+  device: string | null;
+  category: Category;
+  priority: Priority;
+  deadline: 'respond' | 'on_site';
+  dueAt: number;
+  ts: number;
 }

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { InfluxDB } from 'influx';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,15 +58,23 @@ describe('InfluxHistory against a real influxd', () => {
   const t0 = Date.UTC(2026, 10, 28, 8, 0, 0);
   const r = (device: string, point: string, value: Reading['value'], ts: number): Reading => ({ device, point, value, quality: 'good', ts });
 
-  it('init creates the database and a default retention policy "raw"', async () => {
-    const h = store({ retentionDays: 7 }, 'init_db');
+  it('init creates the database, retention policies and rollup continuous queries, idempotently', async () => {
+    const h = store({ retentionDays: 7, rollupRetentionDays: { '1m': 60 } }, 'init_db');
     await h.init();
     await h.init(); // idempotent
+    const again = store({ retentionDays: 7 }, 'init_db');
+    await again.init(); // a second gateway start
     const c = client('init_db');
     expect(await c.getDatabaseNames()).toContain('init_db');
     const rps = await c.showRetentionPolicies('init_db');
-    const raw = rps.find((p) => p.name === 'raw');
-    expect(raw).toMatchObject({ default: true, duration: '168h0m0s' });
+    expect(rps.find((p) => p.name === 'raw')).toMatchObject({ default: true, duration: '168h0m0s' });
+    expect(rps.find((p) => p.name === 'rollup_1m')).toMatchObject({ default: false, duration: '1440h0m0s' });
+    expect(rps.find((p) => p.name === 'rollup_1h')).toMatchObject({ default: false, duration: '26280h0m0s' });
+    const cqs = (await c.queryRaw('SHOW CONTINUOUS QUERIES')) as { results: Array<{ series: Array<{ name: string; values?: string[][] }> }> };
+    const mine = cqs.results[0]!.series.find((x) => x.name === 'init_db')!.values!;
+    expect(mine.map((v) => v[0]).sort()).toEqual(['cq_rollup_1h_v1', 'cq_rollup_1m_v1']);
+    expect(mine.find((v) => v[0] === 'cq_rollup_1m_v1')![1]).toMatch(/RESAMPLE EVERY 1m FOR 5m BEGIN SELECT mean\(\*\), min\(\*\), max\(\*\) INTO init_db.rollup_1m.:MEASUREMENT FROM init_db.raw.\/\.\*\/ GROUP BY time\(1m\), \*/);
+    expect(mine.find((v) => v[0] === 'cq_rollup_1h_v1')![1]).toMatch(/RESAMPLE EVERY 10m FOR 2h .* INTO init_db.rollup_1h.:MEASUREMENT .* GROUP BY time\(1h\), \*/);
   });
 
   it('writes readings of two devices and queries them back exactly', async () => {
@@ -203,86 +214,62 @@ describe('InfluxHistory against a real influxd', () => {
     for (let i = 1; i < agg.length; i++) expect(agg[i]!.ts).toBeGreaterThan(agg[i - 1]!.ts);
   });
 
-  it('keeps points in memory while InfluxDB is down and writes them when it is back', async () => {
-    const own = await startInfluxd();
-    let restarted: InfluxdHandle | undefined;
+  it('bounds the store-and-forward queue: drops the oldest points with a counter and a warning', async () => {
+    const { log, lines } = captureLog();
+    const port = await freePort(); // nothing listens there
+    const dir = mkdtempSync(join(tmpdir(), 'spool-bound-'));
     try {
-      const { log, lines } = captureLog();
       const h = new InfluxHistory({
-        config: { host: own.host, port: own.port, database: 'outage' },
+        config: { host: '127.0.0.1', port, database: 'nowhere' },
         site: 'demo',
         deviceInfo: (id) => DEVICES[id],
         log,
-        retryDelay: 100,
-        maxRetryDelay: 400,
-        requestTimeout: 2000,
+        batchSize: 1000,
+        spoolDir: dir,
+        spoolMaxBytes: 64 * 1024, // segments of 8 KiB
+        retryDelay: 60_000,
       });
-      stores.push(h);
-      await h.init();
-      await own.stop();
-
-      h.write([r('pump-1', 'run_hours', 1, t0), r('pump-1', 'run_hours', 2, t0 + 1)]);
-      const err = await h.flush().catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(GatewayError);
-      expect((err as GatewayError).code).toBe(Errors.HISTORY_UNAVAILABLE.code);
-      expect(h.getStats().buffered).toBe(2);
-      expect(lines.some((l) => l.level === 40 && /retrying/.test(l.msg))).toBe(true);
-
-      // Back on the same port, empty: the store recreates the database and retries.
-      restarted = await startInfluxd({ port: own.port });
-      await waitFor(() => h.getStats().written === 2, { timeout: 10_000, what: 'the retried write' });
-      expect(await h.query({ device: 'pump-1', point: 'run_hours', from: t0, to: t0 + 1 })).toEqual([
-        { ts: t0, value: 1 },
-        { ts: t0 + 1, value: 2 },
-      ]);
+      await h.init(); // resolves offline: InfluxDB is not needed to start
+      expect(h.stats().online).toBe(false);
+      expect(lines.some((l) => l.level === 40 && /not reachable at start/.test(l.msg))).toBe(true);
+      let total = 0;
+      for (let i = 0; i < 20; i++) {
+        const batch: Reading[] = [];
+        for (let j = 0; j < 1000; j++) batch.push(r('pump-1', 'flow', j, t0 + i * 1000 + j));
+        h.write(batch);
+        total += batch.length;
+      }
+      const stats = h.stats();
+      expect(stats.spooled).toBe(total);
+      expect(stats.queueBytes).toBeLessThanOrEqual(64 * 1024);
+      expect(stats.dropped).toBeGreaterThan(0);
+      expect(stats.dropped + stats.queuePoints).toBe(total);
+      expect(lines.some((l) => l.level === 40 && /queue full, oldest points dropped/.test(l.msg))).toBe(true);
+      const started = Date.now();
+      await h.close(); // does not hang on an unreachable server
+      expect(Date.now() - started).toBeLessThan(5000);
+      h.write([r('pump-1', 'flow', 1, t0)]); // ignored after close
+      expect(h.stats().buffered).toBe(0);
     } finally {
-      await own.stop();
-      await restarted?.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
-  it('bounds the memory buffer: drops the oldest batches with a warning', async () => {
-    const { log, lines } = captureLog();
+  it('flush rejects with GW_ERR_HISTORY_UNAVAILABLE while InfluxDB is unreachable; the points stay queued', async () => {
     const port = await freePort();
-    const h = new InfluxHistory({
-      config: { host: '127.0.0.1', port, database: 'nowhere' },
-      site: 'demo',
-      deviceInfo: (id) => DEVICES[id],
-      log,
-      batchSize: 1000,
-      maxBuffered: 5000,
-      retryDelay: 60_000,
-    });
-    for (let i = 0; i < 9; i++) {
-      const batch: Reading[] = [];
-      for (let j = 0; j < 1000; j++) batch.push(r('pump-1', 'flow', j, t0 + i * 1000 + j));
-      h.write(batch);
-      await new Promise((res) => setTimeout(res, 20)); // let the failing requests settle
-    }
-    const stats = h.getStats();
-    expect(stats.buffered).toBeLessThanOrEqual(5000);
-    expect(stats.dropped).toBe(9000 - stats.buffered - stats.inFlight * 1000);
-    expect(stats.dropped).toBeGreaterThanOrEqual(4000);
-    expect(lines.some((l) => l.level === 40 && /buffer full/.test(l.msg))).toBe(true);
-    const started = Date.now();
-    await h.close(); // does not hang on an unreachable server
-    expect(Date.now() - started).toBeLessThan(5000);
-    h.write([r('pump-1', 'flow', 1, t0)]); // ignored after close
-    expect(h.getStats().buffered).toBe(0);
-  });
-
-  it('rejects init with GW_ERR_HISTORY_UNAVAILABLE when the server is unreachable', async () => {
-    const port = await freePort(); // nothing listens there
     const h = new InfluxHistory({
       config: { host: '127.0.0.1', port, database: 'x' },
       site: 'demo',
       deviceInfo: () => undefined,
       log: pino({ level: 'silent' }),
     });
-    const err = await h.init().catch((e: unknown) => e);
+    await h.init();
+    h.write([r('pump-1', 'flow', 1, t0)]);
+    const err = await h.flush().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GatewayError);
-    expect(err).toMatchObject({ code: 'GW_ERR_HISTORY_UNAVAILABLE', statusCode: 503 });
+    expect(err).toMatchObject({ code: Errors.HISTORY_UNAVAILABLE.code, statusCode: 503 });
     expect((err as Error).message).toContain(`127.0.0.1:${port}`);
+    expect(h.stats()).toMatchObject({ online: false, queuePoints: 1 });
     await h.close();
   });
 });

@@ -1,20 +1,37 @@
 /**
- * History in InfluxDB 1.x (node-influx). Schema and write behaviour: ./README.md.
+ * History in InfluxDB 1.x (node-influx). Schema, rollups and write behaviour: ./README.md.
  *
  * Writes are batched: `write()` turns each reading into one line of line protocol and appends it
  * to the current batch; a batch is sealed at `batchSize` lines or `flushInterval` ms after its
- * first line, and at most `maxInFlight` batches are being POSTed at once. A batch that fails for
- * a reason that may pass (network, 5xx, auth, missing database) goes back to the head of the
- * queue and is retried with exponential backoff; the queue is bounded in memory and drops its
- * oldest batch (with a warning) when full.
+ * first line, and at most `maxInFlight` batches are being POSTed at once.
+ *
+ * Store-and-forward: a batch that fails for a reason that may pass (network, timeout, 5xx,
+ * auth, missing database) goes to the spool (`spool.ts`, on disk under `spoolDir`), and the
+ * store turns offline: sealed batches go straight to the spool until a retry (exponential
+ * backoff) gets the oldest spooled chunk written. Then new batches are written live again while
+ * the spool is replayed in order beside them, one chunk at a time at no more than `replayRate`
+ * points/s. After the spool has drained, the rollups of the replayed range are recomputed
+ * (continuous queries only look a few minutes back). A batch InfluxDB rejects with 400 is
+ * dropped and counted: resending it cannot succeed.
  */
 import { InfluxDB, escape } from 'influx';
+import { join } from 'node:path';
 import type { InfluxConfig } from '../config/schema.js';
 import { Errors, GatewayError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { Reading } from '../core/reading.js';
 import { downsample } from './downsample.js';
-import type { HistoryEvent, HistoryQuery, HistorySample, HistoryStore } from './store.js';
+import { BUCKET_MS, DAY, bucketStart, reduceRollups } from './query.js';
+import { DiskSpool, MemorySpool, type Spool, type SpoolChunk } from './spool.js';
+import {
+  DEFAULT_RETENTION,
+  type HistoryEvent,
+  type HistoryQuery,
+  type HistoryRetention,
+  type HistorySample,
+  type HistoryStats,
+  type HistoryStore,
+} from './store.js';
 
 export interface InfluxDeviceInfo {
   /** Equipment type: the measurement name (`pump`, `elevator`...). */
@@ -29,24 +46,34 @@ export interface InfluxHistoryOptions {
   /** Look up a device of the site config; `undefined` for an unknown id. */
   deviceInfo: (id: string) => InfluxDeviceInfo | undefined;
   log: Logger;
-  /** Duration of the default retention policy `raw` created by `init()` when missing (default 30). */
+  /** Duration of the retention policy `raw` (default 30 days). */
   retentionDays?: number;
+  /** Durations of `rollup_1m` / `rollup_1h` (default 90 / 1095 days). */
+  rollupRetentionDays?: { '1m'?: number; '1h'?: number };
+  /** Folder of the store-and-forward queue (e.g. `<dataDir>/spool`); in memory when absent. */
+  spoolDir?: string;
+  /** Bound of the queue in bytes (default 512 MiB); the oldest points are dropped beyond it. */
+  spoolMaxBytes?: number;
+  /** Points per second replayed from the queue after an outage (default 50,000). */
+  replayRate?: number;
   /** Points per write request (default 5000, InfluxData's recommendation). */
   batchSize?: number;
   /** Max ms between the first buffered point and its write (default 1000). */
   flushInterval?: number;
-  /** Concurrent write requests (default 2). */
+  /** Concurrent live write requests (default 2); the replay adds one more. */
   maxInFlight?: number;
-  /** Points kept in memory while InfluxDB is unreachable; oldest batches are dropped beyond (default 200 000). */
+  /** Points waiting in memory for a slow server before the oldest batches spill to the queue (default 200 000). */
   maxBuffered?: number;
-  /** Timeout of one HTTP request, ms (default 10 000). */
+  /** Timeout of one write request, ms (default 10 000). */
   requestTimeout?: number;
+  /** Timeout of one query, ms (default 15 000); a query's own `signal` can cut it shorter. */
+  queryTimeout?: number;
   /**
    * Largest raw result reduced in the gateway by `downsample()` when a query has a `limit`;
    * beyond it InfluxDB aggregates with `LAST() ... GROUP BY time()` (default 100 000).
    */
   maxRawRows?: number;
-  /** First retry delay after a failed write, ms; doubles up to `maxRetryDelay` (default 500). */
+  /** First retry delay while offline, ms; doubles up to `maxRetryDelay` (default 500). */
   retryDelay?: number;
   /** Cap of the retry delay, ms (default 30 000). */
   maxRetryDelay?: number;
@@ -55,49 +82,54 @@ export interface InfluxHistoryOptions {
 /** Measurement used for readings of a device the site config does not know. */
 export const UNKNOWN_MEASUREMENT = 'unknown';
 export const EVENTS_MEASUREMENT = 'events';
-/** Name of the retention policy `init()` creates and makes the default. */
+/** Retention policies `init()` creates: raw data (the default policy) and the two rollup tiers. */
 export const RAW_RETENTION_POLICY = 'raw';
+export const ROLLUP_POLICIES = { '1m': 'rollup_1m', '1h': 'rollup_1h' } as const;
+/** Continuous queries `init()` creates (the suffix is bumped when their text changes). */
+export const CONTINUOUS_QUERIES = { '1m': 'cq_rollup_1m_v1', '1h': 'cq_rollup_1h_v1' } as const;
+const CQ_PREFIX = 'cq_rollup_';
 
 interface Batch {
   seq: number;
   lines: string[];
-  /** Joined payload, built once on the first attempt and reused by retries. */
-  body?: string;
 }
 
-/** Stats for /metrics and tests. */
-export interface InfluxHistoryStats {
-  /** Points waiting in memory (current batch + queued batches, not counting in-flight ones). */
-  buffered: number;
-  inFlight: number;
-  written: number;
-  dropped: number;
-  failedWrites: number;
-  lastError: string | null;
-}
+/** @deprecated use HistoryStats */
+export type InfluxHistoryStats = HistoryStats;
 
 /** A write failure that retrying the same payload cannot fix (InfluxDB answered 400). */
 class PermanentWriteError extends Error {}
 
+/** The pool of node-influx disables a failed host for up to 10 s; we do our own retrying. */
+interface Backoff {
+  getDelay(): number;
+  next(): Backoff;
+  reset(): Backoff;
+}
+const NO_BACKOFF: Backoff = { getDelay: () => 50, next: () => NO_BACKOFF, reset: () => NO_BACKOFF };
+
 export class InfluxHistory implements HistoryStore {
   readonly backend = 'influx' as const;
+  readonly retention: HistoryRetention;
 
-  private readonly cfg: InfluxConfig;
+  private readonly cfg: InfluxConfig & { port: number; database: string };
   private readonly site: string;
   private readonly deviceInfo: (id: string) => InfluxDeviceInfo | undefined;
   private readonly log: Logger;
   private readonly client: InfluxDB;
-  private readonly retentionDays: number;
   private readonly batchSize: number;
   private readonly flushInterval: number;
   private readonly maxInFlight: number;
   private readonly maxBuffered: number;
   private readonly requestTimeout: number;
+  private readonly queryTimeout: number;
   private readonly retryDelay: number;
   private readonly maxRetryDelay: number;
   private readonly maxRawRows: number;
+  private readonly replayRate: number;
   private readonly writeUrl: string;
   private readonly authHeader: string | undefined;
+  private readonly spool: Spool;
 
   /** Per device: `measurement,tag=...` prefix of its lines (tags sorted, escaped). */
   private readonly prefixes = new Map<string, string>();
@@ -107,85 +139,161 @@ export class InfluxHistory implements HistoryStore {
   private current: string[] = [];
   private currentTimer: NodeJS.Timeout | undefined;
   private readonly queue: Batch[] = [];
-  private readonly inFlightSeqs = new Set<number>();
   private queuedPoints = 0;
+  private readonly inFlight = new Map<number, Promise<void>>();
+  private replaying: Promise<void> | null = null;
+  private replayTimer: NodeJS.Timeout | undefined;
+  private nextReplayAt = 0;
+  /** Time span of the points replayed since the spool was last empty (rollups to refresh). */
+  private replaySpan: { from: number; to: number } | null = null;
   private seq = 0;
+  private online = true;
+  private schemaReady = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private nextRetryDelay: number;
   private waiters: Array<() => void> = [];
+  private flushing = 0;
+  private closing = false;
   private closed = false;
-  private readonly stats = { written: 0, dropped: 0, failedWrites: 0, lastError: null as string | null };
+  private readonly counters = {
+    written: 0,
+    spooled: 0,
+    replayed: 0,
+    dropped: 0,
+    failedWrites: 0,
+    lastError: null as string | null,
+    latencyLast: 0,
+    latencyAvg: 0,
+  };
 
   constructor(opts: InfluxHistoryOptions) {
-    this.cfg = opts.config;
     this.site = opts.site;
     this.deviceInfo = opts.deviceInfo;
     this.log = opts.log;
-    this.retentionDays = opts.retentionDays ?? 30;
+    this.retention = {
+      raw: opts.retentionDays ?? DEFAULT_RETENTION.raw,
+      '1m': opts.rollupRetentionDays?.['1m'] ?? DEFAULT_RETENTION['1m'],
+      '1h': opts.rollupRetentionDays?.['1h'] ?? DEFAULT_RETENTION['1h'],
+    };
     this.batchSize = opts.batchSize ?? 5000;
     this.flushInterval = opts.flushInterval ?? 1000;
     this.maxInFlight = opts.maxInFlight ?? 2;
     this.maxBuffered = Math.max(opts.maxBuffered ?? 200_000, this.batchSize);
     this.requestTimeout = opts.requestTimeout ?? 10_000;
+    this.queryTimeout = opts.queryTimeout ?? 15_000;
     this.retryDelay = opts.retryDelay ?? 500;
     this.maxRetryDelay = opts.maxRetryDelay ?? 30_000;
     this.nextRetryDelay = this.retryDelay;
     this.maxRawRows = opts.maxRawRows ?? 100_000;
+    this.replayRate = opts.replayRate ?? 50_000;
 
-    const port = this.cfg.port ?? 8086;
-    const database = this.cfg.database ?? 'facility';
-    this.cfg = { ...this.cfg, port, database };
+    const spoolMaxBytes = opts.spoolMaxBytes ?? 512 * 1024 * 1024;
+    this.spool = opts.spoolDir ? new DiskSpool({ dir: opts.spoolDir, maxBytes: spoolMaxBytes }) : new MemorySpool(spoolMaxBytes);
+    if (this.spool.points > 0) {
+      this.log.info({ points: this.spool.points, bytes: this.spool.bytes, dir: opts.spoolDir }, 'influx history: store-and-forward queue holds points from before; replaying');
+    }
+
+    const port = opts.config.port ?? 8086;
+    const database = opts.config.database ?? 'facility';
+    this.cfg = { ...opts.config, port, database };
     this.client = new InfluxDB({
       host: this.cfg.host,
       port,
       database,
       username: this.cfg.username,
       password: this.cfg.password,
-      pool: { maxRetries: 1, requestTimeout: this.requestTimeout },
+      pool: { maxRetries: 0, requestTimeout: Math.max(this.requestTimeout, this.queryTimeout), backoff: NO_BACKOFF },
     });
     const hostPart = this.cfg.host.includes(':') && !this.cfg.host.startsWith('[') ? `[${this.cfg.host}]` : this.cfg.host;
-    this.writeUrl = `http://${hostPart}:${port}/write?db=${encodeURIComponent(database)}&precision=ms`;
+    this.writeUrl = `http://${hostPart}:${port}/write?db=${encodeURIComponent(database)}&rp=${RAW_RETENTION_POLICY}&precision=ms`;
     this.authHeader = this.cfg.username !== undefined
       ? `Basic ${Buffer.from(`${this.cfg.username}:${this.cfg.password ?? ''}`).toString('base64')}`
       : undefined;
   }
 
-  /** Check the server, create the database and the default retention policy if missing. */
+  /**
+   * Create the database, retention policies and continuous queries if missing (idempotent). When
+   * InfluxDB does not answer, resolves anyway with the store offline: points go to the queue and
+   * the schema is created on reconnect.
+   */
   async init(): Promise<void> {
-    const where = `InfluxDB at ${this.cfg.host}:${this.cfg.port}`;
-    let online = false;
     try {
-      const [host] = await this.client.ping(Math.min(this.requestTimeout, 5000));
-      online = host?.online === true;
-    } catch {
-      online = false;
-    }
-    if (!online) throw Errors.HISTORY_UNAVAILABLE(`${where} does not answer /ping`);
-    try {
-      await this.ensureDatabase();
+      await this.ensureSchema();
+      this.log.info({ host: this.cfg.host, port: this.cfg.port, database: this.cfg.database }, 'influx history ready');
     } catch (err) {
-      throw Errors.HISTORY_UNAVAILABLE(`${where}: cannot create database ${this.cfg.database}: ${errorText(err)}`);
+      this.counters.lastError = errorText(err);
+      this.log.warn(
+        { host: this.cfg.host, port: this.cfg.port, err: this.counters.lastError },
+        'influx history: InfluxDB not reachable at start; points go to the store-and-forward queue until it is',
+      );
+      this.goOffline();
     }
-    this.log.info({ host: this.cfg.host, port: this.cfg.port, database: this.cfg.database }, 'influx history ready');
+    this.pump();
   }
 
-  private async ensureDatabase(): Promise<void> {
-    const db = this.cfg.database!;
+  private async ensureSchema(): Promise<void> {
+    const db = this.cfg.database;
+    const q = escape.quoted;
     await this.client.createDatabase(db); // idempotent in InfluxDB 1.x
     const policies = await this.client.showRetentionPolicies(db);
-    if (!policies.some((p) => p.name === RAW_RETENTION_POLICY)) {
-      await this.client.createRetentionPolicy(RAW_RETENTION_POLICY, {
-        database: db,
-        duration: `${this.retentionDays}d`,
-        replication: 1,
-        isDefault: true,
-      });
-      this.log.info({ database: db, duration: `${this.retentionDays}d` }, `created retention policy ${RAW_RETENTION_POLICY}`);
+    const want: Array<[string, number, boolean]> = [
+      [RAW_RETENTION_POLICY, this.retention.raw, true],
+      [ROLLUP_POLICIES['1m'], this.retention['1m'], false],
+      [ROLLUP_POLICIES['1h'], this.retention['1h'], false],
+    ];
+    for (const [name, days, isDefault] of want) {
+      if (policies.some((p) => p.name === name)) continue; // an operator's change is kept
+      await this.client.createRetentionPolicy(name, { database: db, duration: `${days}d`, replication: 1, isDefault });
+      this.log.info({ database: db, duration: `${days}d` }, `created retention policy ${name}`);
+    }
+    const existing = await this.influxql(`SHOW CONTINUOUS QUERIES`);
+    const names = new Set<string>();
+    for (const s of existing.series ?? []) if (s.name === db) for (const row of s.values ?? []) names.add(String(row[0]));
+    for (const name of names) {
+      if (name.startsWith(CQ_PREFIX) && !Object.values(CONTINUOUS_QUERIES).includes(name as never)) {
+        await this.influxql(`DROP CONTINUOUS QUERY ${q(name)} ON ${q(db)}`);
+        this.log.info({ name }, 'dropped outdated continuous query');
+      }
+    }
+    const cqs: Array<[string, string]> = [
+      // Every minute: the last 5 complete minutes (late points within 5 min are included).
+      [CONTINUOUS_QUERIES['1m'], `RESAMPLE EVERY 1m FOR 5m BEGIN ${this.rollupSelect('1m')} GROUP BY time(1m), * END`],
+      // Every 10 minutes: the current and the previous hour.
+      [CONTINUOUS_QUERIES['1h'], `RESAMPLE EVERY 10m FOR 2h BEGIN ${this.rollupSelect('1h')} GROUP BY time(1h), * END`],
+    ];
+    for (const [name, body] of cqs) {
+      if (names.has(name)) continue;
+      await this.influxql(`CREATE CONTINUOUS QUERY ${q(name)} ON ${q(db)} ${body}`);
+      this.log.info({ name }, 'created continuous query');
+    }
+    this.schemaReady = true;
+  }
+
+  /** The SELECT ... INTO of a rollup tier, over every measurement of the raw policy. */
+  private rollupSelect(tier: '1m' | '1h', where = ''): string {
+    const db = escape.quoted(this.cfg.database);
+    return `SELECT mean(*), min(*), max(*) INTO ${db}.${escape.quoted(ROLLUP_POLICIES[tier])}.:MEASUREMENT FROM ${db}.${escape.quoted(RAW_RETENTION_POLICY)}./.*/${where}`;
+  }
+
+  async refreshRollups(from: number, to: number): Promise<void> {
+    for (const tier of ['1m', '1h'] as const) {
+      const size = BUCKET_MS[tier];
+      // Chunks of a day (1m) or 30 days (1h) keep each statement small.
+      const chunk = tier === '1m' ? DAY : 30 * DAY;
+      const end = bucketStart(to, size) + size;
+      for (let start = bucketStart(from, size); start < end; start += chunk) {
+        const stop = Math.min(end, start + chunk);
+        await this.influxql(
+          `${this.rollupSelect(tier, ` WHERE "site" = ${escape.stringLit(this.site)} AND time >= ${start}ms AND time < ${stop}ms`)} GROUP BY time(${tier}), *`,
+          undefined,
+          Math.max(this.queryTimeout, 120_000),
+        );
+      }
     }
   }
 
   write(readings: readonly Reading[]): void {
-    if (this.closed) return;
+    if (this.closing) return;
     for (let i = 0; i < readings.length; i++) {
       const r = readings[i]!;
       const v = r.value;
@@ -205,7 +313,7 @@ export class InfluxHistory implements HistoryStore {
   }
 
   writeEvent(e: HistoryEvent): void {
-    if (this.closed) return;
+    if (this.closing) return;
     // Tag keys in sorted order (InfluxDB's fast path): action, device, kind, site.
     let line = EVENTS_MEASUREMENT;
     if (e.action) line += `,action=${tagValue(e.action)}`;
@@ -215,43 +323,71 @@ export class InfluxHistory implements HistoryStore {
   }
 
   /**
-   * Write everything buffered so far. Resolves when those points are stored; rejects with
-   * `GW_ERR_HISTORY_UNAVAILABLE` if a write fails (the points stay buffered and are retried).
+   * Write everything buffered and queued so far (the replay runs at full speed meanwhile).
+   * Resolves when it is stored; rejects with `GW_ERR_HISTORY_UNAVAILABLE` if a write fails (the
+   * points stay in the queue and are retried).
    */
   async flush(): Promise<void> {
+    if (this.closed) return;
     this.seal();
     const target = this.seq;
-    const failuresAtStart = this.stats.failedWrites;
-    for (;;) {
-      if (!this.hasPendingUpTo(target)) return;
-      if (this.stats.failedWrites > failuresAtStart) {
-        throw Errors.HISTORY_UNAVAILABLE(
-          `${this.queuedPoints} points not written to InfluxDB at ${this.cfg.host}:${this.cfg.port} (kept in memory, retrying): ${this.stats.lastError}`,
-        );
+    const failuresAtStart = this.counters.failedWrites;
+    this.flushing++;
+    try {
+      if (!this.online) this.retryNow();
+      for (;;) {
+        const pending = this.hasPendingUpTo(target);
+        if (!pending && this.spool.points === 0 && !this.replaying) return;
+        // After a failure, reject once every batch up to `target` is written or queued.
+        if ((this.counters.failedWrites > failuresAtStart && !pending) || this.closed) {
+          throw Errors.HISTORY_UNAVAILABLE(
+            `${this.spool.points} points not yet written to InfluxDB at ${this.cfg.host}:${this.cfg.port} (kept in the store-and-forward queue, retrying): ${this.counters.lastError}`,
+          );
+        }
+        this.pump();
+        await new Promise<void>((resolve) => this.waiters.push(resolve));
       }
-      if (this.retryTimer !== undefined) {
-        // A flush is an explicit request: try now instead of waiting out the backoff.
-        clearTimeout(this.retryTimer);
-        this.retryTimer = undefined;
-      }
-      this.pump();
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    } finally {
+      this.flushing--;
     }
   }
 
   async query(q: HistoryQuery): Promise<HistorySample[]> {
-    const measurement = this.deviceInfo(q.device)?.type ?? UNKNOWN_MEASUREMENT;
-    const field = escape.quoted(q.point);
-    const where =
-      `"site" = ${escape.stringLit(this.site)} AND "device" = ${escape.stringLit(q.device)}` +
-      ` AND time >= ${Math.floor(q.from)}ms AND time <= ${Math.floor(q.to)}ms`;
-    const from = escape.quoted(measurement);
     const limit = q.limit !== undefined ? Math.max(0, Math.floor(q.limit)) : undefined;
     if (limit === 0 || q.to < q.from) return [];
+    const measurement = this.deviceInfo(q.device)?.type ?? UNKNOWN_MEASUREMENT;
+    const db = escape.quoted(this.cfg.database);
+    const tags = `"site" = ${escape.stringLit(this.site)} AND "device" = ${escape.stringLit(q.device)}`;
+    const signal = q.signal ? AbortSignal.any([q.signal, AbortSignal.timeout(this.queryTimeout)]) : AbortSignal.timeout(this.queryTimeout);
+    const what = `query of ${q.device}.${q.point}`;
 
     try {
+      const resolution = q.resolution ?? 'raw';
+      if (resolution !== 'raw') {
+        const size = BUCKET_MS[resolution];
+        const p = q.point;
+        const fields = [`mean_${p}`, `min_${p}`, `max_${p}`].map((f) => escape.quoted(f)).join(', ');
+        const res = await this.influxql(
+          `SELECT ${fields} FROM ${db}.${escape.quoted(ROLLUP_POLICIES[resolution])}.${escape.quoted(measurement)} WHERE ${tags}` +
+            ` AND time >= ${bucketStart(Math.floor(q.from), size)}ms AND time <= ${Math.floor(q.to)}ms`,
+          signal,
+        );
+        const rows: HistorySample[] = [];
+        for (const s of res.series ?? []) {
+          for (const row of s.values ?? []) {
+            if (typeof row[1] !== 'number') continue; // booleans have min/max but no mean
+            rows.push({ ts: row[0] as number, value: row[1], min: row[2] as number, max: row[3] as number });
+          }
+        }
+        if (rows.length > 0) return reduceRollups(rows, limit);
+        // No rollups for this point (not numeric, or not rolled up yet): raw data.
+      }
+
+      const from = `${db}.${escape.quoted(RAW_RETENTION_POLICY)}.${escape.quoted(measurement)}`;
+      const field = escape.quoted(q.point);
+      const where = `${tags} AND time >= ${Math.floor(q.from)}ms AND time <= ${Math.floor(q.to)}ms`;
       const cap = limit === undefined ? undefined : Math.max(limit, this.maxRawRows);
-      const raw = await this.select(`SELECT ${field} FROM ${from} WHERE ${where}${cap !== undefined ? ` LIMIT ${cap + 1}` : ''}`);
+      const raw = samples(await this.influxql(`SELECT ${field} FROM ${from} WHERE ${where}${cap !== undefined ? ` LIMIT ${cap + 1}` : ''}`, signal));
       if (limit === undefined || raw.length <= limit) return raw;
       // Same reduction as the embedded store (min/max per bucket for numbers).
       if (raw.length <= cap!) return downsample(raw, limit);
@@ -262,36 +398,98 @@ export class InfluxHistory implements HistoryStore {
       const span = Math.floor(q.to) - start + 1;
       const bucket = Math.max(1, Math.ceil(span / limit));
       const offset = ((start % bucket) + bucket) % bucket;
-      const down = await this.select(
-        `SELECT LAST(${field}) FROM ${from} WHERE ${where} GROUP BY time(${bucket}ms, ${offset}ms) fill(none)`,
-      );
+      const down = samples(await this.influxql(`SELECT LAST(${field}) FROM ${from} WHERE ${where} GROUP BY time(${bucket}ms, ${offset}ms) fill(none)`, signal));
       return down.length > limit ? down.slice(0, limit) : down;
     } catch (err) {
       if (err instanceof GatewayError) throw err;
-      throw Errors.HISTORY_UNAVAILABLE(`query of ${q.device}.${q.point} failed: ${errorText(err)}`);
+      if (signal.aborted) {
+        if (q.signal?.aborted) throw Errors.HISTORY_UNAVAILABLE(`${what} was cancelled`);
+        throw Errors.TIMEOUT(`history ${what}`, this.queryTimeout);
+      }
+      throw Errors.HISTORY_UNAVAILABLE(`${what} failed: ${errorText(err)}`);
     }
   }
 
-  /** Flush what is buffered (best effort), then stop timers. Later writes are ignored. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  async events(from: number, to: number, limit = 10_000): Promise<HistoryEvent[]> {
+    const db = escape.quoted(this.cfg.database);
     try {
-      await this.flush();
+      const res = await this.influxql(
+        `SELECT "action", "device", "kind", "id", "text" FROM ${db}.${escape.quoted(RAW_RETENTION_POLICY)}.${escape.quoted(EVENTS_MEASUREMENT)}` +
+          ` WHERE "site" = ${escape.stringLit(this.site)} AND time >= ${Math.floor(from)}ms AND time <= ${Math.floor(to)}ms LIMIT ${Math.max(1, Math.floor(limit))}`,
+        AbortSignal.timeout(this.queryTimeout),
+      );
+      const out: HistoryEvent[] = [];
+      for (const s of res.series ?? []) {
+        for (const [ts, action, device, kind, id, text] of s.values ?? []) {
+          out.push({ ts: ts as number, device: (device as string | null) ?? null, kind: kind as HistoryEvent['kind'], action: String(action ?? ''), id: String(id), text: String(text) });
+        }
+      }
+      return out;
     } catch (err) {
-      this.log.warn({ err: errorText(err), lost: this.queuedPoints }, 'influx history closed with unwritten points (in-memory buffer)');
+      throw Errors.HISTORY_UNAVAILABLE(`events query failed: ${errorText(err)}`);
     }
-    this.closed = true;
+  }
+
+  /**
+   * Stop taking points; write what is in memory if InfluxDB is reachable (bounded by the request
+   * timeout), otherwise put it in the queue; the queue stays on disk for the next start.
+   */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    this.seal();
     if (this.currentTimer !== undefined) clearTimeout(this.currentTimer);
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
-    this.currentTimer = this.retryTimer = undefined;
-    this.current = [];
-    this.queue.length = 0;
+    if (this.replayTimer !== undefined) clearTimeout(this.replayTimer);
+    this.currentTimer = this.retryTimer = this.replayTimer = undefined;
+    if (this.online) {
+      const deadline = Date.now() + this.requestTimeout;
+      this.pump();
+      while (this.online && (this.queue.length > 0 || this.inFlight.size > 0) && Date.now() < deadline) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, Math.max(1, deadline - Date.now()));
+          this.waiters.push(() => {
+            clearTimeout(t);
+            resolve();
+          });
+        });
+        this.pump();
+      }
+    }
+    // Whatever did not go out waits in the queue for the next start.
+    const left = this.queue.splice(0);
+    for (const b of left) this.toSpool(b.lines);
     this.queuedPoints = 0;
+    await Promise.allSettled([...this.inFlight.values(), this.replaying]);
+    if (this.spool.points > 0) {
+      this.log.warn({ points: this.spool.points, bytes: this.spool.bytes }, 'influx history closed with points in the store-and-forward queue (replayed on next start)');
+    }
+    this.spool.close();
+    this.closed = true;
     this.wake();
   }
 
-  getStats(): InfluxHistoryStats {
-    return { buffered: this.queuedPoints, inFlight: this.inFlightSeqs.size, ...this.stats };
+  stats(): HistoryStats {
+    const c = this.counters;
+    return {
+      backend: 'influx',
+      online: this.online,
+      written: c.written,
+      buffered: this.current.length + this.queuedPoints,
+      queuePoints: this.spool.points,
+      queueBytes: this.spool.bytes,
+      spooled: c.spooled,
+      replayed: c.replayed,
+      dropped: c.dropped,
+      failedWrites: c.failedWrites,
+      writeLatencyMs: { last: c.latencyLast, avg: Math.round(c.latencyAvg * 10) / 10 },
+      lastError: c.lastError,
+    };
+  }
+
+  /** @deprecated use stats() */
+  getStats(): HistoryStats & { inFlight: number } {
+    return { ...this.stats(), inFlight: this.inFlight.size };
   }
 
   // --- line protocol ------------------------------------------------------------------------
@@ -319,11 +517,10 @@ export class InfluxHistory implements HistoryStore {
     return k;
   }
 
-  // --- batching -----------------------------------------------------------------------------
+  // --- batching and store-and-forward -------------------------------------------------------
 
   private push(line: string): void {
     this.current.push(line);
-    this.queuedPoints++;
     if (this.current.length >= this.batchSize) {
       this.seal();
       this.pump();
@@ -337,93 +534,248 @@ export class InfluxHistory implements HistoryStore {
     }
   }
 
-  /** Move the current batch to the queue; enforce the memory bound. */
+  /** Move the current batch to the send queue, or to the spool while offline. */
   private seal(): void {
     if (this.currentTimer !== undefined) {
       clearTimeout(this.currentTimer);
       this.currentTimer = undefined;
     }
     if (this.current.length === 0) return;
-    this.queue.push({ seq: ++this.seq, lines: this.current });
+    const lines = this.current;
     this.current = [];
-    let dropped = 0;
+    const seq = ++this.seq;
+    if (!this.online) {
+      this.toSpool(lines);
+      return;
+    }
+    this.queue.push({ seq, lines });
+    this.queuedPoints += lines.length;
+    // A server that is slow but up: spill the oldest batches to disk instead of growing memory.
     while (this.queuedPoints > this.maxBuffered && this.queue.length > 1) {
       const old = this.queue.shift()!;
       this.queuedPoints -= old.lines.length;
-      dropped += old.lines.length;
+      this.toSpool(old.lines);
+    }
+  }
+
+  private toSpool(lines: string[]): void {
+    this.counters.spooled += lines.length;
+    let dropped = 0;
+    try {
+      dropped = this.spool.append(lines);
+    } catch (err) {
+      dropped = lines.length;
+      this.log.error({ err: errorText(err), points: lines.length }, 'cannot append to the store-and-forward queue: points lost');
     }
     if (dropped > 0) {
-      this.stats.dropped += dropped;
+      this.counters.dropped += dropped;
       this.log.warn(
-        { dropped, totalDropped: this.stats.dropped, maxBuffered: this.maxBuffered, lastError: this.stats.lastError },
-        'influx history buffer full: oldest points dropped',
+        { dropped, totalDropped: this.counters.dropped, queueBytes: this.spool.bytes, lastError: this.counters.lastError },
+        'influx history: store-and-forward queue full, oldest points dropped',
       );
-      this.wake();
     }
+    this.wake();
   }
 
   private pump(): void {
-    while (this.inFlightSeqs.size < this.maxInFlight && this.queue.length > 0 && this.retryTimer === undefined && !this.closed) {
-      const batch = this.queue.shift()!;
-      this.queuedPoints -= batch.lines.length;
-      this.inFlightSeqs.add(batch.seq);
-      void this.send(batch);
-    }
-  }
-
-  private async send(batch: Batch): Promise<void> {
-    try {
-      batch.body ??= batch.lines.join('\n');
-      await this.post(batch.body);
-      this.stats.written += batch.lines.length;
-      this.nextRetryDelay = this.retryDelay;
-    } catch (err) {
-      this.stats.failedWrites++;
-      this.stats.lastError = errorText(err);
-      if (err instanceof PermanentWriteError) {
-        this.stats.dropped += batch.lines.length;
-        this.log.error({ err: this.stats.lastError, points: batch.lines.length }, 'influx rejected a batch: dropped');
-      } else if (!this.closed) {
-        // Back to the head of the queue; everything waits for the backoff.
-        this.queue.unshift(batch);
-        this.queuedPoints += batch.lines.length;
-        this.scheduleRetry();
+    if (this.closed) return;
+    if (this.online) {
+      while (this.inFlight.size < this.maxInFlight && this.queue.length > 0) {
+        const batch = this.queue.shift()!;
+        this.queuedPoints -= batch.lines.length;
+        const p = this.sendLive(batch).finally(() => {
+          this.inFlight.delete(batch.seq);
+          this.wake();
+          this.pump();
+        });
+        this.inFlight.set(batch.seq, p);
       }
-    } finally {
-      this.inFlightSeqs.delete(batch.seq);
-      this.wake();
-      this.pump();
+      this.scheduleReplay();
+    } else if (this.retryTimer === undefined && !this.replaying && !this.closing) {
+      const delay = this.nextRetryDelay;
+      this.nextRetryDelay = Math.min(this.maxRetryDelay, this.nextRetryDelay * 2);
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        this.probe();
+      }, delay + Math.floor(Math.random() * delay * 0.1));
+      this.retryTimer.unref();
     }
   }
 
-  private scheduleRetry(): void {
-    if (this.retryTimer !== undefined) return;
-    const delay = this.nextRetryDelay;
-    this.nextRetryDelay = Math.min(this.maxRetryDelay, this.nextRetryDelay * 2);
-    this.log.warn({ err: this.stats.lastError, buffered: this.queuedPoints, retryInMs: delay }, 'influx write failed: retrying');
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      this.pump();
-    }, delay + Math.floor(Math.random() * delay * 0.1));
-    this.retryTimer.unref();
+  private retryNow(): void {
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    if (!this.replaying) this.probe();
+  }
+
+  /** While offline: try the oldest queued chunk (or a ping when the queue is empty). */
+  private probe(): void {
+    if (this.closing || this.online) return;
+    if (this.spool.points > 0) {
+      this.startReplay();
+      return;
+    }
+    this.replaying = (async () => {
+      try {
+        const [host] = await this.client.ping(Math.min(this.requestTimeout, 5000));
+        if (host?.online) this.goOnline();
+        else throw new Error(`no answer to /ping`);
+      } catch (err) {
+        this.fail(err);
+      } finally {
+        this.replaying = null;
+        this.wake();
+        this.pump();
+      }
+    })();
+  }
+
+  private scheduleReplay(): void {
+    if (this.replaying || this.closing || !this.online || this.spool.points === 0) return;
+    const wait = this.flushing > 0 ? 0 : this.nextReplayAt - Date.now();
+    if (wait <= 0) {
+      if (this.replayTimer !== undefined) clearTimeout(this.replayTimer);
+      this.replayTimer = undefined;
+      this.startReplay();
+    } else if (this.replayTimer === undefined) {
+      this.replayTimer = setTimeout(() => {
+        this.replayTimer = undefined;
+        this.pump();
+      }, wait);
+      this.replayTimer.unref();
+    }
+  }
+
+  private startReplay(): void {
+    let chunk: SpoolChunk | null;
+    try {
+      chunk = this.spool.peek(this.batchSize);
+    } catch (err) {
+      this.log.error({ err: errorText(err) }, 'cannot read the store-and-forward queue');
+      return;
+    }
+    if (!chunk) return;
+    const c = chunk;
+    this.replaying = (async () => {
+      const started = Date.now();
+      try {
+        await this.post(c.body);
+        this.noteSpan(c.body);
+        this.spool.ack(c);
+        this.counters.replayed += c.lines;
+        this.counters.written += c.lines;
+        this.nextReplayAt = started + (c.lines / this.replayRate) * 1000;
+        if (!this.online) this.goOnline();
+        if (this.spool.points === 0) this.afterReplay();
+      } catch (err) {
+        if (err instanceof PermanentWriteError) {
+          this.spool.ack(c);
+          this.counters.dropped += c.lines;
+          this.counters.failedWrites++;
+          this.counters.lastError = errorText(err);
+          this.log.error({ err: this.counters.lastError, points: c.lines }, 'influx rejected a queued chunk: dropped');
+        } else {
+          this.fail(err);
+        }
+      } finally {
+        this.replaying = null;
+        this.wake();
+        this.pump();
+      }
+    })();
+  }
+
+  /** Widen the span of replayed points from the timestamps (last token) of the chunk's lines. */
+  private noteSpan(body: string): void {
+    let lo = Infinity;
+    let hi = -Infinity;
+    let end = body.length;
+    while (end > 0) {
+      const nl = body.lastIndexOf('\n', end - 1);
+      const sp = body.lastIndexOf(' ', end - 1);
+      const ts = Number(body.slice(sp + 1, end));
+      if (Number.isFinite(ts)) {
+        if (ts < lo) lo = ts;
+        if (ts > hi) hi = ts;
+      }
+      if (nl < 0) break;
+      end = nl;
+    }
+    if (lo > hi) return;
+    this.replaySpan = this.replaySpan ? { from: Math.min(this.replaySpan.from, lo), to: Math.max(this.replaySpan.to, hi) } : { from: lo, to: hi };
+  }
+
+  /** The queue drained: recompute rollups of the replayed range (the CQs only look back minutes). */
+  private afterReplay(): void {
+    const span = this.replaySpan;
+    this.replaySpan = null;
+    this.log.info({ replayed: this.counters.replayed, span }, 'influx history: store-and-forward queue replayed');
+    if (!span) return;
+    this.refreshRollups(span.from, span.to).catch((err: unknown) =>
+      this.log.warn({ err: errorText(err), span }, 'could not refresh rollups after replay (the continuous queries cover the last minutes only)'),
+    );
+  }
+
+  private async sendLive(batch: Batch): Promise<void> {
+    try {
+      await this.post(batch.lines.join('\n'));
+      this.counters.written += batch.lines.length;
+    } catch (err) {
+      if (err instanceof PermanentWriteError) {
+        this.counters.failedWrites++;
+        this.counters.lastError = errorText(err);
+        this.counters.dropped += batch.lines.length;
+        this.log.error({ err: this.counters.lastError, points: batch.lines.length }, 'influx rejected a batch: dropped');
+      } else {
+        this.toSpool(batch.lines);
+        this.fail(err);
+      }
+    }
+  }
+
+  private fail(err: unknown): void {
+    this.counters.failedWrites++;
+    this.counters.lastError = errorText(err);
+    this.goOffline();
+  }
+
+  private goOffline(): void {
+    if (!this.online) return;
+    this.online = false;
+    this.log.warn(
+      { err: this.counters.lastError, queuePoints: this.spool.points },
+      'influx history offline: points go to the store-and-forward queue',
+    );
+    // Nothing waits in memory while offline.
+    const left = this.queue.splice(0);
+    this.queuedPoints = 0;
+    for (const b of left) this.toSpool(b.lines);
+  }
+
+  private goOnline(): void {
+    if (this.online) return;
+    this.online = true;
+    this.nextRetryDelay = this.retryDelay;
+    this.log.info({ queuePoints: this.spool.points }, 'influx history back online: replaying the store-and-forward queue');
   }
 
   private async post(body: string): Promise<void> {
+    if (!this.schemaReady) await this.ensureSchema();
     const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
     if (this.authHeader) headers.authorization = this.authHeader;
+    const started = performance.now();
     const res = await fetch(this.writeUrl, { method: 'POST', body, headers, signal: AbortSignal.timeout(this.requestTimeout) });
     if (res.status === 204) {
       await res.body?.cancel();
+      const ms = Math.round((performance.now() - started) * 10) / 10;
+      this.counters.latencyLast = ms;
+      this.counters.latencyAvg = this.counters.latencyAvg === 0 ? ms : this.counters.latencyAvg * 0.9 + ms * 0.1;
       return;
     }
     const text = (await res.text()).slice(0, 500);
-    if (res.status === 404 && /database not found/i.test(text)) {
-      // Dropped behind our back: recreate it, then let the retry write the batch.
-      try {
-        await this.ensureDatabase();
-      } catch (err) {
-        this.log.warn({ err: errorText(err) }, 'cannot recreate influx database');
-      }
+    if (/database not found|retention policy not found/i.test(text)) {
+      // Dropped behind our back (or a new server): recreate the schema, then retry.
+      this.schemaReady = false;
     }
     const msg = `HTTP ${res.status} from /write: ${text.trim()}`;
     if (res.status === 400) throw new PermanentWriteError(msg);
@@ -432,7 +784,7 @@ export class InfluxHistory implements HistoryStore {
 
   private hasPendingUpTo(seq: number): boolean {
     if (this.closed) return false;
-    for (const s of this.inFlightSeqs) if (s <= seq) return true;
+    for (const s of this.inFlight.keys()) if (s <= seq) return true;
     for (const b of this.queue) if (b.seq <= seq) return true;
     return false;
   }
@@ -444,24 +796,37 @@ export class InfluxHistory implements HistoryStore {
     for (const resolve of w) resolve();
   }
 
-  private async select(influxql: string): Promise<HistorySample[]> {
-    const res = (await this.client.queryRaw(influxql, { precision: 'ms' })) as RawResponse;
-    const result = res.results?.[0];
-    if (result?.error) throw new Error(result.error);
-    const out: HistorySample[] = [];
-    for (const series of result?.series ?? []) {
-      for (const row of series.values ?? []) {
-        const v = row[1];
-        if (v === null || v === undefined) continue;
-        out.push({ ts: row[0] as number, value: v as HistorySample['value'] });
-      }
-    }
-    return out;
+  /** Run one InfluxQL statement (POST /query, epoch ms); throws on an error in the result. */
+  private async influxql(statement: string, signal?: AbortSignal, timeout = this.queryTimeout): Promise<RawResult> {
+    const res = (await this.client.queryRaw(statement, {
+      precision: 'ms',
+      method: 'POST',
+      signal: signal ?? AbortSignal.timeout(timeout),
+    })) as RawResponse;
+    const result = res.results?.[0] ?? {};
+    if (result.error) throw new Error(result.error);
+    return result;
   }
 }
 
+interface RawResult {
+  error?: string;
+  series?: Array<{ name?: string; columns: string[]; values?: unknown[][] }>;
+}
 interface RawResponse {
-  results?: Array<{ error?: string; series?: Array<{ columns: string[]; values?: unknown[][] }> }>;
+  results?: RawResult[];
+}
+
+function samples(result: RawResult): HistorySample[] {
+  const out: HistorySample[] = [];
+  for (const series of result.series ?? []) {
+    for (const row of series.values ?? []) {
+      const v = row[1];
+      if (v === null || v === undefined) continue;
+      out.push({ ts: row[0] as number, value: v as HistorySample['value'] });
+    }
+  }
+  return out;
 }
 
 /**
@@ -485,4 +850,9 @@ function errorText(err: unknown): string {
     return cause instanceof Error && cause.message !== err.message ? `${err.message} (${cause.message})` : err.message;
   }
   return String(err);
+}
+
+/** Default folder of the queue under a data folder. */
+export function spoolDirOf(dataDir: string): string {
+  return join(dataDir, 'spool');
 }

@@ -1,8 +1,14 @@
 /**
  * The history contract: every backend (embedded SQLite, InfluxDB 1.x) implements it, and one
- * contract test suite runs against each.
+ * contract test suite (`contract.test.ts`) runs against each.
  */
 import type { Reading } from '../core/reading.js';
+
+/**
+ * Which data a query reads: raw samples, or the 1-minute / 1-hour rollups (mean, min, max per
+ * bucket, stamped with the bucket start). `query.ts` picks one from the range.
+ */
+export type Resolution = 'raw' | '1m' | '1h';
 
 export interface HistoryQuery {
   device: string;
@@ -13,11 +19,22 @@ export interface HistoryQuery {
   to: number;
   /** Upper bound on returned samples; the store may downsample. */
   limit?: number;
+  /**
+   * Default `raw`. For `1m`/`1h` the store returns the rollup buckets that overlap [from, to];
+   * a point without rollups (booleans, strings, not rolled up yet) is answered from raw data.
+   */
+  resolution?: Resolution;
+  /** Cancels the query (the API passes a timeout). */
+  signal?: AbortSignal;
 }
 
 export interface HistorySample {
   ts: number;
+  /** Raw value; for rollup samples the mean of the bucket. */
   value: number | boolean | string | null;
+  /** Rollup samples only: smallest and largest raw value of the bucket. */
+  min?: number;
+  max?: number;
 }
 
 /** An alarm or work-order event, written beside the readings so trends can overlay them. */
@@ -30,9 +47,42 @@ export interface HistoryEvent {
   text: string;
 }
 
+/** How long each tier is kept, in days. */
+export interface HistoryRetention {
+  raw: number;
+  '1m': number;
+  '1h': number;
+}
+
+export const DEFAULT_RETENTION: HistoryRetention = { raw: 30, '1m': 90, '1h': 1095 };
+
+/** Counters for /metrics. Queue figures are 0 for a backend without a queue. */
+export interface HistoryStats {
+  backend: 'embedded' | 'influx';
+  /** False while the InfluxDB is unreachable (points go to the store-and-forward queue). */
+  online: boolean;
+  /** Points accepted by the store (live and replayed). */
+  written: number;
+  /** Points waiting in memory for their batch. */
+  buffered: number;
+  /** Store-and-forward queue on disk: points and bytes waiting. */
+  queuePoints: number;
+  queueBytes: number;
+  /** Points that went into the queue / came out of it into the database. */
+  spooled: number;
+  replayed: number;
+  /** Points lost: the queue overflowed (oldest dropped) or the database rejected them (400). */
+  dropped: number;
+  failedWrites: number;
+  /** Latency of the last write request / commit and an exponential moving average, ms. */
+  writeLatencyMs: { last: number; avg: number };
+  lastError: string | null;
+}
+
 export interface HistoryStore {
   readonly backend: 'embedded' | 'influx';
-  /** Create database/tables if missing. Rejects with a coded error when the store is unusable. */
+  readonly retention: HistoryRetention;
+  /** Create database/tables/rollups if missing. */
   init(): Promise<void>;
   /** Queue readings for writing (batched inside); never throws, never blocks the caller. */
   write(readings: readonly Reading[]): void;
@@ -40,5 +90,13 @@ export interface HistoryStore {
   /** Write everything queued so far. */
   flush(): Promise<void>;
   query(q: HistoryQuery): Promise<HistorySample[]>;
+  /** Events in [from, to], oldest first, at most `limit` (default 10,000). */
+  events(from: number, to: number, limit?: number): Promise<HistoryEvent[]>;
+  /**
+   * Recompute the 1-minute and 1-hour rollups of [from, to] from raw data (what the continuous
+   * queries do for recent data; used after a backfill or a store-and-forward replay).
+   */
+  refreshRollups(from: number, to: number): Promise<void>;
+  stats(): HistoryStats;
   close(): Promise<void>;
 }

@@ -3,7 +3,7 @@
  * seed 8.x: immutable audit). A partial unique index guarantees one open order per device and
  * fault even if two alarms race.
  */
-import type { WorkOrder } from '../core/model.js';
+import type { LedgerEntry, WorkOrder } from '../core/model.js';
 import type { Db } from '../storage/sqlite.js';
 
 export const WORK_ORDER_SCHEMA = `
@@ -23,13 +23,30 @@ CREATE TRIGGER IF NOT EXISTS work_order_audit_immutable BEFORE UPDATE ON work_or
   BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS work_order_audit_undeletable BEFORE DELETE ON work_order_audit
   BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END;
+CREATE TABLE IF NOT EXISTS work_order_ledger (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, order_id TEXT NOT NULL, time INTEGER NOT NULL, personnel TEXT NOT NULL,
+  tools TEXT NOT NULL, result TEXT NOT NULL, safety_measures TEXT NOT NULL, recorded_at INTEGER NOT NULL, recorded_by TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS work_order_ledger_order ON work_order_ledger(order_id);
+CREATE TRIGGER IF NOT EXISTS work_order_ledger_immutable BEFORE UPDATE ON work_order_ledger
+  BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END;
+CREATE TABLE IF NOT EXISTS work_order_escalations (
+  order_id TEXT NOT NULL, deadline TEXT NOT NULL, due_at INTEGER NOT NULL, ts INTEGER NOT NULL, PRIMARY KEY (order_id, deadline));
+CREATE INDEX IF NOT EXISTS work_orders_fault_at ON work_orders(fault_at);
 `;
+
+/** Columns added after the first release (added in place on an older database). */
+const ADDED_COLUMNS: readonly [string, string][] = [
+  ['resolved_at', 'INTEGER'], ['closed_at', 'INTEGER'], ['due_at', 'INTEGER'], ['feedback_rating', 'INTEGER'],
+  ['feedback_comment', 'TEXT'], ['feedback_at', 'INTEGER'], ['evidence', 'TEXT'],
+];
 
 interface Row {
   id: string; number: string; device: string | null; fault: string; category: WorkOrder['category'];
   priority: WorkOrder['priority']; source: WorkOrder['source']; title: string; status: WorkOrder['status'];
   fault_at: number; created_at: number; updated_at: number; respond_by: number; on_site_by: number | null;
   responded_at: number | null; on_site_at: number | null; occurrences: number; assignee: string | null;
+  resolved_at: number | null; closed_at: number | null; due_at: number | null; feedback_rating: number | null;
+  feedback_comment: string | null; feedback_at: number | null; evidence: string | null;
 }
 
 const toOrder = (r: Row): WorkOrder => ({
@@ -37,7 +54,22 @@ const toOrder = (r: Row): WorkOrder => ({
   source: r.source, title: r.title, status: r.status, faultAt: r.fault_at, createdAt: r.created_at,
   updatedAt: r.updated_at, respondBy: r.respond_by, onSiteBy: r.on_site_by, respondedAt: r.responded_at,
   onSiteAt: r.on_site_at, occurrences: r.occurrences, assignee: r.assignee,
+  resolvedAt: r.resolved_at, closedAt: r.closed_at, dueAt: r.due_at,
+  feedback: r.feedback_rating === null ? null : { rating: r.feedback_rating, comment: r.feedback_comment, at: r.feedback_at ?? 0 },
+  evidence: r.evidence === null ? null : (JSON.parse(r.evidence) as Record<string, unknown>),
 });
+
+interface LedgerRow {
+  seq: number; order_id: string; time: number; personnel: string; tools: string; result: string;
+  safety_measures: string; recorded_at: number; recorded_by: string;
+}
+
+export interface EscalationRecord {
+  orderId: string;
+  deadline: 'respond' | 'on_site';
+  dueAt: number;
+  ts: number;
+}
 
 export interface AuditEntry {
   ts: number;
@@ -51,22 +83,90 @@ export interface AuditEntry {
 export class WorkOrderRepository {
   constructor(readonly db: Db) {
     db.exec(WORK_ORDER_SCHEMA);
+    const have = new Set((db.prepare('PRAGMA table_info(work_orders)').all() as { name: string }[]).map((c) => c.name));
+    for (const [name, type] of ADDED_COLUMNS) if (!have.has(name)) db.exec(`ALTER TABLE work_orders ADD COLUMN ${name} ${type}`);
   }
 
   insert(o: WorkOrder): void {
     this.db
       .prepare(`INSERT INTO work_orders (id, number, device, fault, category, priority, source, title, status, fault_at,
-                created_at, updated_at, respond_by, on_site_by, responded_at, on_site_at, occurrences, assignee)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+                created_at, updated_at, respond_by, on_site_by, responded_at, on_site_at, occurrences, assignee, due_at, evidence)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       .run(o.id, o.number, o.device, o.fault, o.category, o.priority, o.source, o.title, o.status, o.faultAt,
-        o.createdAt, o.updatedAt, o.respondBy, o.onSiteBy, o.respondedAt, o.onSiteAt, o.occurrences, o.assignee);
+        o.createdAt, o.updatedAt, o.respondBy, o.onSiteBy, o.respondedAt, o.onSiteAt, o.occurrences, o.assignee,
+        o.dueAt ?? null, o.evidence ? JSON.stringify(o.evidence) : null);
   }
 
   update(o: WorkOrder): void {
     this.db
       .prepare(`UPDATE work_orders SET status = ?, updated_at = ?, responded_at = ?, on_site_at = ?, occurrences = ?,
-                assignee = ? WHERE id = ?`)
-      .run(o.status, o.updatedAt, o.respondedAt, o.onSiteAt, o.occurrences, o.assignee, o.id);
+                assignee = ?, resolved_at = ?, closed_at = ?, feedback_rating = ?, feedback_comment = ?, feedback_at = ?,
+                evidence = ?, title = ? WHERE id = ?`)
+      .run(o.status, o.updatedAt, o.respondedAt, o.onSiteAt, o.occurrences, o.assignee, o.resolvedAt ?? null, o.closedAt ?? null,
+        o.feedback?.rating ?? null, o.feedback?.comment ?? null, o.feedback?.at ?? null,
+        o.evidence ? JSON.stringify(o.evidence) : null, o.title, o.id);
+  }
+
+  addLedger(e: Omit<LedgerEntry, 'seq'>): LedgerEntry {
+    const info = this.db
+      .prepare(`INSERT INTO work_order_ledger (order_id, time, personnel, tools, result, safety_measures, recorded_at, recorded_by)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(e.orderId, e.time, JSON.stringify(e.personnel), JSON.stringify(e.tools), e.result, e.safetyMeasures, e.recordedAt, e.recordedBy);
+    return { seq: Number(info.lastInsertRowid), ...e };
+  }
+
+  ledger(orderId: string): LedgerEntry[] {
+    return (this.db.prepare('SELECT * FROM work_order_ledger WHERE order_id = ? ORDER BY seq').all(orderId) as LedgerRow[]).map((r) => ({
+      seq: r.seq, orderId: r.order_id, time: r.time, personnel: JSON.parse(r.personnel) as string[], tools: JSON.parse(r.tools) as string[],
+      result: r.result, safetyMeasures: r.safety_measures, recordedAt: r.recorded_at, recordedBy: r.recorded_by,
+    }));
+  }
+
+  /** Open orders with a deadline passed unmet at `now` and not escalated yet for it. */
+  overdue(now: number): { order: WorkOrder; deadline: 'respond' | 'on_site'; dueAt: number }[] {
+    const rows = this.db
+      .prepare(`SELECT o.*, 'respond' AS dl FROM work_orders o WHERE o.status NOT IN ('closed', 'cancelled')
+                  AND o.responded_at IS NULL AND o.respond_by <= ?
+                  AND NOT EXISTS (SELECT 1 FROM work_order_escalations e WHERE e.order_id = o.id AND e.deadline = 'respond')
+                UNION ALL
+                SELECT o.*, 'on_site' AS dl FROM work_orders o WHERE o.status NOT IN ('closed', 'cancelled', 'resolved')
+                  AND o.on_site_at IS NULL AND o.on_site_by IS NOT NULL AND o.on_site_by <= ?
+                  AND NOT EXISTS (SELECT 1 FROM work_order_escalations e WHERE e.order_id = o.id AND e.deadline = 'on_site')`)
+      .all(now, now) as (Row & { dl: 'respond' | 'on_site' })[];
+    return rows.map((r) => ({ order: toOrder(r), deadline: r.dl, dueAt: r.dl === 'respond' ? r.respond_by : r.on_site_by! }));
+  }
+
+  /** Records an escalation; false when this deadline of this order was escalated before. */
+  escalate(e: EscalationRecord): boolean {
+    return this.db
+      .prepare('INSERT OR IGNORE INTO work_order_escalations (order_id, deadline, due_at, ts) VALUES (?, ?, ?, ?)')
+      .run(e.orderId, e.deadline, e.dueAt, e.ts).changes === 1;
+  }
+
+  escalations(orderId?: string, range?: { from: number; to: number }): EscalationRecord[] {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (orderId) { where.push('order_id = ?'); args.push(orderId); }
+    if (range) { where.push('ts >= ? AND ts < ?'); args.push(range.from, range.to); }
+    return this.db
+      .prepare(`SELECT order_id AS orderId, deadline, due_at AS dueAt, ts FROM work_order_escalations ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ts`)
+      .all(...args) as EscalationRecord[];
+  }
+
+  /** Every order whose fault time or due date falls before `to` and that was still open at `from` or later (KPIs). */
+  forPeriod(from: number, to: number): WorkOrder[] {
+    return (this.db
+      .prepare(`SELECT * FROM work_orders WHERE (fault_at < ? OR due_at < ?) AND (closed_at IS NULL OR closed_at >= ? OR fault_at >= ? OR due_at >= ?)
+                ORDER BY fault_at`)
+      .all(to, to, from, from, from) as Row[]).map(toOrder);
+  }
+
+  /** Corrective orders before `before` (repeat-failure look-back). */
+  correctiveBefore(device: string, fault: string, before: number, after: number): number {
+    return (this.db
+      .prepare(`SELECT COUNT(*) AS n FROM work_orders WHERE device = ? AND fault = ? AND source IN ('alarm', 'manual')
+                AND fault_at < ? AND fault_at >= ? AND status != 'cancelled'`)
+      .get(device, fault, before, after) as { n: number }).n;
   }
 
   get(id: string): WorkOrder | undefined {

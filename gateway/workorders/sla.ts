@@ -16,6 +16,9 @@ export const DEFAULT_POLICIES: readonly SlaPolicy[] = [
   { category: 'elevator', respondWithin: '24h', onSiteWithin: '2h', priority: 'urgent' },
   // seed 3.3 (safety and emergency management): fire alarms are emergencies
   { category: 'fire', respondWithin: '5m', onSiteWithin: '30m', priority: 'emergency' },
+  // DESIGN.md §1: fire alarms and trapped passengers are emergencies with tighter defaults. Rules
+  // with `priority: emergency` (elevator.trapped-passenger) get these deadlines in their own category.
+  { category: 'emergency', respondWithin: '5m', onSiteWithin: '30m', priority: 'emergency' },
 ];
 
 export interface Deadlines {
@@ -25,19 +28,30 @@ export interface Deadlines {
 }
 
 export class SlaBook {
-  private readonly byCategory = new Map<Category, SlaPolicy>();
+  private readonly byCategory = new Map<SlaPolicy['category'], SlaPolicy>();
 
   constructor(overrides: readonly SlaPolicy[]) {
     for (const p of [...DEFAULT_POLICIES, ...overrides]) this.byCategory.set(p.category, p);
   }
 
-  /** Deadlines for a fault of `category` that happened at `faultAt` (the clock starts at fault time). */
-  deadlines(category: Category, faultAt: number): Deadlines {
+  /**
+   * Deadlines for a fault of `category` that happened at `faultAt` (the clock starts at fault time,
+   * seed 2.1). A `priority` override of `emergency` takes the tighter of the category's deadlines
+   * and the `emergency` policy's.
+   */
+  deadlines(category: Category, faultAt: number, priority?: Priority): Deadlines {
     const p = this.byCategory.get(category) ?? this.byCategory.get('general')!;
+    let respondMs = toMs(p.respondWithin);
+    let onSiteMs = p.onSiteWithin === undefined ? null : toMs(p.onSiteWithin);
+    if (priority === 'emergency' && p.priority !== 'emergency') {
+      const e = this.byCategory.get('emergency')!;
+      respondMs = Math.min(respondMs, toMs(e.respondWithin));
+      if (e.onSiteWithin !== undefined) onSiteMs = Math.min(onSiteMs ?? Infinity, toMs(e.onSiteWithin));
+    }
     return {
-      priority: p.priority,
-      respondBy: faultAt + toMs(p.respondWithin),
-      onSiteBy: p.onSiteWithin === undefined ? null : faultAt + toMs(p.onSiteWithin),
+      priority: priority ?? p.priority,
+      respondBy: faultAt + respondMs,
+      onSiteBy: onSiteMs === null ? null : faultAt + onSiteMs,
     };
   }
 }

@@ -5,6 +5,7 @@
  * start before the broker. `silent` drops the link without DISCONNECT, so the broker sends the LWT.
  */
 import { randomBytes } from 'node:crypto';
+import { withoutCredentials } from '../urls.js';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { SimDevice } from '../devices.js';
@@ -20,11 +21,25 @@ export interface MqttFace {
 
 export interface MqttFaceOptions {
   brokerUrl: string;
+  /** Stagger the first connect by this many ms (scale mode: not 250 panels in the same instant). */
+  connectDelayMs?: number;
   siteId: string;
   /** Telemetry period in ms (wall clock, whatever the time scale). */
   intervalMs?: number;
   logger: Logger;
 }
+
+/**
+ * Payloads of the `malformed` fault, in turn: a firmware bug or a half-written buffer. Not JSON,
+ * a JSON array, wrong-typed fields, a truncated object, an empty payload.
+ */
+export const MALFORMED: readonly ((v: Record<string, unknown>) => string)[] = [
+  () => 'fire_alarm=0;trouble=0 <not json>',
+  (v) => JSON.stringify({ ts: new Date().toISOString(), fire_alarm: String(v.fire_alarm), zones_in_alarm: 'none', power: { mains_v: '230V', battery_v: null } }),
+  (v) => JSON.stringify([v.fire_alarm, v.trouble]),
+  (v) => JSON.stringify({ ts: Date.now(), ...v }).slice(0, 40),
+  () => '',
+];
 
 export function startMqttFace(device: SimDevice, opts: MqttFaceOptions): MqttFace {
   const log = opts.logger.child({ face: 'mqtt', device: device.id });
@@ -42,7 +57,7 @@ export function startMqttFace(device: SimDevice, opts: MqttFaceOptions): MqttFac
       will: { topic: status, payload: Buffer.from('offline'), qos: 1, retain: true },
     });
     c.on('connect', () => {
-      log.info({ brokerUrl: opts.brokerUrl }, 'connected to broker');
+      log.info({ brokerUrl: withoutCredentials(opts.brokerUrl) }, 'connected to broker');
       c.publish(status, 'online', { qos: 1, retain: true });
       publish();
     });
@@ -55,11 +70,13 @@ export function startMqttFace(device: SimDevice, opts: MqttFaceOptions): MqttFac
   const stateOf = (v: Record<string, unknown>) =>
     JSON.stringify(Object.entries(v).filter(([, x]) => typeof x === 'boolean' || Number.isInteger(x)));
 
+  let malformedCount = 0;
   function publish(): void {
     if (!client?.connected || device.silent) return; // never queue stale telemetry for later
     const values = device.model.values() as Record<string, unknown>;
     lastState = stateOf(values);
-    client.publish(telemetry, JSON.stringify({ ts: Date.now(), ...values }), { qos: 1 });
+    const payload = device.comm.has('malformed') ? MALFORMED[malformedCount++ % MALFORMED.length]!(values) : JSON.stringify({ ts: Date.now(), ...values });
+    client.publish(telemetry, payload, { qos: 1 });
   }
 
   const refresh = () => {
@@ -77,7 +94,12 @@ export function startMqttFace(device: SimDevice, opts: MqttFaceOptions): MqttFac
     refresh();
   };
 
-  client = connect();
+  const delayed = opts.connectDelayMs
+    ? setTimeout(() => {
+        if (!stopped && !device.silent && !client) client = connect();
+      }, opts.connectDelayMs)
+    : undefined;
+  if (!delayed) client = connect();
   device.on('faults', onFaults);
   const timer = setInterval(publish, opts.intervalMs ?? 1000);
 
@@ -88,6 +110,7 @@ export function startMqttFace(device: SimDevice, opts: MqttFaceOptions): MqttFac
     async stop() {
       stopped = true;
       clearInterval(timer);
+      clearTimeout(delayed);
       device.off('faults', onFaults);
       const c = client;
       client = undefined;

@@ -25,8 +25,15 @@ import type { OpcuaPointDef } from '../pointmaps.js';
 export interface OpcuaFace {
   readonly port: number;
   readonly endpointUrl: string;
+  /** False while the server is down for a restart. */
+  readonly up: boolean;
   /** Push changed values of every device into the address space. */
   refresh(): void;
+  /**
+   * Shut the server down (clients lose their sessions) and bring it back on the same port after
+   * `delayMs`. `down` resolves once it is shut down, `up` once it listens again.
+   */
+  restart(delayMs: number): { down: Promise<void>; up: Promise<void> };
   stop(): Promise<void>;
 }
 
@@ -60,63 +67,21 @@ interface Binding {
 
 export async function startOpcuaFace(devices: SimDevice[], points: readonly OpcuaPointDef[], opts: OpcuaFaceOptions): Promise<OpcuaFace> {
   const log = opts.logger.child({ face: 'opcua' });
-  const serverCertificateManager = new OPCUACertificateManager({
-    rootFolder: path.join(opts.pkiDir ?? DEFAULT_PKI_DIR, 'server'),
-    automaticallyAcceptUnknownCertificate: true,
-  });
-  const server = new OPCUAServer({
-    host: opts.host,
-    port: opts.port,
-    resourcePath: OPCUA_RESOURCE_PATH,
-    // Also advertise the endpoint under the address clients dial (127.0.0.1), not only the FQDN.
-    ...(opts.host !== '0.0.0.0' && opts.host !== '::' ? { alternateHostname: [opts.host] } : {}),
-    serverCertificateManager,
-    securityModes: [MessageSecurityMode.None],
-    securityPolicies: [SecurityPolicy.None],
-    allowAnonymous: true,
-    buildInfo: { productName: 'Facility simulators', manufacturerName: 'facility-gateway' },
-    serverInfo: {
-      applicationUri: 'urn:facility-gateway:simulators',
-      productUri: 'facility-gateway-simulators',
-      applicationName: { text: 'Facility simulators' },
-    },
-  });
-  await server.initialize();
-
-  const addressSpace = server.engine.addressSpace;
-  if (!addressSpace) throw new Error('OPC UA address space not created');
-  const ns = addressSpace.getOwnNamespace();
-  // The point maps say ns=1; fail loudly if node-opcua ever puts another namespace first.
-  if (ns.index !== 1) throw new Error(`OPC UA own namespace has index ${ns.index}, the point maps expect 1`);
-
-  const bindings: Binding[] = [];
-  for (const device of devices) {
-    const folder = ns.addFolder(addressSpace.rootFolder.objects, { browseName: device.id, nodeId: `s=${device.id}` });
-    for (const point of points) {
-      const common = {
-        organizedBy: folder,
-        browseName: point.name,
-        nodeId: `s=${device.id}.${point.name}`,
-        dataType: point.dataType,
-        minimumSamplingInterval: 100,
-      };
-      const variable = point.unit
-        ? ns.addAnalogDataItem({
-            ...common,
-            engineeringUnits: UNITS[point.unit],
-            ...(point.range ? { engineeringUnitsRange: { low: point.range[0], high: point.range[1] } } : {}),
-          })
-        : ns.addVariable(common);
-      bindings.push({ device, point, variable, last: undefined, lastSilent: false });
-    }
-  }
+  let bindings: Binding[] = [];
+  let server: OPCUAServer | null = null;
+  let stopped = false;
+  let restarting: Promise<void> | null = null;
 
   const refresh = () => {
+    if (!server) return;
     const now = new Date();
-    const snapshot = new Map<SimDevice, Record<string, unknown>>();
+    let device: SimDevice | null = null;
+    let values: Record<string, unknown> = {};
     for (const b of bindings) {
-      let values = snapshot.get(b.device);
-      if (!values) snapshot.set(b.device, (values = b.device.model.values() as Record<string, unknown>));
+      if (b.device !== device) {
+        device = b.device;
+        values = device.model.values() as Record<string, unknown>;
+      }
       const silent = b.device.silent;
       const value = values[b.point.name];
       if (silent === b.lastSilent && value === b.last) continue;
@@ -126,17 +91,107 @@ export async function startOpcuaFace(devices: SimDevice[], points: readonly Opcu
       b.lastSilent = silent;
     }
   };
-  refresh();
 
-  await server.start();
-  const port = server.endpoints[0]?.port ?? opts.port;
+  const start = async (port: number): Promise<OPCUAServer> => {
+    const serverCertificateManager = new OPCUACertificateManager({
+      rootFolder: path.join(opts.pkiDir ?? DEFAULT_PKI_DIR, 'server'),
+      automaticallyAcceptUnknownCertificate: true,
+    });
+    const srv = new OPCUAServer({
+      host: opts.host,
+      port,
+      resourcePath: OPCUA_RESOURCE_PATH,
+      // Also advertise the endpoint under the address clients dial (127.0.0.1), not only the FQDN.
+      ...(opts.host !== '0.0.0.0' && opts.host !== '::' ? { alternateHostname: [opts.host] } : {}),
+      serverCertificateManager,
+      securityModes: [MessageSecurityMode.None],
+      securityPolicies: [SecurityPolicy.None],
+      allowAnonymous: true,
+      // Scale mode serves thousands of variables to a gateway with many monitored items.
+      serverCapabilities: { maxMonitoredItems: 100_000, maxMonitoredItemsPerSubscription: 100_000 },
+      buildInfo: { productName: 'Facility simulators', manufacturerName: 'facility-gateway' },
+      serverInfo: {
+        applicationUri: 'urn:facility-gateway:simulators',
+        productUri: 'facility-gateway-simulators',
+        applicationName: { text: 'Facility simulators' },
+      },
+    });
+    await srv.initialize();
+
+    const addressSpace = srv.engine.addressSpace;
+    if (!addressSpace) throw new Error('OPC UA address space not created');
+    const ns = addressSpace.getOwnNamespace();
+    // The point maps say ns=1; fail loudly if node-opcua ever puts another namespace first.
+    if (ns.index !== 1) throw new Error(`OPC UA own namespace has index ${ns.index}, the point maps expect 1`);
+
+    const fresh: Binding[] = [];
+    for (const device of devices) {
+      const folder = ns.addFolder(addressSpace.rootFolder.objects, { browseName: device.id, nodeId: `s=${device.id}` });
+      for (const point of points) {
+        const common = {
+          organizedBy: folder,
+          browseName: point.name,
+          nodeId: `s=${device.id}.${point.name}`,
+          dataType: point.dataType,
+          minimumSamplingInterval: 100,
+        };
+        const variable = point.unit
+          ? ns.addAnalogDataItem({
+              ...common,
+              engineeringUnits: UNITS[point.unit],
+              ...(point.range ? { engineeringUnitsRange: { low: point.range[0], high: point.range[1] } } : {}),
+            })
+          : ns.addVariable(common);
+        fresh.push({ device, point, variable, last: undefined, lastSilent: false });
+      }
+    }
+    bindings = fresh;
+    server = srv;
+    refresh();
+    await srv.start();
+    return srv;
+  };
+
+  const first = await start(opts.port);
+  const port = first.endpoints[0]?.port ?? opts.port;
   const endpointUrl = `opc.tcp://${opts.host}:${port}${OPCUA_RESOURCE_PATH}`;
   log.info({ endpointUrl, variables: bindings.length }, 'OPC UA server listening');
+
+  const shutdown = async () => {
+    const srv = server;
+    server = null;
+    bindings = [];
+    await srv?.shutdown(0);
+  };
 
   return {
     port,
     endpointUrl,
+    get up() {
+      return server !== null;
+    },
     refresh,
-    stop: () => server.shutdown(0),
+    restart(delayMs: number) {
+      if (restarting) throw new Error('an OPC UA restart is already in progress');
+      log.info({ delayMs }, 'OPC UA server restarting');
+      const down = shutdown();
+      const up = (async () => {
+        await down;
+        await new Promise((r) => setTimeout(r, delayMs));
+        if (stopped) return;
+        await start(port);
+        log.info({ endpointUrl }, 'OPC UA server back up');
+      })().finally(() => {
+        restarting = null;
+      });
+      restarting = up;
+      up.catch((err) => log.error({ err }, 'OPC UA server failed to come back'));
+      return { down, up };
+    },
+    async stop() {
+      stopped = true;
+      await restarting?.catch(() => undefined);
+      await shutdown();
+    },
   };
 }

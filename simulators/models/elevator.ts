@@ -42,6 +42,18 @@ const FLOOR_HEIGHT_M = 3;
 const SPEED = 1.75; // m/s rated speed
 const ACCEL = 0.9; // m/s²
 const DOOR_CLOSE_LIMIT_S = 6; // door-time protection of the controller
+/** Door close time (s) at which the door counts as failed (the controller's door-time protection). */
+export const DOOR_CLOSE_FAILURE_S = DOOR_CLOSE_LIMIT_S;
+/** Mean door close time of a healthy door (s). */
+export const DOOR_CLOSE_NORMAL_S = 3;
+
+/**
+ * Slow degradation set by a scenario: `doorRoller` 1 is a failed door roller; the mean close time
+ * is then DOOR_CLOSE_FAILURE_S and the scatter from close to close is larger.
+ */
+export interface ElevatorWear {
+  doorRoller: number;
+}
 
 export class Elevator extends BaseModel<ElevatorValues, ElevatorFault> {
   readonly type = 'elevator';
@@ -65,6 +77,7 @@ export class Elevator extends BaseModel<ElevatorValues, ElevatorFault> {
   private vibration = 0;
   private trips: number;
   private doorCycles: number;
+  readonly wear: ElevatorWear = { doorRoller: 0 };
 
   constructor(opts: ElevatorOptions) {
     super();
@@ -93,7 +106,7 @@ export class Elevator extends BaseModel<ElevatorValues, ElevatorFault> {
   values(): ElevatorValues {
     const closing = this.phase === 'closing';
     const closeElapsed = closing ? this.phaseLength - this.phaseLeft : 0;
-    return {
+    return this.glitched({
       running: this.phase === 'travel',
       direction: this.phase === 'travel' ? this.direction : 0,
       floor: Math.min(this.floors, Math.max(1, Math.round(this.pos))),
@@ -110,7 +123,7 @@ export class Elevator extends BaseModel<ElevatorValues, ElevatorFault> {
         : this.has('stop_outside_door_zone')
           ? ElevatorFaultCode.outsideDoorZone
           : this.doorCode,
-    };
+    });
   }
 
   protected override onInject(fault: ElevatorFault): void {
@@ -234,7 +247,11 @@ export class Elevator extends BaseModel<ElevatorValues, ElevatorFault> {
   }
 
   private normalCloseTime(): number {
-    return Math.min(3.5, Math.max(2.6, this.rng.gauss(3, 0.15)));
+    const healthy = Math.min(3.5, Math.max(2.6, this.rng.gauss(DOOR_CLOSE_NORMAL_S, 0.15)));
+    const worn = this.wear.doorRoller;
+    if (worn <= 0) return healthy;
+    // A worn roller drags: the close slows towards the failure level, and unevenly.
+    return Math.max(2.6, healthy + worn * (DOOR_CLOSE_FAILURE_S - DOOR_CLOSE_NORMAL_S) + this.rng.gauss(0, 0.35 * Math.min(worn, 2)));
   }
 
   private openTime(): number {

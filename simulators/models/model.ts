@@ -3,6 +3,12 @@ export type EquipmentType = 'elevator' | 'pump' | 'power' | 'fire_panel';
 
 export type PointValue = number | boolean;
 
+/** One point reading a wrong value for one sample: a spike or a dropout of the sensor. */
+export interface SensorGlitch {
+  point: string;
+  value: number;
+}
+
 export interface EquipmentModel<V extends object = object, F extends string = string> {
   readonly type: EquipmentType;
   /** Faults this equipment can show, in catalogue order. */
@@ -24,6 +30,11 @@ export abstract class BaseModel<V extends object, F extends string> implements E
   abstract readonly type: EquipmentType;
   abstract readonly faults: readonly F[];
   readonly active = new Set<F>();
+  /**
+   * A sensor glitch: one point reads `value` instead of the truth until cleared (a scenario sets
+   * it for a single sample or tick). The physics are not affected.
+   */
+  glitch: SensorGlitch | null = null;
 
   abstract step(dt: number, simTime: number): void;
   abstract values(): V;
@@ -37,6 +48,13 @@ export abstract class BaseModel<V extends object, F extends string> implements E
   clear(fault: F): void {
     if (!this.active.delete(fault)) return;
     this.onClear(fault);
+  }
+
+  /** Apply the current sensor glitch, if any, to a fresh values() object. */
+  protected glitched(v: V): V {
+    const g = this.glitch;
+    if (g && g.point in v) (v as Record<string, unknown>)[g.point] = g.value;
+    return v;
   }
 
   protected has(fault: F): boolean {

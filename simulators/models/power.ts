@@ -9,6 +9,19 @@ import { BaseModel } from './model.js';
 export const POWER_FAULTS = ['undervoltage', 'overvoltage', 'phase_loss', 'high_thd', 'transformer_overtemp'] as const;
 export type PowerFault = (typeof POWER_FAULTS)[number];
 
+/**
+ * Alarm level of the transformer temperature controller (°C): a cast-resin, class F dry-type
+ * transformer alarms at 130 °C and trips at 150 °C.
+ */
+export const TRANSFORMER_ALARM_C = 130;
+
+/** Slow degradation set by a scenario: `coolingLoss` 1 multiplies the temperature rise over ambient by `riseFactor`. */
+export interface PowerWear {
+  coolingLoss: number;
+  /** Rise multiplier at coolingLoss 1 (fans and ducts blocked). */
+  riseFactor: number;
+}
+
 export interface PowerValues {
   breaker_closed: boolean;
   voltage_l1: number;
@@ -47,6 +60,7 @@ export class PowerMeter extends BaseModel<PowerValues, PowerFault> {
   private thd = 2.4;
   private kwh: number;
   private tempC = 55;
+  readonly wear: PowerWear = { coolingLoss: 0, riseFactor: 1 };
 
   constructor(opts: PowerOptions) {
     super();
@@ -84,12 +98,13 @@ export class PowerMeter extends BaseModel<PowerValues, PowerFault> {
     this.hz = Math.min(50.15, Math.max(49.85, this.hz + (50 - this.hz) * Math.min(1, 0.05 * dt) + this.rng.gauss(0, 0.004 * Math.sqrt(dt))));
     this.thd = lag(this.thd, this.has('high_thd') ? 7.6 : 2.1 + 0.9 * load, dt, this.has('high_thd') ? 1.5 : 30) + this.rng.gauss(0, 0.03);
     const ambient = 24 + 4 * Math.sin(((hourOfDay(simTime) - 9) / 24) * 2 * Math.PI);
-    const tempTarget = this.has('transformer_overtemp') ? 140 : ambient + 18 + 40 * load * load;
+    const rise = (18 + 40 * load * load) * (1 + this.wear.coolingLoss * (this.wear.riseFactor - 1));
+    const tempTarget = this.has('transformer_overtemp') ? 140 : ambient + rise;
     this.tempC = lag(this.tempC, tempTarget, dt, this.has('transformer_overtemp') ? 90 : 1800);
   }
 
   values(): PowerValues {
-    return {
+    return this.glitched({
       breaker_closed: true,
       voltage_l1: this.volts[0],
       voltage_l2: this.volts[1],
@@ -103,11 +118,11 @@ export class PowerMeter extends BaseModel<PowerValues, PowerFault> {
       thd_v: Math.max(0, this.thd),
       energy_kwh: this.kwh,
       transformer_temp: this.tempC,
-    };
+    });
   }
 
   /** Load as a fraction of the evening peak: night base, morning and evening peaks. */
-  private loadFraction(simTime: number): number {
+  loadFraction(simTime: number): number {
     const h = hourOfDay(simTime);
     const bump = (centre: number, width: number) => Math.exp(-(((h - centre) / width) ** 2));
     return Math.min(1, 0.3 + 0.35 * bump(8, 1.5) + 0.25 * bump(13, 2) + 0.7 * bump(20, 2.2));

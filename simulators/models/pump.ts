@@ -38,11 +38,31 @@ const FILL_FLOW = 4; // m³/h above demand while refilling the tank
 const SHUTOFF_HEAD = 0.6; // MPa at full speed and zero flow
 const CURVE_A = 7.5e-4; // MPa per (m³/h)²: head lost along the pump curve
 
+/** ISO 10816-1 class I (small machines): zone C/D boundary, vibration RMS in mm/s. */
+export const PUMP_VIBRATION_FAILURE = 7.1;
+/** Bearing temperature at which the bearing counts as failed (°C). */
+export const PUMP_BEARING_FAILURE_C = 80;
+/** Starts per hour above which the pump counts as short-cycling. */
+export const PUMP_STARTS_PER_HOUR_FAILURE = 15;
+/** Tank constants for scenario design: cut-in/cut-out band (MPa), tank rate, refill flow. */
+export const PUMP_TANK = { band: BAND.below + BAND.above, k: TANK_K, fillFlow: FILL_FLOW, sleepFlow: SLEEP_FLOW } as const;
+
+/**
+ * Slow degradation set by a scenario (0 = as new). `bearing` 1 is a failed bearing: the noise-free
+ * vibration of a running pump is then exactly PUMP_VIBRATION_FAILURE and its bearing temperature
+ * heads for PUMP_BEARING_FAILURE_C. `sealLeak` is the flow (m³/h) that leaks back through the
+ * stopped pump's seal and check valve, draining the tank faster and shortening the off time.
+ */
+export interface PumpWear {
+  bearing: number;
+  sealLeak: number;
+}
+
 export class Pump extends BaseModel<PumpValues, PumpFault> {
   readonly type = 'pump';
   readonly faults = PUMP_FAULTS;
   private readonly rng: Rng;
-  private readonly peakDemand: number;
+  readonly peakDemand: number;
   private enabled = true;
   private setpoint = 0.5;
   private running = false;
@@ -57,6 +77,7 @@ export class Pump extends BaseModel<PumpValues, PumpFault> {
   private primed = false;
   private pressureNoise = 0;
   private flowNoise = 0;
+  readonly wear: PumpWear = { bearing: 0, sealLeak: 0 };
 
   constructor(opts: PumpOptions) {
     super();
@@ -94,8 +115,9 @@ export class Pump extends BaseModel<PumpValues, PumpFault> {
         // Low pressure: a burst main downstream, the pump runs out to the far end of its curve.
         this.pressure = lag(this.pressure, dry ? 0.06 : 0.14, dt, 0.7);
         this.flow = dry ? 0.3 : 27;
-      } else if (sleepMode) {
-        // Refill the tank up to cut-out before the VFD goes back to sleep.
+      } else if (sleepMode && this.pressure >= cutIn - 0.05) {
+        // Refill the tank up to cut-out before the VFD goes back to sleep. (Far below cut-in, after a
+        // burst main is isolated, the VFD first brings the header back to its setpoint.)
         this.flow = demand + FILL_FLOW;
         this.pressure = Math.min(cutOut, this.pressure + tankK * FILL_FLOW * dt);
       } else {
@@ -103,7 +125,7 @@ export class Pump extends BaseModel<PumpValues, PumpFault> {
         this.pressure = lag(this.pressure, this.setpoint, dt, 4);
       }
     } else {
-      this.pressure = Math.max(this.suction, this.pressure - tankK * demand * dt);
+      this.pressure = Math.max(this.suction, this.pressure - tankK * (demand + this.wear.sealLeak) * dt);
       this.flow = 0;
     }
 
@@ -116,12 +138,15 @@ export class Pump extends BaseModel<PumpValues, PumpFault> {
     let amps = this.running ? 1.8 + 1.6 * shaftKw : 0;
     if (dry && this.running) amps = 1.8 + 0.5 * speed; // no water, no hydraulic load
     if (this.has('overcurrent') && this.running) amps = amps * 1.6 + 3; // seizing impeller / phase imbalance
+    if (this.running) amps += 0.4 * this.wear.bearing; // friction of a worn bearing
     this.current = lag(this.current, amps, dt, 0.5) + this.rng.gauss(0, 0.05);
     if (!this.running && this.current < 0.2) this.current = 0; // a stopped motor reads zero
 
     const load = Math.min(1, shaftKw / 4);
     const ambient = 20 + 4 * Math.sin(((hourOfDay(simTime) - 9) / 24) * 2 * Math.PI);
     let bearingTarget = ambient + (this.running ? 14 + 22 * load : 0);
+    const worn = this.wear.bearing;
+    if (this.running && worn > 0) bearingTarget += worn * (PUMP_BEARING_FAILURE_C - bearingTarget);
     if (this.has('bearing_overtemp')) bearingTarget = ambient + 72;
     else if (dry && this.running) bearingTarget += 30; // mechanical seal running dry
     const tau = this.has('bearing_overtemp') || dry ? 90 : this.running ? 900 : 1800;
@@ -130,13 +155,17 @@ export class Pump extends BaseModel<PumpValues, PumpFault> {
     let vib = this.running ? 1.7 + 0.6 * load : 0.05;
     if (this.running && dry) vib = 5.5; // cavitation
     if (this.running && this.has('bearing_overtemp')) vib += 1.6;
-    this.vibration = Math.max(0.01, lag(this.vibration, vib, dt, 0.3) + this.rng.gauss(0, this.running ? 0.08 : 0.01));
+    // A worn bearing: vibration moves from its normal level to the failure level as wear goes 0 → 1,
+    // and gets rougher (more scatter) on the way.
+    if (this.running && worn > 0) vib += worn * (PUMP_VIBRATION_FAILURE - vib);
+    const vibNoise = this.running ? 0.08 + 0.25 * Math.min(worn, 2) : 0.01;
+    this.vibration = Math.max(0.01, lag(this.vibration, vib, dt, 0.3) + this.rng.gauss(0, vibNoise));
     this.pressureNoise = this.rng.gauss(0, 0.002);
     this.flowNoise = this.rng.gauss(0, 0.1);
   }
 
   values(): PumpValues {
-    return {
+    return this.glitched({
       enabled: this.enabled,
       running: this.running,
       auto_mode: true,
@@ -149,7 +178,12 @@ export class Pump extends BaseModel<PumpValues, PumpFault> {
       vibration: this.vibration,
       run_hours: this.runSeconds / 3600,
       starts: this.starts,
-    };
+    });
+  }
+
+  /** The start counter (cheaper than values() for a caller stepping fast). */
+  get startCount(): number {
+    return this.starts;
   }
 
   /** Writes from the Modbus master: the enable coil and the pressure setpoint (0.2–0.8 MPa). */

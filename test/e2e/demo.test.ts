@@ -49,7 +49,17 @@ function startDemo(): Promise<Demo> {
   });
 }
 
+// The API needs a token (demo users in README.md); the secret is kept in the data folder, so the
+// token stays valid across the restart below.
+let token = '';
+async function login(): Promise<string> {
+  const res = await fetch(`${api}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'admin-demo' }) });
+  if (!res.ok) throw new Error(`login → ${res.status} ${await res.text()}`);
+  return (token = ((await res.json()) as { token: string }).token);
+}
+
 async function json<T>(url: string, init?: RequestInit): Promise<T> {
+  if (url.startsWith(`${api}/api/`)) init = { ...init, headers: { ...(init?.headers as Record<string, string>), authorization: `Bearer ${token || (await login())}` } };
   const res = await fetch(url, init);
   if (!res.ok) throw new Error(`${init?.method ?? 'GET'} ${url} → ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
@@ -107,7 +117,7 @@ describe('demo in one command', () => {
     const sims = await json<{ id: string; faults: string[] }[]>(`${control}/devices`);
     expect(sims.find((d) => d.id === 'pump-1')!.faults).toContain('low_pressure');
 
-    socket = io(api, { transports: ['websocket'] });
+    socket = io(api, { transports: ['websocket'], auth: { token: token || (await login()) } });
     const orders: WorkOrder[] = [];
     const alarms: Alarm[] = [];
     socket.on('work-order', (o: WorkOrder) => orders.push(o));

@@ -49,7 +49,9 @@ describe('history in InfluxDB', () => {
       [0.46, 'demo', 'A', 'pump-1'],
     ]);
 
-    const res = await gw.app.inject({ url: `/api/history?device=pump-1&point=discharge_pressure&from=${t0}&to=${t0 + 5000}` });
+    const login = await gw.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'viewer', password: 'viewer-demo' } });
+    const headers = { authorization: `Bearer ${login.json<{ token: string }>().token}` };
+    const res = await gw.app.inject({ url: `/api/history?device=pump-1&point=discharge_pressure&from=${t0}&to=${t0 + 5000}`, headers });
     expect(res.json().samples).toEqual([{ ts: t0, value: 0.47 }, { ts: t0 + 1000, value: 0.46 }]);
 
     // The fire alarm raised an alarm and a work order: both are written as events for Grafana overlays.

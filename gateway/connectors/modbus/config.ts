@@ -5,6 +5,7 @@
  */
 import type { DeviceConfig } from '../../config/schema.js';
 import { Errors } from '../../core/errors.js';
+import { toReportPolicy, type ReportPolicy } from '../common/filter.js';
 import { BYTE_ORDERS, DATA_TYPES, registerCount, type ByteOrder, type DataType } from './decode.js';
 import { TABLES, isBitTable, type Placed, type Table } from './plan.js';
 import type { ModbusConnection, ModbusPoint } from './schema.js';
@@ -16,6 +17,11 @@ export interface PointSpec extends Placed {
   bit?: number;
   scale?: number;
   offset?: number;
+  /** Writes allowed (coil: FC5/FC15, holding: FC6/FC16). */
+  writable: boolean;
+  /** Use FC15/FC16 even for one coil/register. */
+  writeMultiple: boolean;
+  report?: ReportPolicy;
 }
 
 export interface DeviceSpec {
@@ -83,6 +89,20 @@ export function toDeviceSpec(device: DeviceConfig): DeviceSpec {
       }
       type = 'bool';
     }
+    const writable = p.writable === true;
+    if (writable && table !== 'coil' && table !== 'holding') {
+      problems.push(`${at}.writable: only coil and holding points can be written, not ${table}`);
+      return;
+    }
+    if (writable && p.bit !== undefined) {
+      problems.push(`${at}.writable: a bit inside a register cannot be written (it would need a read-modify-write)`);
+      return;
+    }
+    if (writable && p.scale === 0) {
+      problems.push(`${at}.scale: a writable point needs a scale other than 0`);
+      return;
+    }
+    const report = toReportPolicy(p, at, problems);
     const size = isBitTable(table) ? 1 : registerCount(type);
     if (address + size > 65536) {
       problems.push(`${at}.address: ${type} at ${address} runs past register 65535`);
@@ -102,6 +122,9 @@ export function toDeviceSpec(device: DeviceConfig): DeviceSpec {
       ...(p.bit !== undefined && !isBitTable(table) ? { bit: p.bit } : {}),
       ...(p.scale !== undefined ? { scale: p.scale } : {}),
       ...(p.offset !== undefined ? { offset: p.offset } : {}),
+      writable,
+      writeMultiple: p.writeMultiple === true,
+      ...(report ? { report } : {}),
     });
   });
   if (problems.length) throw Errors.CONFIG_INVALID(`device "${device.id}"`, problems);

@@ -3,26 +3,39 @@
  * per device. Devices on different links never wait for each other.
  */
 import type { DeviceConfig } from '../../config/schema.js';
-import type { Connector, ConnectorContext } from '../../core/connector.js';
+import type { ConnectorContext } from '../../core/connector.js';
+import { Errors } from '../../core/errors.js';
+import type { Logger } from '../../core/log.js';
+import type { PointValue } from '../../core/reading.js';
+import { ReportFilter } from '../common/filter.js';
 import { StatusBoard, emitSafely } from '../common/report.js';
+import { describeError } from '../common/timers.js';
+import type { WritableConnector, WriteResult } from '../common/write.js';
 import { toDeviceSpec, type DeviceSpec } from './config.js';
-import { ModbusLink } from './link.js';
+import { encodeRegisters } from './decode.js';
+import { ModbusException, ModbusLink, NoResponse, writeFunctionCode, type WriteRequest } from './link.js';
 import { DevicePoller } from './poller.js';
 
-export class ModbusConnector implements Connector {
+export class ModbusConnector implements WritableConnector {
   readonly links = new Map<string, ModbusLink>();
   readonly pollers = new Map<string, DevicePoller>();
+  /** Deadband / report-on-change state of every point that has a policy. */
+  readonly filter = new ReportFilter();
+  private readonly specs = new Map<string, { spec: DeviceSpec; link: ModbusLink }>();
+  private readonly log: Logger;
 
   constructor(devices: DeviceConfig[], ctx: ConnectorContext) {
     const log = ctx.log.child({ connector: 'modbus' });
+    this.log = log;
     const specs = devices.map(toDeviceSpec);
+    for (const s of specs) for (const p of s.points) this.filter.set(s.id, p.name, p.report);
     const byLink = new Map<string, DeviceSpec[]>();
     for (const s of specs) {
       const key = `${s.host}:${s.port}`;
       byLink.set(key, [...(byLink.get(key) ?? []), s]);
     }
     const board = new StatusBoard(ctx);
-    const emit = (readings: Parameters<typeof ctx.emit>[0]) => emitSafely(ctx, readings);
+    const emit = (readings: Parameters<typeof ctx.emit>[0]) => emitSafely(ctx, this.filter.filter(readings));
     for (const [key, group] of byLink) {
       const first = group[0]!;
       const link = new ModbusLink({
@@ -34,7 +47,10 @@ export class ModbusConnector implements Connector {
         log,
       });
       this.links.set(key, link);
-      for (const s of group) this.pollers.set(s.id, new DevicePoller(s, link, emit, board, log));
+      for (const s of group) {
+        this.pollers.set(s.id, new DevicePoller(s, link, emit, board, log));
+        this.specs.set(s.id, { spec: s, link });
+      }
     }
   }
 
@@ -45,6 +61,50 @@ export class ModbusConnector implements Connector {
     this.started = true;
     for (const link of this.links.values()) link.start();
     for (const poller of this.pollers.values()) poller.start();
+  }
+
+  serves(device: string): boolean {
+    return this.specs.has(device);
+  }
+
+  /**
+   * Write an engineering value to a point configured `writable: true`: the inverse of the read
+   * path (offset, scale, type, byte order), then FC5/FC15 for coils or FC6/FC16 for holding
+   * registers, queued on the device's link like a poll. The device is polled again right after,
+   * so the new value shows up without waiting a full poll interval.
+   */
+  async write(device: string, point: string, value: PointValue): Promise<WriteResult> {
+    const entry = this.specs.get(device);
+    if (!entry) throw Errors.NOT_FOUND(`modbus device "${device}"`);
+    const { spec, link } = entry;
+    const p = spec.points.find((x) => x.name === point);
+    if (!p) throw Errors.NOT_FOUND(`point "${point}" of device "${device}"`);
+    if (!p.writable) throw Errors.BAD_REQUEST(`point "${point}" of device "${device}" is not writable (set writable: true in the config)`);
+    let req: WriteRequest;
+    if (p.table === 'coil') {
+      if (typeof value !== 'boolean') throw Errors.BAD_REQUEST(`point "${point}" is a coil: the value must be true or false`);
+      req = { table: 'coil', address: p.address, bits: [value], multiple: p.writeMultiple };
+    } else {
+      let words: number[];
+      try {
+        words = encodeRegisters(value as number | boolean, p.type, p.order, p.scale, p.offset);
+      } catch (err) {
+        throw Errors.BAD_REQUEST(`cannot write ${JSON.stringify(value)} to "${point}": ${describeError(err)}`);
+      }
+      req = { table: 'holding', address: p.address, words, multiple: p.writeMultiple };
+    }
+    const fc = writeFunctionCode(req);
+    try {
+      await link.write(spec.unitId, req, spec.timeout);
+    } catch (err) {
+      if (err instanceof ModbusException) throw Errors.MODBUS_EXCEPTION(err.code, err.message.replace(/^Modbus exception \d+: /, ''));
+      if (err instanceof NoResponse) throw Errors.TIMEOUT(`write of ${device}.${point}`, spec.timeout);
+      throw Errors.CONFLICT(`device "${device}" is not reachable: ${describeError(err)}`);
+    }
+    this.log.info({ device, point, value, fc }, 'modbus point written');
+    this.pollers.get(device)?.wake();
+    const detail = req.table === 'coil' ? { fc, address: req.address, bits: req.bits } : { fc, address: req.address, registers: req.words };
+    return { device, point, value, detail };
   }
 
   async stop(): Promise<void> {

@@ -91,3 +91,72 @@ export function applyScale(raw: number | boolean, scale?: number, offset?: numbe
   const v = raw * (scale ?? 1) + (offset ?? 0);
   return Number.isFinite(v) ? Number(v.toPrecision(15)) : v;
 }
+
+/** Inverse of `toBigEndian`: the register words that put big-endian `be` on the wire in `order`. */
+export function fromBigEndian(be: Buffer, order: ByteOrder): number[] {
+  const n = be.length / 2;
+  let buf = Buffer.from(be);
+  const swapBytes = order === 'BADC' || order === 'DCBA';
+  const reverseWords = order === 'CDAB' || order === 'DCBA';
+  if (reverseWords && n > 1) {
+    const out = Buffer.alloc(buf.length);
+    for (let i = 0; i < n; i++) buf.copy(out, (n - 1 - i) * 2, i * 2, i * 2 + 2);
+    buf = out;
+  }
+  if (swapBytes) buf.swap16();
+  const words: number[] = [];
+  for (let i = 0; i < n; i++) words.push(buf.readUInt16BE(i * 2));
+  return words;
+}
+
+const INT_RANGE: Partial<Record<DataType, [number, number]>> = {
+  int16: [-0x8000, 0x7fff],
+  uint16: [0, 0xffff],
+  int32: [-0x80000000, 0x7fffffff],
+  uint32: [0, 0xffffffff],
+};
+
+/**
+ * Engineering value → register words: the inverse of `applyScale` + `decodeRegisters`
+ * (raw = (value − offset) / scale, rounded for integer types). Throws RangeError when the value
+ * does not fit the type or is not of the right kind.
+ */
+export function encodeRegisters(value: number | boolean, type: DataType, order: ByteOrder = 'ABCD', scale?: number, offset?: number): number[] {
+  if (type === 'bool') {
+    if (typeof value !== 'boolean') throw new RangeError(`expected a boolean, got ${typeof value}`);
+    return [value ? 1 : 0];
+  }
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new RangeError(`expected a finite number, got ${JSON.stringify(value)}`);
+  let raw = (value - (offset ?? 0)) / (scale ?? 1);
+  const be = Buffer.alloc(registerCount(type) * 2);
+  const range = INT_RANGE[type];
+  if (range) {
+    // 0.5 / 0.001 = 499.99999999999994: round away the binary noise before checking.
+    raw = Math.round(Number(raw.toPrecision(15)));
+    if (raw < range[0] || raw > range[1]) {
+      throw new RangeError(`${value} is raw ${raw}, outside ${type} (${range[0]}..${range[1]})`);
+    }
+  }
+  switch (type) {
+    case 'int16':
+      be.writeInt16BE(raw);
+      break;
+    case 'uint16':
+      be.writeUInt16BE(raw);
+      break;
+    case 'int32':
+      be.writeInt32BE(raw);
+      break;
+    case 'uint32':
+      be.writeUInt32BE(raw);
+      break;
+    case 'float32':
+      if (Math.abs(raw) > 3.4028234663852886e38) throw new RangeError(`${value} does not fit a float32`);
+      be.writeFloatBE(raw);
+      break;
+    case 'float64':
+      be.writeDoubleBE(raw);
+      break;
+  }
+  return fromBigEndian(be, order);
+}

@@ -1,4 +1,4 @@
-/** Modbus TCP connector plugin: FC1-FC4 polling with merged requests. See README.md. */
+/** Modbus TCP connector plugin: FC1-FC4 polling with merged requests, FC5/6/15/16 writes. See README.md. */
 import type { ConnectorPlugin } from '../../core/connector.js';
 import { ModbusConnector } from './connector.js';
 import { ModbusConnection, ModbusPoint } from './schema.js';
@@ -11,4 +11,5 @@ export const modbus: ConnectorPlugin = {
 };
 
 export { ModbusConnector } from './connector.js';
+export { writePoint, isWritable, type WritableConnector, type WriteResult } from '../common/write.js';
 export default modbus;

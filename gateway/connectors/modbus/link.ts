@@ -54,6 +54,17 @@ export class NoResponse extends Error {
   }
 }
 
+/** What to write: bits to coils (FC5/FC15) or words to holding registers (FC6/FC16). */
+export type WriteRequest =
+  | { table: 'coil'; address: number; bits: boolean[]; multiple: boolean }
+  | { table: 'holding'; address: number; words: number[]; multiple: boolean };
+
+/** Function code a write request goes out with. */
+export function writeFunctionCode(req: WriteRequest): 5 | 6 | 15 | 16 {
+  if (req.table === 'coil') return req.multiple || req.bits.length > 1 ? 15 : 5;
+  return req.multiple || req.words.length > 1 ? 16 : 6;
+}
+
 export interface LinkOptions {
   host: string;
   port: number;
@@ -84,6 +95,8 @@ export class ModbusLink {
   private timeoutsInRow = 0;
   private lastAnswerAt = 0;
   private readonly log: Logger;
+  /** Requests sent on this link since it was created (reads and writes), and how they ended. */
+  readonly stats = { reads: 0, writes: 0, exceptions: 0, timeouts: 0 };
 
   constructor(private readonly opts: LinkOptions) {
     this.key = `${opts.host}:${opts.port}`;
@@ -114,28 +127,62 @@ export class ModbusLink {
    * NoResponse or NotConnected.
    */
   read(unitId: number, table: Table, start: number, count: number, timeout: number): Promise<number[] | boolean[]> {
-    const job = this.queue.then(() => this.exec(unitId, table, start, count, timeout));
+    return this.enqueue(unitId, timeout, (client) => {
+      this.stats.reads++;
+      return call(client, table, start, count).then((res) => res.data);
+    });
+  }
+
+  /**
+   * Write coils (FC5/FC15) or holding registers (FC6/FC16) of `unitId`, queued like a read.
+   * Resolves when the device confirmed the write; rejects with ModbusException, NoResponse or
+   * NotConnected.
+   */
+  write(unitId: number, req: WriteRequest, timeout: number): Promise<void> {
+    return this.enqueue(unitId, timeout, async (client) => {
+      this.stats.writes++;
+      switch (writeFunctionCode(req)) {
+        case 5:
+          await client.writeCoil(req.address, (req as { bits: boolean[] }).bits[0]!);
+          return;
+        case 15:
+          await client.writeCoils(req.address, (req as { bits: boolean[] }).bits);
+          return;
+        case 6:
+          await client.writeRegister(req.address, (req as { words: number[] }).words[0]!);
+          return;
+        case 16:
+          await client.writeRegisters(req.address, (req as { words: number[] }).words);
+          return;
+      }
+    });
+  }
+
+  private enqueue<T>(unitId: number, timeout: number, fn: (client: ModbusClient) => Promise<T>): Promise<T> {
+    const job = this.queue.then(() => this.exec(unitId, timeout, fn));
     this.queue = job.catch(() => undefined);
     return job;
   }
 
-  private async exec(unitId: number, table: Table, start: number, count: number, timeout: number): Promise<number[] | boolean[]> {
+  private async exec<T>(unitId: number, timeout: number, fn: (client: ModbusClient) => Promise<T>): Promise<T> {
     if (this.state === 'connecting' && this.connecting) await this.connecting;
     const client = this.client;
     if (this.state !== 'up' || !client) throw new NotConnected(this.notConnectedReason());
     client.setID(unitId);
     client.setTimeout(timeout);
     try {
-      const res = await withTimeout(call(client, table, start, count), timeout + GUARD_MS, `no response within ${timeout} ms`);
+      const res = await withTimeout(fn(client), timeout + GUARD_MS, `no response within ${timeout} ms`);
       this.answered();
-      return res.data;
+      return res;
     } catch (err) {
       const e = err as { modbusCode?: unknown; errno?: unknown };
       if (typeof e.modbusCode === 'number') {
         this.answered();
+        this.stats.exceptions++;
         throw new ModbusException(e.modbusCode);
       }
       if (e.errno === 'ETIMEDOUT' || err instanceof TimeoutError) {
+        this.stats.timeouts++;
         this.timeoutsInRow++;
         if (this.timeoutsInRow >= DEAD_AFTER_TIMEOUTS && Date.now() - this.lastAnswerAt > DEAD_AFTER_TIMEOUTS * timeout) {
           this.lost(client, `${this.timeoutsInRow} requests in a row got no answer`);

@@ -20,6 +20,8 @@ export class DevicePoller {
   /** True after a failed poll until the next good one: bad readings are emitted once per outage. */
   private failing = false;
   private readonly log: Logger;
+  /** Poll counters: count, summed and largest duration (ms), and the last 64 durations. */
+  readonly stats = { polls: 0, totalMs: 0, maxMs: 0, recent: [] as number[] };
 
   constructor(
     private readonly spec: DeviceSpec,
@@ -53,15 +55,40 @@ export class DevicePoller {
 
   private schedule(delay: number): void {
     if (this.stopped) return;
+    clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.tick(), delay);
+  }
+
+  private polling = false;
+  private wakeRequested = false;
+
+  /** Poll as soon as possible (after a write), then carry on at the usual rate. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.polling) this.wakeRequested = true;
+    else this.schedule(0);
   }
 
   private async tick(): Promise<void> {
     const started = Date.now();
+    this.polling = true;
     try {
       await this.pollOnce();
     } catch (err) {
       this.log.error({ err: describeError(err) }, 'modbus poll failed unexpectedly');
+    } finally {
+      this.polling = false;
+    }
+    const ms = Date.now() - started;
+    this.stats.polls++;
+    this.stats.totalMs += ms;
+    if (ms > this.stats.maxMs) this.stats.maxMs = ms;
+    this.stats.recent.push(ms);
+    if (this.stats.recent.length > 64) this.stats.recent.shift();
+    if (this.wakeRequested) {
+      this.wakeRequested = false;
+      this.schedule(0);
+      return;
     }
     // Fixed rate; a poll that overran its interval is followed by the next one at once.
     this.schedule(Math.max(0, started + this.spec.pollInterval - Date.now()));

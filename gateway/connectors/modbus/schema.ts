@@ -1,5 +1,6 @@
 /** Config schema of the Modbus TCP connector: `device.connection` and `device.points[]`. */
 import { Type, type Static } from '@sinclair/typebox';
+import { reportKeys } from '../common/filter.js';
 
 export const ModbusConnection = Type.Object(
   {
@@ -46,6 +47,14 @@ export const ModbusPoint = Type.Object(
     scale: Type.Optional(Type.Number()),
     offset: Type.Optional(Type.Number()),
     unit: Type.Optional(Type.String()),
+    /**
+     * The gateway may write this point (coil: FC5, or FC15 with `writeMultiple`; holding: FC6 for one
+     * register, FC16 for several or with `writeMultiple`). Off by default: points are read-only.
+     */
+    writable: Type.Optional(Type.Boolean({ default: false })),
+    /** Write with FC15/FC16 even for a single coil/register (devices that lack FC5/FC6). */
+    writeMultiple: Type.Optional(Type.Boolean({ default: false })),
+    ...reportKeys,
   },
   { additionalProperties: false },
 );

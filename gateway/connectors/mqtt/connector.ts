@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import type { DeviceConfig } from '../../config/schema.js';
 import type { Connector, ConnectorContext } from '../../core/connector.js';
 import { Errors } from '../../core/errors.js';
+import { ReportFilter, toReportPolicy } from '../common/filter.js';
 import { RateLimitedLog, StatusBoard, emitSafely } from '../common/report.js';
 import { BrokerLink, type DeviceCounters, type MqttDevice } from './broker.js';
 import type { MqttConnection, MqttPoint } from './schema.js';
@@ -31,14 +32,24 @@ export function defaultClientId(dataDir: string, url: string, username = ''): st
   return `gw-${h.slice(0, 16)}`;
 }
 
+/**
+ * `{device}` in a topic stands for the device id, so devices can share one topic pattern (a YAML
+ * anchor): `site/+/pump/{device}/telemetry` → `site/+/pump/pump-1/telemetry` for pump-1.
+ */
+export function bindDevice(topic: string, device: string): string {
+  return topic.split('{device}').join(device);
+}
+
 export class MqttConnector implements Connector {
   readonly brokers = new Map<string, BrokerLink>();
+  /** Deadband / report-on-change state of the points that have a policy. */
+  readonly filter = new ReportFilter();
 
   constructor(devices: DeviceConfig[], ctx: ConnectorContext) {
     const log = ctx.log.child({ connector: 'mqtt' });
     const board = new StatusBoard(ctx);
     const warnings = new RateLimitedLog(log, WARN_INTERVAL_MS);
-    const emit = (readings: Parameters<typeof ctx.emit>[0]) => emitSafely(ctx, readings);
+    const emit = (readings: Parameters<typeof ctx.emit>[0]) => emitSafely(ctx, this.filter.filter(readings));
     const groups = new Map<string, { conn: Partial<MqttConnection>; devices: MqttDevice[] }>();
     const problems: string[] = [];
     for (const d of devices) {
@@ -51,9 +62,10 @@ export class MqttConnector implements Connector {
       const g = groups.get(key) ?? { conn: c, devices: [] };
       groups.set(key, g);
       if (!g.conn.clientId && c.clientId) g.conn = { ...g.conn, clientId: c.clientId };
+      d.points.forEach((p, i) => this.filter.set(d.id, String((p as Partial<MqttPoint>).name), toReportPolicy(p as Partial<MqttPoint>, `device "${d.id}" points[${i}]`, problems)));
       g.devices.push({
         id: d.id,
-        topic: c.topic,
+        topic: bindDevice(c.topic, d.id),
         qos: c.qos ?? 1,
         points: d.points.map((p) => ({ name: String((p as Partial<MqttPoint>).name), path: String((p as Partial<MqttPoint>).path) })),
       });

@@ -1,10 +1,11 @@
 /** Config schema of the MQTT connector: `device.connection` and `device.points[]`. */
 import { Type, type Static } from '@sinclair/typebox';
+import { reportKeys } from '../common/filter.js';
 
 export const MqttConnection = Type.Object(
   {
     url: Type.String({ pattern: '^mqtts?://', description: 'mqtt://host:port' }),
-    /** Topic carrying this device's JSON telemetry. */
+    /** Topic carrying this device's JSON telemetry; `{device}` is replaced by the device id. */
     topic: Type.String({ minLength: 1 }),
     username: Type.Optional(Type.String()),
     password: Type.Optional(Type.String()),
@@ -27,6 +28,8 @@ export const MqttPoint = Type.Object(
     /** Dotted path of the field in the JSON payload, for example `power.battery_v`. */
     path: Type.String({ minLength: 1 }),
     unit: Type.Optional(Type.String()),
+    /** Deadband (percent = of the last reported value) and report-on-change-or-period, see common/filter.ts. */
+    ...reportKeys,
   },
   { additionalProperties: false },
 );

@@ -5,6 +5,7 @@
 import type { DeviceConfig } from '../../config/schema.js';
 import type { Connector, ConnectorContext } from '../../core/connector.js';
 import { Errors } from '../../core/errors.js';
+import { toReportPolicy } from '../common/filter.js';
 import { StatusBoard, emitSafely } from '../common/report.js';
 import { EndpointLink, type MonitoredPoint } from './link.js';
 import { routeLibraryLogs } from './liblog.js';
@@ -12,6 +13,7 @@ import { Pki } from './pki.js';
 import type { OpcuaConnection, OpcuaPoint } from './schema.js';
 
 interface EndpointGroup {
+  endpoint: string;
   connections: Partial<OpcuaConnection>[];
   points: MonitoredPoint[];
 }
@@ -32,8 +34,12 @@ export class OpcuaConnector implements Connector {
         problems.push(`device "${d.id}" connection.endpoint: must start with opc.tcp://`);
         continue;
       }
-      const g = groups.get(c.endpoint) ?? { connections: [], points: [] };
-      groups.set(c.endpoint, g);
+      if (c.username === undefined && c.password !== undefined) problems.push(`device "${d.id}" connection.password: needs username`);
+      // Devices share a link only when they would open the same kind of session.
+      const session = [c.securityMode ?? 'None', c.securityMode && c.securityMode !== 'None' ? (c.securityPolicy ?? 'Basic256Sha256') : '', c.username ?? '', c.password ?? '', c.mode ?? 'subscribe'];
+      const key = session.join('|') === 'None||||subscribe' ? c.endpoint : `${c.endpoint} (${session.slice(0, 3).concat(session[4]!).filter(Boolean).join(' ')})`;
+      const g = groups.get(key) ?? { endpoint: c.endpoint, connections: [], points: [] };
+      groups.set(key, g);
       g.connections.push(c);
       d.points.forEach((raw, i) => {
         const p = raw as Partial<OpcuaPoint>;
@@ -41,18 +47,27 @@ export class OpcuaConnector implements Connector {
           problems.push(`device "${d.id}" points[${i}]: needs name and nodeId`);
           return;
         }
-        g.points.push({ device: d.id, point: p.name, nodeId: p.nodeId, samplingInterval: c.samplingInterval ?? 500 });
+        const report = toReportPolicy(p, `device "${d.id}" points[${i}]`, problems);
+        g.points.push({ device: d.id, point: p.name, nodeId: p.nodeId, samplingInterval: c.samplingInterval ?? 500, ...(report ? { report } : {}) });
       });
     }
     if (problems.length) throw Errors.CONFIG_INVALID('opcua devices', problems);
     const board = new StatusBoard(ctx);
     const emit = (readings: Parameters<typeof ctx.emit>[0]) => emitSafely(ctx, readings);
-    for (const [endpoint, g] of groups) {
+    for (const [key, g] of groups) {
       const cs = g.connections;
+      const first = cs[0]!;
       const watchdogs = cs.map((c) => c.watchdog).filter((w): w is number => typeof w === 'number');
       const link = new EndpointLink(
         {
-          endpoint,
+          endpoint: g.endpoint,
+          ...(first.securityMode ? { securityMode: first.securityMode } : {}),
+          ...(first.securityPolicy ? { securityPolicy: first.securityPolicy } : {}),
+          trustUnknownServer: cs.some((c) => c.trustUnknownServer === true),
+          ...(first.username !== undefined ? { username: first.username } : {}),
+          ...(first.password !== undefined ? { password: first.password } : {}),
+          mode: first.mode ?? 'subscribe',
+          pollInterval: Math.min(...cs.map((c) => c.pollInterval ?? 1000)),
           // One subscription per endpoint: the fastest device sets the pace.
           publishingInterval: Math.min(...cs.map((c) => c.publishingInterval ?? 500)),
           ...(watchdogs.length ? { watchdog: Math.min(...watchdogs) } : {}),
@@ -66,7 +81,7 @@ export class OpcuaConnector implements Connector {
         board,
         log,
       );
-      this.links.set(endpoint, link);
+      this.links.set(key, link);
     }
   }
 

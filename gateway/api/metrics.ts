@@ -1,0 +1,167 @@
+/**
+ * `GET /metrics`: Prometheus text (prom-client, one registry per gateway). Values are read from
+ * the rooms at scrape time; the only counters kept here are readings per connector (a pipeline
+ * sink) and the API's error responses (errors.ts).
+ *
+ * Access (`auth.metrics`): `token` (default) → `Authorization: Bearer` with an admin login token
+ * or the value of the `GW_METRICS_TOKEN` environment variable (for Prometheus
+ * `authorization: { credentials: ... }`); `public` → anyone; `off` → no route.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { roleAtLeast } from '../auth/schema.js';
+import { bearer } from '../auth/users.js';
+import type { HistoryStats } from '../history/store.js';
+import { AuthErrors } from './auth/errors.js';
+import type { ApiContext } from './context.js';
+import type { ErrorCounts } from './errors.js';
+
+type Stats = Record<string, unknown> & { devices?: Record<string, Record<string, unknown>> };
+const statsOf = (c: unknown): Stats | undefined => (c as { stats?: () => Stats }).stats?.();
+
+/** Readings per connector, with a rate over the last ~10 s. */
+class ReadingsMeter {
+  readonly total = new Map<string, number>();
+  private samples: { at: number; counts: Map<string, number> }[] = [];
+
+  constructor(private readonly protocolOf: Map<string, string>) {}
+
+  onReadings(batch: readonly { device: string }[]): void {
+    for (const r of batch) {
+      const p = this.protocolOf.get(r.device) ?? 'unknown';
+      this.total.set(p, (this.total.get(p) ?? 0) + 1);
+    }
+  }
+
+  /** Readings per second per connector over the last >= 10 s (since an earlier scrape). */
+  rates(now = Date.now()): Map<string, number> {
+    this.samples.push({ at: now, counts: new Map(this.total) });
+    // Keep the newest sample that is at least 10 s old as the base (or the oldest there is).
+    while (this.samples.length > 2 && now - this.samples[1]!.at >= 10_000) this.samples.shift();
+    if (this.samples.length > 200) this.samples.splice(1, this.samples.length - 200);
+    const first = this.samples[0]!;
+    const dt = (now - first.at) / 1000;
+    const out = new Map<string, number>();
+    for (const [p, n] of this.total) out.set(p, dt > 0 ? (n - (first.counts.get(p) ?? 0)) / dt : 0);
+    return out;
+  }
+}
+
+export function metricsApi(ctx: ApiContext, errors: ErrorCounts) {
+  const protocolOf = new Map(ctx.config.devices.map((d) => [d.id, d.protocol]));
+  const meter = new ReadingsMeter(protocolOf);
+  ctx.pipeline.use({ name: 'metrics', onReadings: (b) => meter.onReadings(b) });
+  const register = new Registry();
+  register.setDefaultLabels({ site: ctx.config.site.id });
+  collectDefaultMetrics({ register, prefix: 'gw_process_' });
+
+  const set = (g: Gauge, labels: Record<string, string>, v: unknown) => {
+    if (typeof v === 'number' && Number.isFinite(v)) g.set(labels, v);
+  };
+  new Counter({
+    name: 'gw_readings_total', help: 'Readings accepted by the pipeline, per connector', labelNames: ['connector'], registers: [register],
+    collect() { this.reset(); for (const [p, n] of meter.total) this.inc({ connector: p }, n); },
+  });
+  new Gauge({
+    name: 'gw_readings_per_second', help: 'Readings per second per connector over the last ~10 s', labelNames: ['connector'], registers: [register],
+    collect() { this.reset(); for (const [p, r] of meter.rates()) this.set({ connector: p }, r); },
+  });
+  new Counter({
+    name: 'gw_readings_unknown_total', help: 'Readings for devices or points the config does not know (dropped)', registers: [register],
+    collect() { this.reset(); this.inc(ctx.pipeline.unknownReadings); },
+  });
+  new Gauge({
+    name: 'gw_devices', help: 'Devices by communication state', labelNames: ['comm'], registers: [register],
+    collect() {
+      this.reset();
+      const by: Record<string, number> = { online: 0, offline: 0, connecting: 0 };
+      for (const id of ctx.pipeline.live.ids()) { const c = ctx.pipeline.live.comm(id) ?? 'unknown'; by[c] = (by[c] ?? 0) + 1; }
+      for (const [comm, n] of Object.entries(by)) this.set({ comm }, n);
+    },
+  });
+  new Gauge({
+    name: 'gw_devices_online', help: 'Devices online', registers: [register],
+    collect() { this.set(ctx.pipeline.live.ids().filter((id) => ctx.pipeline.live.comm(id) === 'online').length); },
+  });
+  new Gauge({
+    name: 'gw_work_orders_open', help: 'Open work orders by priority', labelNames: ['priority'], registers: [register],
+    collect() {
+      this.reset();
+      const by: Record<string, number> = { emergency: 0, urgent: 0, normal: 0 };
+      for (const o of ctx.orders.list({ open: true, limit: 100_000 })) by[o.priority] = (by[o.priority] ?? 0) + 1;
+      for (const [priority, n] of Object.entries(by)) this.set({ priority }, n);
+    },
+  });
+  const history = () => (ctx.history as { stats?: () => Partial<HistoryStats> }).stats?.();
+  new Gauge({
+    name: 'gw_history_queue_depth', help: 'Points waiting to be written: in memory (buffered) and in the store-and-forward queue (spool)', labelNames: ['queue'], registers: [register],
+    collect() { this.reset(); const s = history(); set(this, { queue: 'buffered' }, s?.buffered); set(this, { queue: 'spool' }, s?.queuePoints); },
+  });
+  new Gauge({
+    name: 'gw_history_write_latency_seconds', help: 'History write latency: last request and moving average', labelNames: ['stat'], registers: [register],
+    collect() {
+      this.reset();
+      const l = history()?.writeLatencyMs;
+      if (l) { set(this, { stat: 'last' }, l.last / 1000); set(this, { stat: 'avg' }, l.avg / 1000); }
+    },
+  });
+  new Gauge({
+    name: 'gw_history_points', help: 'History store counters (written, dropped, failedWrites, spooled, replayed)', labelNames: ['stat'], registers: [register],
+    collect() {
+      this.reset();
+      const s = history();
+      for (const k of ['written', 'dropped', 'failedWrites', 'spooled', 'replayed'] as const) set(this, { stat: k }, s?.[k]);
+    },
+  });
+  new Gauge({
+    name: 'gw_history_online', help: '1 when the history store accepts writes', registers: [register],
+    collect() { const s = history(); if (s?.online !== undefined) this.set(s.online ? 1 : 0); },
+  });
+  new Counter({
+    name: 'gw_connector_messages_total', help: 'Messages received per connector and device (connectors with stats())', labelNames: ['connector', 'device'], registers: [register],
+    collect() {
+      this.reset();
+      for (const [p, c] of ctx.connectors ?? []) for (const [d, s] of Object.entries(statsOf(c)?.devices ?? {})) if (typeof s.messages === 'number') this.inc({ connector: p, device: d }, s.messages);
+    },
+  });
+  new Counter({
+    name: 'gw_connector_malformed_total', help: 'Malformed payloads per connector and device (not JSON, missing or mistyped fields); counted, never fatal', labelNames: ['connector', 'device'], registers: [register],
+    collect() {
+      this.reset();
+      for (const [p, c] of ctx.connectors ?? []) for (const [d, s] of Object.entries(statsOf(c)?.devices ?? {})) if (typeof s.malformed === 'number') this.inc({ connector: p, device: d }, s.malformed);
+    },
+  });
+  new Counter({
+    name: 'gw_api_errors_total', help: 'API error responses by status and code (malformed bodies count as 400 GW_ERR_BAD_REQUEST)', labelNames: ['status', 'code'], registers: [register],
+    collect() { this.reset(); for (const [k, n] of errors) { const [status, code] = k.split(' '); this.inc({ status: status!, code: code! }, n); } },
+  });
+  new Gauge({
+    name: 'gw_alarms_active', help: 'Active alarms', registers: [register],
+    collect() { let n = 0; for (const id of ctx.pipeline.live.ids()) n += ctx.alarms.activeCount(id); this.set(n); },
+  });
+
+  const mode = ctx.config.auth.metrics;
+  const scrapeToken = process.env.GW_METRICS_TOKEN ? Buffer.from(process.env.GW_METRICS_TOKEN) : undefined;
+  const allowed = (header: string | undefined): boolean => {
+    const token = bearer(header);
+    if (!token) return false;
+    if (scrapeToken) {
+      const given = Buffer.from(token);
+      if (given.length === scrapeToken.length && timingSafeEqual(given, scrapeToken)) return true;
+    }
+    const c = ctx.users.check(token);
+    return !!c && roleAtLeast(c.role, 'admin');
+  };
+
+  return async (app: FastifyInstance) => {
+    if (mode === 'off') return;
+    app.get('/metrics', { schema: { hide: true } }, async (req, reply) => {
+      if (mode !== 'public' && !allowed(req.headers.authorization)) {
+        throw req.headers.authorization ? AuthErrors.FORBIDDEN('/metrics needs an admin token or GW_METRICS_TOKEN') : AuthErrors.UNAUTHORIZED('/metrics needs Authorization: Bearer <admin token or GW_METRICS_TOKEN>');
+      }
+      reply.header('content-type', register.contentType);
+      return register.metrics();
+    });
+  };
+}
