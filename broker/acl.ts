@@ -6,7 +6,7 @@
  *  - `gateway` account: subscribes to any filter, publishes any topic (commands, event bridge).
  *  - anonymous (only when `allowAnonymous: true`): everything.
  */
-import type { BrokerUser } from './config.js';
+import type { BrokerUser } from '../gateway/config/broker.js';
 
 export interface Principal {
   username: string | null;

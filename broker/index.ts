@@ -14,10 +14,10 @@ import { Aedes, type Client } from 'aedes';
 import { dummyHash, verifyPassword } from '../gateway/auth/password.js';
 import type { Logger } from '../gateway/core/log.js';
 import { mayPublish, maySubscribe, principalFor, type Principal } from './acl.js';
-import { BrokerConfig } from './config.js';
+import { BrokerConfig } from '../gateway/config/broker.js';
 import { ConnectionRate, PacketSizeGuard } from './guard.js';
 
-export { BrokerConfig } from './config.js';
+export { BrokerConfig } from '../gateway/config/broker.js';
 
 export interface BrokerOptions {
   port?: number;

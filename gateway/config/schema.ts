@@ -4,7 +4,7 @@
  * owned by each connector folder and checked by `load.ts` after the outer shape is valid.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { BrokerConfig } from '../../broker/config.js';
+import { BrokerConfig } from './broker.js';
 import { AuthConfig, UserConfig } from '../auth/schema.js';
 
 export const EquipmentType = Type.Union([
@@ -269,7 +269,7 @@ export const SiteConfig = Type.Object(
     users: Type.Array(UserConfig, { default: [] }),
     /** Token lifetime, login rate limit, /metrics access, CORS (gateway/auth/schema.ts). */
     auth: AuthConfig,
-    /** The site MQTT broker: accounts, ACLs, TLS, limits (broker/config.ts, broker/README.md). */
+    /** The site MQTT broker: accounts, ACLs, TLS, limits (gateway/config/broker.ts, broker/README.md). */
     broker: Type.Optional(BrokerConfig),
   },
   { additionalProperties: false },

@@ -1,9 +1,9 @@
 /**
- * Config schema of the site broker (`broker:` in the site config). Passwords are scrypt hashes
+ * Config schema of the site broker (`broker:` in the site config; the broker itself is broker/). Passwords are scrypt hashes
  * (gateway/auth/password.ts; make one with `npx tsx gateway/auth/hash.ts <password>`).
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { HASH_PATTERN } from '../gateway/auth/password.js';
+import { HASH_PATTERN } from '../auth/password.js';
 
 export const BrokerUser = Type.Object(
   {
