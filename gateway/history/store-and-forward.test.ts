@@ -103,7 +103,7 @@ describe('store-and-forward with a real influxd that goes away and comes back', 
     }
     expect(s.written).toBeGreaterThanOrEqual(n * SERIES.length);
     await h.close();
-  }, 60_000);
+  });
 
   it('keeps the queue on disk across a restart of the gateway and replays it on start', async () => {
     const spoolDir = join(tmp(), 'spool');
