@@ -1,6 +1,7 @@
 /** REST client for the gateway (same origin). Errors arrive as `{ code, message }`. */
 import { endSession, getToken, type SessionUser } from './auth.js';
-import type { Alarm, DeviceView, WorkOrder, WorkOrderStatus } from './types.js';
+import type { Alarm, DeviceView, LedgerEntry, WorkOrder, WorkOrderStatus } from './types.js';
+import type { DeviceForecast, Forecast, Health, KpiReport, Plan, PmCompliance } from './types.js';
 
 export class ApiError extends Error {
   constructor(
@@ -16,7 +17,23 @@ export class ApiError extends Error {
 export interface HistoryResult {
   device: string;
   point: string;
-  samples: { ts: number; value: number | boolean | string | null }[];
+  /** `raw`, `1m` or `1h` (the server picks the tier from the range). */
+  resolution?: string;
+  /** Rollup samples carry the bucket's min and max. */
+  samples: { ts: number; value: number | boolean | string | null; min?: number; max?: number }[];
+}
+
+export interface LedgerInput {
+  personnel: string[];
+  tools: string[];
+  result: string;
+  safetyMeasures: string;
+}
+
+export interface TransitionExtra {
+  note?: string;
+  assignee?: string;
+  feedback?: { rating: number; comment?: string };
 }
 
 async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
@@ -64,8 +81,21 @@ export const api = {
   alarms: () => request<Alarm[]>('GET', '/api/alarms'),
   ackAlarm: (id: string, comment: string) => request<Alarm>('POST', `/api/alarms/${enc(id)}/ack`, { comment }),
   workOrders: () => request<WorkOrder[]>('GET', '/api/work-orders'),
-  transition: (id: string, to: WorkOrderStatus) =>
-    request<WorkOrder>('POST', `/api/work-orders/${enc(id)}/transition`, { to }),
+  shelveAlarm: (id: string, duration: string, comment?: string) =>
+    request<Alarm>('POST', `/api/alarms/${enc(id)}/shelve`, comment ? { duration, comment } : { duration }),
+  unshelveAlarm: (id: string) => request<Alarm>('POST', `/api/alarms/${enc(id)}/unshelve`),
+  transition: (id: string, to: WorkOrderStatus, extra: TransitionExtra = {}) =>
+    request<WorkOrder>('POST', `/api/work-orders/${enc(id)}/transition`, { to, ...extra }),
+  workOrder: (id: string) => request<WorkOrder>('GET', `/api/work-orders/${enc(id)}`),
+  assign: (id: string, assignee: string) => request<WorkOrder>('POST', `/api/work-orders/${enc(id)}/assign`, { assignee }),
+  ledger: (id: string) => request<LedgerEntry[]>('GET', `/api/work-orders/${enc(id)}/ledger`),
+  addLedger: (id: string, entry: LedgerInput) => request<LedgerEntry>('POST', `/api/work-orders/${enc(id)}/ledger`, entry),
+  deviceForecast: (id: string) => request<DeviceForecast>('GET', `/api/devices/${enc(id)}/forecast`),
+  health: () => request<Health[]>('GET', '/api/predict/health'),
+  forecasts: () => request<Forecast[]>('GET', '/api/predict/forecasts'),
+  plans: () => request<Plan[]>('GET', '/api/predict/plans'),
+  pmCompliance: () => request<PmCompliance>('GET', '/api/predict/compliance'),
+  kpis: (from: number, to: number) => request<KpiReport>('GET', `/api/kpis?from=${from}&to=${to}`),
   history: (device: string, point: string, from: number, to: number, limit = 1000) =>
     request<HistoryResult>(
       'GET',

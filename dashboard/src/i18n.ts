@@ -2,9 +2,12 @@
  * Every visible string goes through here. Simplified Chinese is the default; English is one
  * click away and remembered in localStorage. `zh` defines the keys, `en` must have them all.
  */
+import { enPages, zhPages } from './i18n-pages.js';
+
 export type Lang = 'zh-CN' | 'en';
 
 const zh = {
+  ...zhPages,
   'app.title': '设施监控',
   'nav.overview': '设备总览',
   'nav.alarms': '报警',
@@ -62,7 +65,7 @@ const zh = {
   'device.quality': '质量',
   'device.time': '时间',
   'device.noPoints': '暂无数据',
-  'trend.title': '趋势（最近 1 小时）',
+  'trend.title': '趋势',
   'trend.point': '测点',
   'trend.noData': '该时段无历史数据，等待实时数据…',
   'trend.noPoint': '无可绘制的测点',
@@ -115,6 +118,7 @@ const zh = {
 export type Key = keyof typeof zh;
 
 const en: Record<Key, string> = {
+  ...enPages,
   'app.title': 'Facility monitor',
   'nav.overview': 'Overview',
   'nav.alarms': 'Alarms',
@@ -172,7 +176,7 @@ const en: Record<Key, string> = {
   'device.quality': 'Quality',
   'device.time': 'Time',
   'device.noPoints': 'No data yet',
-  'trend.title': 'Trend (last 1 h)',
+  'trend.title': 'Trend',
   'trend.point': 'Point',
   'trend.noData': 'No history in this period; waiting for live values…',
   'trend.noPoint': 'No point to plot',
@@ -224,6 +228,8 @@ const en: Record<Key, string> = {
 
 /** Names that come from the wire (types, points, states...): looked up by prefix, raw name as fallback. */
 const zhNames: Record<string, string> = {
+  'source.alarm': '报警', 'source.manual': '人工', 'source.prediction': '预测', 'source.preventive': '预防性维保',
+  'meter.run_hours': '运行小时', 'meter.starts': '启动次数', 'meter.trips': '运行次数', 'meter.door_cycles': '开关门次数',
   'type.elevator': '电梯',
   'type.pump': '水泵',
   'type.power': '供配电',
@@ -331,6 +337,8 @@ const zhNames: Record<string, string> = {
 };
 
 const enNames: Record<string, string> = {
+  'source.alarm': 'Alarm', 'source.manual': 'Manual', 'source.prediction': 'Prediction', 'source.preventive': 'Preventive',
+  'meter.run_hours': 'run hours', 'meter.starts': 'starts', 'meter.trips': 'trips', 'meter.door_cycles': 'door cycles',
   'type.elevator': 'Elevator',
   'type.pump': 'Pump',
   'type.power': 'Power',

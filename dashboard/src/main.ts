@@ -13,16 +13,30 @@ import { mountAlarms } from './views/alarms.js';
 import type { View } from './views/common.js';
 import { mountDevice } from './views/device.js';
 import { mountLogin } from './views/login.js';
+import { mountKpis } from './views/kpis.js';
+import { mountOrderDetail } from './views/order-detail.js';
 import { mountOrders } from './views/orders.js';
 import { mountOverview } from './views/overview.js';
+import { mountPlanning } from './views/planning.js';
 
-type Route = { name: 'overview' } | { name: 'device'; id: string } | { name: 'alarms' } | { name: 'orders' };
+type Route =
+  | { name: 'overview' }
+  | { name: 'device'; id: string }
+  | { name: 'alarms' }
+  | { name: 'orders' }
+  | { name: 'order'; id: string }
+  | { name: 'planning' }
+  | { name: 'kpis' };
 
 function parseRoute(hash: string): Route {
   const path = hash.replace(/^#/, '') || '/';
   const device = /^\/device\/([^/?]+)/.exec(path);
   if (device?.[1]) return { name: 'device', id: decodeURIComponent(device[1]) };
+  const order = /^\/orders\/([^/?]+)/.exec(path);
+  if (order?.[1]) return { name: 'order', id: decodeURIComponent(order[1]) };
   if (path.startsWith('/alarms')) return { name: 'alarms' };
+  if (path.startsWith('/planning')) return { name: 'planning' };
+  if (path.startsWith('/kpis')) return { name: 'kpis' };
   if (path.startsWith('/orders')) return { name: 'orders' };
   return { name: 'overview' };
 }
@@ -67,6 +81,8 @@ function renderFrame(): void {
       link('overview', '#/', t('nav.overview')),
       link('alarms', '#/alarms', t('nav.alarms'), alarmBadge),
       link('orders', '#/orders', t('nav.orders'), orderBadge),
+      link('planning', '#/planning', t('nav.planning')),
+      link('kpis', '#/kpis', t('nav.kpis')),
     ),
     h('div', { class: 'topbar-right' }, who, conn, lang, logout),
   );
@@ -88,7 +104,7 @@ function route(): void {
     loginNotice = undefined;
     return;
   }
-  for (const [name, a] of navLinks) a.classList.toggle('active', name === r.name || (r.name === 'device' && name === 'overview'));
+  for (const [name, a] of navLinks) a.classList.toggle('active', name === r.name || (r.name === 'device' && name === 'overview') || (r.name === 'order' && name === 'orders'));
   switch (r.name) {
     case 'device':
       view = mountDevice(main, r.id);
@@ -98,6 +114,15 @@ function route(): void {
       break;
     case 'orders':
       view = mountOrders(main);
+      break;
+    case 'order':
+      view = mountOrderDetail(main, r.id);
+      break;
+    case 'planning':
+      view = mountPlanning(main);
+      break;
+    case 'kpis':
+      view = mountKpis(main);
       break;
     default:
       view = mountOverview(main);

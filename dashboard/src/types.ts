@@ -4,6 +4,7 @@ export type {
   AlarmState,
   DeviceStatusEvent,
   DeviceView,
+  LedgerEntry,
   PointView,
   Priority,
   TelemetryEvent,
@@ -11,6 +12,52 @@ export type {
   WorkOrderStatus,
 } from '../../gateway/core/model.js';
 export type { CommStatus, PointValue, Quality } from '../../gateway/core/reading.js';
+export type { Forecast } from '../../gateway/predict/service.js';
+export type { KpiReport } from '../../gateway/workorders/kpis.js';
+
+import type { Forecast } from '../../gateway/predict/service.js';
+
+/** `GET /api/predict/health`: one row per device; score 0–100 (null while learning). */
+export interface Health {
+  device: string;
+  type: string;
+  score: number | null;
+  learning: boolean;
+  drivers: { indicator: string; score: number; reasons: string[] }[];
+}
+
+/** `GET /api/devices/:id/forecast`. */
+export interface DeviceForecast {
+  device: string;
+  health: Health | undefined;
+  forecasts: Forecast[];
+}
+
+/** `GET /api/predict/plans`: a preventive plan on one device. */
+export interface Plan {
+  plan: string;
+  device: string;
+  title: string;
+  kind: 'calendar' | 'meter';
+  every: number;
+  grace: number;
+  lead: number;
+  meter: string | null;
+  meterNow: number | null;
+  lastDoneAt: number | null;
+  lastDoneUnits: number | null;
+  dueAt: number | null;
+  dueUnits: number | null;
+  open: unknown;
+}
+
+/** `GET /api/predict/compliance`. */
+export interface PmCompliance {
+  due: number;
+  onTime: number;
+  compliance: number | null;
+  byPlan: { plan: string; due: number; onTime: number; late: number; overdue: number }[];
+}
 
 import type { DeviceView, WorkOrderStatus } from '../../gateway/core/model.js';
 

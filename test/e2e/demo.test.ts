@@ -4,50 +4,15 @@
  * work order arriving over a real socket.io client, then Ctrl-C and a second start on the same
  * data folder.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Alarm, DeviceView, WorkOrder } from '../../gateway/core/model.js';
-import { freePort } from '../helpers/ports.js';
+import { demoSetup, startDemo as startDemoOn, type Demo } from '../helpers/demo.js';
 import { waitFor } from '../helpers/wait.js';
 
-const dataDir = mkdtempSync(join(tmpdir(), 'gw-demo-'));
-const ports: Record<string, number> = {};
-for (const name of ['GW_HTTP_PORT', 'SIM_CONTROL_PORT', 'BROKER_PORT', 'SIM_OPCUA_PORT', 'SIM_PUMP1_PORT', 'SIM_PUMP2_PORT', 'SIM_POWER_PORT']) {
-  ports[name] = await freePort();
-}
-const api = `http://127.0.0.1:${ports.GW_HTTP_PORT}`;
-const control = `http://127.0.0.1:${ports.SIM_CONTROL_PORT}`;
-
-interface Demo {
-  proc: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function startDemo(): Promise<Demo> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'demo/start.ts'], {
-    env: { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), GW_DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const onData = () => {
-      if (out.includes('Press Ctrl-C to stop')) {
-        proc.stdout!.off('data', onData);
-        resolve({ proc, output: () => out, exited });
-      }
-    };
-    proc.stdout!.on('data', onData);
-    void exited.then((code) => reject(new Error(`demo exited with ${code} before it was ready:\n${out}`)));
-  });
-}
+const setup = await demoSetup();
+const { ports, api, control } = setup;
+const startDemo = () => startDemoOn(setup);
 
 // The API needs a token (demo users in README.md); the secret is kept in the data folder, so the
 // token stays valid across the restart below.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Make sure everything the tests need is installed. Idempotent and fast when all is present.
 #   - Debian packages: influxdb (influxd), mosquitto, mosquitto-clients, docker-compose, mbpoll,
-#     python3-pymodbus (for /usr/bin/python3)
+#     python3-pymodbus (for /usr/bin/python3), chromium (/usr/bin/chromium, driven by playwright-core in
+#     the dashboard tests; no browser download) and fonts-wqy-zenhei (so zh-CN pages render)
 #   - npm dependencies (runs `npm ci` when node_modules is missing)
 # It never starts a daemon itself: tests start influxd/mosquitto on temp dirs and free ports.
 # (Debian's postinst may start the packaged influxdb/mosquitto services; tests do not use them.)
@@ -18,6 +19,8 @@ have_file /usr/bin/mosquitto_pub || missing+=(mosquitto-clients)
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
 have_file /usr/bin/mbpoll || missing+=(mbpoll)
 if ! /usr/bin/python3 -c 'import pymodbus' >/dev/null 2>&1; then missing+=(python3-pymodbus); fi
+have_file /usr/bin/chromium || missing+=(chromium)
+[ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || missing+=(fonts-wqy-zenhei)
 
 if [ "${#missing[@]}" -gt 0 ]; then
   install_cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}"
@@ -42,6 +45,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
   command -v docker-compose >/dev/null 2>&1 || still+=("docker-compose")
   have_file /usr/bin/mbpoll || still+=("mbpoll (/usr/bin/mbpoll)")
   /usr/bin/python3 -c 'import pymodbus' >/dev/null 2>&1 || still+=("python3-pymodbus (import pymodbus)")
+  have_file /usr/bin/chromium || still+=("chromium (/usr/bin/chromium)")
+  [ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || still+=("fonts-wqy-zenhei (/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc)")
   if [ "${#still[@]}" -gt 0 ]; then
     echo "ensure-deps: still missing after install: ${still[*]}" >&2
     exit 1

@@ -1,4 +1,7 @@
-/** Alarm list, newest first, with acknowledgement of unacknowledged alarms. Updates live. */
+/**
+ * Alarm list, newest first: filters (open only, severity, device), acknowledgement of
+ * unacknowledged alarms, shelving (suppress for a while; dispatcher and up) and unshelving. Updates live.
+ */
 import { api, ApiError } from '../api.js';
 import { h, toast } from '../dom.js';
 import { fmtTime, fmtValue } from '../format.js';
@@ -9,6 +12,10 @@ import type { Alarm } from '../types.js';
 import { message, type View } from './common.js';
 
 let onlyOpen = false;
+let severity = '';
+let device = '';
+const SHELVE = ['30m', '1h', '8h', '24h'] as const;
+const isShelved = (a: Alarm) => !!a.shelvedUntil && a.shelvedUntil > Date.now();
 
 export function mountAlarms(root: HTMLElement): View {
   const rows = new Map<string, HTMLTableRowElement>();
@@ -23,9 +30,19 @@ export function mountAlarms(root: HTMLElement): View {
     },
   });
   filter.checked = onlyOpen;
+  const sevSelect = h('select', { 'data-testid': 'alarms-severity', 'aria-label': t('alarms.severity') }, h('option', { value: '' }, t('alarms.allSeverities')), ...['critical', 'major', 'minor', 'warning'].map((v) => h('option', { value: v }, tn('severity', v))));
+  sevSelect.value = severity;
+  const devSelect = h('select', { 'data-testid': 'alarms-device', 'aria-label': t('alarms.device') });
+  const fillDevices = () => {
+    devSelect.replaceChildren(h('option', { value: '' }, t('alarms.allDevices')), ...[...store.devices.values()].map((d) => h('option', { value: d.id }, d.name)));
+    devSelect.value = device;
+  };
+  fillDevices();
+  sevSelect.addEventListener('change', () => ((severity = sevSelect.value), renderAll()));
+  devSelect.addEventListener('change', () => ((device = devSelect.value), renderAll()));
 
   root.append(
-    h('div', { class: 'page-head' }, h('h1', null, t('alarms.title')), h('label', { class: 'filter' }, filter, ' ', t('alarms.onlyOpen'))),
+    h('div', { class: 'page-head' }, h('h1', null, t('alarms.title')), h('div', { class: 'filters' }, sevSelect, devSelect, h('label', { class: 'filter' }, filter, ' ', t('alarms.onlyOpen')))),
     h(
       'div',
       { class: 'table-wrap card' },
@@ -53,7 +70,7 @@ export function mountAlarms(root: HTMLElement): View {
   );
 
   function visible(a: Alarm): boolean {
-    return !onlyOpen || a.state !== 'normal';
+    return (!onlyOpen || a.state !== 'normal') && (!severity || a.severity === severity) && (!device || a.device === device);
   }
 
   function sorted(): Alarm[] {
@@ -86,10 +103,11 @@ export function mountAlarms(root: HTMLElement): View {
     } else {
       action = h('span', { class: 'muted' }, a.ackedBy ? t('alarms.ackedBy', { who: a.ackedBy }) : a.ackedAt ? t('alarms.acked') : '');
     }
+    action = h('div', null, action, shelveControl(a));
     const title = hasName('fault', a.fault) ? tn('fault', a.fault) : a.message;
     const row = h(
       'tr',
-      { 'data-testid': `alarm-row-${a.id}`, 'data-state': a.state, 'data-severity': a.severity, class: `alarm alarm-${a.state}` },
+      { 'data-testid': `alarm-row-${a.id}`, 'data-state': a.state, 'data-severity': a.severity, 'data-shelved': String(isShelved(a)), class: `alarm alarm-${a.state}` },
       h('td', null, h('span', { class: `sev sev-${a.severity}` }, tn('severity', a.severity))),
       h('td', null, h('a', { href: `#/device/${encodeURIComponent(a.device)}` }, store.deviceName(a.device))),
       h(
@@ -104,6 +122,20 @@ export function mountAlarms(root: HTMLElement): View {
     );
     rows.set(a.id, row);
     return row;
+  }
+
+  function shelveControl(a: Alarm): HTMLElement | null {
+    if (a.state === 'normal' && !isShelved(a)) return null;
+    const done = (p: Promise<Alarm>) => p.then((x) => store.upsertAlarm(x), (err: unknown) => toast(t('error.action', { msg: errorText(err) }), 'error'));
+    if (isShelved(a)) {
+      const un = h('button', { type: 'button', class: 'btn btn-quiet', 'data-testid': 'alarm-unshelve' }, t('alarms.unshelve'));
+      un.addEventListener('click', () => void done(api.unshelveAlarm(a.id)));
+      return h('div', { class: 'shelve sub' }, h('span', { class: 'muted' }, t('alarms.shelvedUntil', { t: fmtTime(a.shelvedUntil!) })), ' ', un);
+    }
+    const dur = h('select', { 'data-testid': 'alarm-shelve-duration', 'aria-label': t('alarms.shelveFor') }, ...SHELVE.map((d) => h('option', { value: d }, t(`alarms.shelve.${d}`))));
+    const btn = h('button', { type: 'button', class: 'btn btn-quiet', 'data-testid': 'alarm-shelve' }, t('alarms.shelve'));
+    btn.addEventListener('click', () => void done(api.shelveAlarm(a.id, dur.value)));
+    return h('div', { class: 'shelve sub' }, dur, ' ', btn);
   }
 
   async function ack(id: string, comment: string, button: HTMLButtonElement): Promise<void> {
@@ -146,6 +178,6 @@ export function mountAlarms(root: HTMLElement): View {
   }
 
   renderAll();
-  const offs = [store.on('alarms', renderAll), store.on('alarm', upsert), store.on('devices', ({ structural }) => structural && renderAll())];
+  const offs = [store.on('alarms', renderAll), store.on('alarm', upsert), store.on('devices', ({ structural }) => structural && (fillDevices(), renderAll()))];
   return { unmount: () => offs.forEach((off) => off()) };
 }

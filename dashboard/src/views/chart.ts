@@ -1,6 +1,8 @@
 /**
  * The trend chart (uPlot). Loaded on demand by the device page, so the overview's first load
- * does not carry the chart library.
+ * does not carry the chart library. Drag across the chart to zoom in, double-click or "reset
+ * zoom" to go back to the sliding window. Rollup tiers (1-minute / 1-hour buckets) draw the
+ * bucket's min–max as a band around the mean, so short spikes stay visible.
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
@@ -9,17 +11,25 @@ import { getLang } from '../i18n.js';
 
 export interface TrendInit {
   label: string;
-  /** Legend label of the time axis. */
+  /** Legend labels of the time axis and of the min/max band. */
   timeLabel: string;
+  minLabel: string;
+  maxLabel: string;
   unit: string;
   windowMs: number;
   /** Epoch ms, ascending. */
   ts: number[];
   values: (number | null)[];
+  /** Bucket min and max (rollups); omitted for raw data. */
+  mins?: (number | null)[];
+  maxs?: (number | null)[];
+  /** Called when the zoom state changes (to show or hide a reset button). */
+  onZoom?: (zoomed: boolean) => void;
 }
 
 export interface TrendChart {
   push(ts: number, value: number | null): void;
+  resetZoom(): void;
   destroy(): void;
 }
 
@@ -27,51 +37,84 @@ const HEIGHT = 280;
 
 export function createTrend(el: HTMLElement, init: TrendInit): TrendChart {
   const windowS = init.windowMs / 1000;
+  const band = !!init.mins && !!init.maxs;
   const xs = init.ts.map((t) => t / 1000);
-  const ys = init.values.slice();
+  const cols: (number | null)[][] = [init.values.slice()];
+  if (band) cols.push(init.maxs!.slice(), init.mins!.slice());
   const locale = getLang() === 'en' ? 'en-GB' : 'zh-CN';
-  const hm = new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit', hour12: false });
-  const hms = new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+  const long = init.windowMs > 86_400_000;
+  const tick = new Intl.DateTimeFormat(locale, long ? { month: '2-digit', day: '2-digit', hour: '2-digit', hour12: false } : { hour: '2-digit', minute: '2-digit', hour12: false });
+  const full = new Intl.DateTimeFormat(locale, { month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+  const num = (_u: uPlot, v: number | null) => (v === null ? '—' : fmtNumber(v));
+
+  let zoomed = false;
+  let programmatic = false;
+  const applyWindow = () => {
+    const now = Date.now() / 1000;
+    programmatic = true;
+    plot.setScale('x', { min: now - windowS, max: now });
+    programmatic = false;
+  };
+  const setZoomed = (z: boolean) => {
+    if (z === zoomed) return;
+    zoomed = z;
+    el.dataset.zoomed = String(z);
+    init.onZoom?.(z);
+  };
+
+  const series: uPlot.Series[] = [
+    { label: init.timeLabel, value: (_u, v) => (v === null ? '—' : full.format(v * 1000)) },
+    { label: init.unit ? `${init.label} (${init.unit})` : init.label, stroke: '#1d6fd8', width: 1.5, spanGaps: false, points: { show: false }, value: num },
+  ];
+  if (band) {
+    series.push(
+      { label: init.maxLabel, stroke: 'rgba(29, 111, 216, 0.35)', width: 1, points: { show: false }, value: num },
+      { label: init.minLabel, stroke: 'rgba(29, 111, 216, 0.35)', width: 1, points: { show: false }, value: num },
+    );
+  } else series[1]!.fill = 'rgba(29, 111, 216, 0.08)';
 
   const opts: uPlot.Options = {
     width: Math.max(el.clientWidth, 280),
     height: HEIGHT,
-    scales: {
-      x: {
-        time: true,
-        range: () => {
-          const now = Date.now() / 1000;
-          return [now - windowS, now];
+    scales: { x: { time: true, auto: false } },
+    series,
+    ...(band ? { bands: [{ series: [2, 3], fill: 'rgba(29, 111, 216, 0.15)' }] } : {}),
+    axes: [
+      { values: (_u, splits) => splits.map((s) => tick.format(s * 1000)), stroke: '#55606e', grid: { stroke: '#e6e9ee' } },
+      { stroke: '#55606e', grid: { stroke: '#e6e9ee' }, size: 60 },
+    ],
+    cursor: {
+      drag: { x: true, y: false, setScale: true },
+      bind: {
+        dblclick: () => () => {
+          resetZoom();
+          return null;
         },
       },
     },
-    series: [
-      { label: init.timeLabel, value: (_u, v) => (v === null ? '—' : hms.format(v * 1000)) },
-      {
-        label: init.unit ? `${init.label} (${init.unit})` : init.label,
-        stroke: '#1d6fd8',
-        fill: 'rgba(29, 111, 216, 0.08)',
-        width: 1.5,
-        spanGaps: false,
-        points: { show: false },
-        value: (_u, v) => (v === null ? '—' : fmtNumber(v)),
-      },
-    ],
-    axes: [
-      { values: (_u, splits) => splits.map((s) => hm.format(s * 1000)), stroke: '#55606e', grid: { stroke: '#e6e9ee' } },
-      { stroke: '#55606e', grid: { stroke: '#e6e9ee' }, size: 60 },
-    ],
+    hooks: {
+      setScale: [
+        (_u, key) => {
+          if (key === 'x' && !programmatic) setZoomed(true);
+        },
+      ],
+    },
     legend: { live: true },
   };
 
-  const plot = new uPlot(opts, [xs, ys], el);
+  const plot = new uPlot(opts, [xs, ...cols] as uPlot.AlignedData, el);
+  applyWindow();
   // Test hook: how many samples the chart holds.
   el.dataset.samples = String(xs.length);
+  el.dataset.band = String(band);
+  el.dataset.zoomed = 'false';
 
   let pending = false;
   const redraw = () => {
     pending = false;
-    plot.setData([xs, ys]);
+    plot.setData([xs, ...cols] as uPlot.AlignedData, false);
+    if (!zoomed) applyWindow();
+    else plot.redraw();
     el.dataset.samples = String(xs.length);
   };
   const schedule = () => {
@@ -79,6 +122,10 @@ export function createTrend(el: HTMLElement, init: TrendInit): TrendChart {
     pending = true;
     requestAnimationFrame(redraw);
   };
+  function resetZoom(): void {
+    setZoomed(false);
+    applyWindow();
+  }
   // Slide the window even when no new value arrives.
   const slide = setInterval(schedule, 5000);
   const ro = new ResizeObserver(() => {
@@ -92,20 +139,26 @@ export function createTrend(el: HTMLElement, init: TrendInit): TrendChart {
       const x = ts / 1000;
       const last = xs[xs.length - 1];
       if (last !== undefined && x < last) return;
-      if (last === x) ys[ys.length - 1] = value;
+      if (last === x) cols[0]![cols[0]!.length - 1] = value;
       else {
         xs.push(x);
-        ys.push(value);
+        cols[0]!.push(value);
+        // A live raw value is its own min and max.
+        if (band) {
+          cols[1]!.push(value);
+          cols[2]!.push(value);
+        }
       }
       const cutoff = Date.now() / 1000 - windowS * 1.1;
       let drop = 0;
       while (drop < xs.length && (xs[drop] ?? Infinity) < cutoff) drop++;
       if (drop > 0) {
         xs.splice(0, drop);
-        ys.splice(0, drop);
+        for (const c of cols) c.splice(0, drop);
       }
       schedule();
     },
+    resetZoom,
     destroy() {
       clearInterval(slide);
       ro.disconnect();

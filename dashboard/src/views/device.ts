@@ -1,6 +1,7 @@
 /**
- * One device: facts, a live values table, and a one-hour trend of a selectable point
- * (history from /api/history, then live values appended).
+ * One device: facts, a live values table, a trend of a selectable point over 1 h / 24 h / 7 d /
+ * 30 d (history from /api/history, then live values appended; drag to zoom), and the device's
+ * alarms, orders, health and forecast (device-extra.ts).
  */
 import { api } from '../api.js';
 import { h, setAttr, setText } from '../dom.js';
@@ -11,8 +12,13 @@ import { store } from '../store.js';
 import type { DeviceView, PointValue, PointView } from '../types.js';
 import type { TrendChart } from './chart.js';
 import { deviceStatus, KEY_POINTS, message, updateValueCell, valueCell, type View } from './common.js';
+import { mountDeviceExtra } from './device-extra.js';
 
-const WINDOW_MS = 60 * 60 * 1000;
+const HOUR = 60 * 60 * 1000;
+/** Trend ranges; the server picks raw / 1-minute / 1-hour data from the span. */
+const RANGES = { '1h': HOUR, '24h': 24 * HOUR, '7d': 7 * 24 * HOUR, '30d': 30 * 24 * HOUR } as const;
+type Range = keyof typeof RANGES;
+let range: Range = '1h';
 
 interface Row {
   value: HTMLElement;
@@ -37,6 +43,10 @@ export function mountDevice(root: HTMLElement, id: string): View {
   /** Live values of the trend point that arrived while its history was loading. */
   let buffered: { ts: number; v: number | null }[] | null = null;
   let disposed = false;
+  let extra: View | null = null;
+  const rangeButtons = new Map<Range, HTMLButtonElement>();
+  const resetZoom = h('button', { type: 'button', class: 'btn btn-quiet', 'data-testid': 'trend-reset-zoom', hidden: true }, t('trend.resetZoom'));
+  resetZoom.addEventListener('click', () => chart?.resetZoom());
 
   function build(): void {
     chart?.destroy();
@@ -45,6 +55,8 @@ export function mountDevice(root: HTMLElement, id: string): View {
     trendToken++;
     rows.clear();
     info.clear();
+    extra?.unmount();
+    extra = null;
     const d = store.devices.get(id);
     root.replaceChildren(h('a', { class: 'back', href: '#/' }, t('device.back')));
     if (!d) {
@@ -85,6 +97,19 @@ export function mountDevice(root: HTMLElement, id: string): View {
     select = h('select', { id: 'trend-point', 'data-testid': 'trend-point', onchange: () => select && loadTrend(select.value) });
     chartBox = h('div', { class: 'chart', 'data-testid': 'trend-chart' });
     chartMsg = h('p', { class: 'msg muted' });
+    const ranges = h('div', { class: 'seg', role: 'group', 'aria-label': t('trend.range') });
+    rangeButtons.clear();
+    for (const r of Object.keys(RANGES) as Range[]) {
+      const b = h('button', { type: 'button', class: 'seg-btn', 'data-testid': `trend-range-${r}`, 'aria-pressed': String(r === range) }, t(`trend.r${r}`));
+      b.addEventListener('click', () => {
+        range = r;
+        for (const [k, el] of rangeButtons) setAttr(el, 'aria-pressed', String(k === r));
+        if (select?.value) void loadTrend(select.value);
+      });
+      rangeButtons.set(r, b);
+      ranges.append(b);
+    }
+    const extraBox = h('div', { class: 'device-extra' });
 
     root.append(
       head,
@@ -95,13 +120,15 @@ export function mountDevice(root: HTMLElement, id: string): View {
         h(
           'section',
           { class: 'card trend' },
-          h('div', { class: 'card-head' }, h('h2', null, t('trend.title')), h('label', null, t('trend.point'), ' ', select)),
+          h('div', { class: 'card-head' }, h('h2', null, t('trend.title')), h('label', null, t('trend.point'), ' ', select), ranges, resetZoom),
           chartMsg,
           chartBox,
         ),
         h('section', { class: 'card values' }, h('h2', null, t('device.values')), h('div', { class: 'table-wrap' }, table)),
       ),
+      extraBox,
     );
+    extra = mountDeviceExtra(extraBox, d.id);
     setText(chartMsg, t('trend.noPoint'));
     refresh();
     fillSelect();
@@ -175,23 +202,34 @@ export function mountDevice(root: HTMLElement, id: string): View {
     if (!chartBox || !chartMsg) return;
     chartBox.replaceChildren();
     setText(chartMsg, t('common.loading'));
+    resetZoom.hidden = true;
+    const windowMs = RANGES[range];
     const to = Date.now();
     try {
-      const [mod, hist] = await Promise.all([import('./chart.js'), api.history(id, point, to - WINDOW_MS, to, 1000)]);
+      const [mod, hist] = await Promise.all([import('./chart.js'), api.history(id, point, to - windowMs, to, 2000)]);
       if (token !== trendToken || disposed) return;
       const samples = [...hist.samples].sort((a, b) => a.ts - b.ts);
       const ts = samples.map((s) => s.ts);
       const values = samples.map((s) => toNumber(s.value));
+      const band = samples.some((s) => typeof s.min === 'number');
+      const mins = band ? samples.map((s) => s.min ?? toNumber(s.value)) : undefined;
+      const maxs = band ? samples.map((s) => s.max ?? toNumber(s.value)) : undefined;
       for (const b of buffered) {
         if (ts.length === 0 || b.ts > ts[ts.length - 1]!) {
           ts.push(b.ts);
           values.push(b.v);
+          mins?.push(b.v);
+          maxs?.push(b.v);
         }
       }
       buffered = null;
       setText(chartMsg, ts.length ? '' : t('trend.noData'));
       const pv: PointView | undefined = store.devices.get(id)?.points[point];
-      chart = mod.createTrend(chartBox, { label: tn('point', point), timeLabel: t('device.time'), unit: pv?.unit ?? '', windowMs: WINDOW_MS, ts, values });
+      chartBox.dataset.resolution = hist.resolution ?? '';
+      chart = mod.createTrend(chartBox, {
+        label: tn('point', point), timeLabel: t('device.time'), minLabel: t('trend.min'), maxLabel: t('trend.max'), unit: pv?.unit ?? '',
+        windowMs, ts, values, ...(mins && maxs ? { mins, maxs } : {}), onZoom: (z) => (resetZoom.hidden = !z),
+      });
     } catch (err) {
       if (token !== trendToken || disposed) return;
       buffered = null;
@@ -235,6 +273,7 @@ export function mountDevice(root: HTMLElement, id: string): View {
     unmount() {
       disposed = true;
       offs.forEach((off) => off());
+      extra?.unmount();
       chart?.destroy();
       chart = null;
     },

@@ -1,8 +1,9 @@
 /**
- * Work orders: open ones first (most urgent on top), SLA countdowns to the response and on-site
- * deadlines, and one button per allowed next status. New and changed orders arrive live.
+ * Work orders as a list (open ones first, most urgent on top) or a board with one column per
+ * status: SLA countdowns to the response and on-site deadlines, one button per allowed next
+ * status, the number links to the detail page (order-detail.ts). New and changed orders arrive live.
  */
-import { api, ApiError } from '../api.js';
+import { api, ApiError, type TransitionExtra } from '../api.js';
 import { h, setAttr, setText, toast } from '../dom.js';
 import { fmtDuration, fmtTime } from '../format.js';
 import { hasName, t, tn } from '../i18n.js';
@@ -19,6 +20,8 @@ const ARRIVED: WorkOrderStatus[] = ['on_site', 'resolved', 'closed'];
 const WARN_MS = 10 * 60 * 1000;
 
 let onlyOpen = false;
+let mode: 'list' | 'board' = 'list';
+const BOARD_COLUMNS: WorkOrderStatus[] = ['new', 'accepted', 'dispatched', 'on_site', 'resolved', 'closed'];
 
 interface RowRef {
   el: HTMLTableRowElement;
@@ -38,12 +41,27 @@ export function mountOrders(root: HTMLElement): View {
     },
   });
   filter.checked = onlyOpen;
+  const modes = h('div', { class: 'seg', role: 'group' });
+  for (const m of ['list', 'board'] as const) {
+    const b = h('button', { type: 'button', class: 'seg-btn', 'data-testid': `orders-mode-${m}`, 'aria-pressed': String(m === mode) }, t(`orders.mode.${m}`));
+    b.addEventListener('click', () => {
+      mode = m;
+      for (const x of modes.children) setAttr(x, 'aria-pressed', String(x === b));
+      listBox.hidden = m !== 'list';
+      board.hidden = m !== 'board';
+      renderAll();
+    });
+    modes.append(b);
+  }
+  const board = h('div', { class: 'board', 'data-testid': 'orders-board', hidden: mode !== 'board' });
 
+  let listBox: HTMLElement;
   root.append(
-    h('div', { class: 'page-head' }, h('h1', null, t('orders.title')), h('label', { class: 'filter' }, filter, ' ', t('orders.onlyOpen'))),
-    h(
+    h('div', { class: 'page-head' }, h('h1', null, t('orders.title')), modes, h('label', { class: 'filter' }, filter, ' ', t('orders.onlyOpen'))),
+    board,
+    (listBox = h(
       'div',
-      { class: 'table-wrap card' },
+      { class: 'table-wrap card', hidden: mode !== 'list' },
       h(
         'table',
         { class: 'data orders-table' },
@@ -65,7 +83,7 @@ export function mountOrders(root: HTMLElement): View {
         tbody,
       ),
       empty,
-    ),
+    )),
   );
 
   const visible = (o: WorkOrder) => !onlyOpen || isOpenOrder(o.status);
@@ -76,8 +94,42 @@ export function mountOrders(root: HTMLElement): View {
 
   function renderAll(): void {
     rows.clear();
+    if (mode === 'board') {
+      tbody.replaceChildren();
+      renderBoard();
+      return;
+    }
+    board.replaceChildren();
     tbody.replaceChildren(...sorted().map((o) => renderRow(o).el));
     updateEmpty();
+  }
+
+  function renderBoard(): void {
+    const all = [...store.orders.values()].sort(compareOrders);
+    board.replaceChildren(
+      ...BOARD_COLUMNS.filter((st) => !onlyOpen || isOpenOrder(st)).map((st) => {
+        const list = all.filter((o) => o.status === st).slice(0, st === 'closed' ? 20 : 200);
+        return h(
+          'section',
+          { class: 'board-col', 'data-testid': `board-col-${st}`, 'data-count': list.length },
+          h('h2', null, tn('status', st), ' ', h('span', { class: 'muted' }, String(list.length))),
+          ...list.map((o) => {
+            const sla = slaCells(o);
+            rows.set(o.id, { el: h('tr'), tick: sla.tick });
+            const fault = hasName('fault', o.fault) ? tn('fault', o.fault) : o.title || o.fault;
+            return h(
+              'article',
+              { class: `board-card prio-edge-${o.priority}`, 'data-testid': `order-card-${o.number}`, 'data-status': o.status },
+              h('a', { class: 'mono', href: `#/orders/${encodeURIComponent(o.id)}` }, o.number),
+              h('div', null, fault),
+              h('div', { class: 'sub muted' }, store.deviceName(o.device), ' · ', tn('priority', o.priority)),
+              ...sla.els,
+              actionButtons(o),
+            );
+          }),
+        );
+      }),
+    );
   }
 
   function updateEmpty(): void {
@@ -87,31 +139,14 @@ export function mountOrders(root: HTMLElement): View {
   }
 
   function renderRow(o: WorkOrder): RowRef {
-    const respond = h('div', { class: 'sla', 'data-testid': 'sla-respond' });
-    const onSite = o.onSiteBy !== null ? h('div', { class: 'sla', 'data-testid': 'sla-onsite' }) : null;
-    const tick = () => {
-      const now = Date.now();
-      renderSla(respond, t('orders.respond'), o.respondBy, o.respondedAt, RESPONDED.includes(o.status), o, now);
-      if (onSite && o.onSiteBy !== null) renderSla(onSite, t('orders.onSite'), o.onSiteBy, o.onSiteAt, ARRIVED.includes(o.status), o, now);
-    };
-    tick();
-
-    const actions = h('div', { class: 'actions' });
-    for (const to of NEXT_STATUS[o.status] ?? []) {
-      const btn = h(
-        'button',
-        { type: 'button', class: `btn ${to === 'cancelled' ? 'btn-quiet' : 'btn-primary'}`, 'data-testid': `order-action-${to}` },
-        tn('action', to),
-      );
-      btn.addEventListener('click', () => void transition(o, to, actions));
-      actions.append(btn);
-    }
+    const { els: sla, tick } = slaCells(o);
+    const actions = actionButtons(o);
 
     const fault = hasName('fault', o.fault) ? tn('fault', o.fault) : o.title || o.fault;
     const el = h(
       'tr',
       { 'data-testid': `order-row-${o.number}`, 'data-status': o.status, 'data-priority': o.priority, class: `order ${isOpenOrder(o.status) ? 'open' : 'ended'}` },
-      h('td', { class: 'nowrap' }, h('div', { class: 'mono' }, o.number), h('div', { class: 'sub muted' }, t('orders.faultAt', { t: fmtTime(o.faultAt) }))),
+      h('td', { class: 'nowrap' }, h('a', { class: 'mono', href: `#/orders/${encodeURIComponent(o.id)}`, 'data-testid': 'order-link' }, o.number), h('div', { class: 'sub muted' }, t('orders.faultAt', { t: fmtTime(o.faultAt) }))),
       h('td', null, o.device ? h('a', { href: `#/device/${encodeURIComponent(o.device)}` }, store.deviceName(o.device)) : h('span', { class: 'muted' }, t('orders.noDevice'))),
       h(
         'td',
@@ -128,7 +163,7 @@ export function mountOrders(root: HTMLElement): View {
       ),
       h('td', null, h('span', { class: `prio prio-${o.priority}` }, tn('priority', o.priority))),
       h('td', null, h('span', { class: `wo-status wo-${o.status}` }, tn('status', o.status))),
-      h('td', { class: 'nowrap' }, respond, onSite),
+      h('td', { class: 'nowrap' }, ...sla),
       h('td', null, actions),
     );
     const ref = { el, tick };
@@ -136,22 +171,8 @@ export function mountOrders(root: HTMLElement): View {
     return ref;
   }
 
-  async function transition(o: WorkOrder, to: WorkOrderStatus, actions: HTMLElement): Promise<void> {
-    const buttons = [...actions.querySelectorAll('button')];
-    buttons.forEach((b) => (b.disabled = true));
-    try {
-      const updated = await api.transition(o.id, to);
-      store.upsertOrder(updated);
-    } catch (err) {
-      buttons.forEach((b) => (b.disabled = false));
-      const conflict = err instanceof ApiError && err.status === 409;
-      toast(t(conflict ? 'error.conflict' : 'error.action', { msg: errorText(err) }), 'error');
-      // A conflict means our copy is stale: fetch the lists again.
-      if (conflict) void resync();
-    }
-  }
-
   function upsert({ order, isNew }: { order: WorkOrder; isNew: boolean }): void {
+    if (mode === 'board') return renderBoard();
     const old = rows.get(order.id);
     old?.el.remove();
     rows.delete(order.id);
@@ -181,7 +202,52 @@ export function mountOrders(root: HTMLElement): View {
   };
 }
 
-function compareOrders(a: WorkOrder, b: WorkOrder): number {
+/** SLA countdowns of an order (`sla-respond`, `sla-onsite`) and a tick to update them. */
+export function slaCells(o: WorkOrder): { els: HTMLElement[]; tick: () => void } {
+  const respond = h('div', { class: 'sla', 'data-testid': 'sla-respond' });
+  const onSite = o.onSiteBy !== null ? h('div', { class: 'sla', 'data-testid': 'sla-onsite' }) : null;
+  const tick = () => {
+    const now = Date.now();
+    renderSla(respond, t('orders.respond'), o.respondBy, o.respondedAt, RESPONDED.includes(o.status), o, now);
+    if (onSite && o.onSiteBy !== null) renderSla(onSite, t('orders.onSite'), o.onSiteBy, o.onSiteAt, ARRIVED.includes(o.status), o, now);
+  };
+  tick();
+  return { els: onSite ? [respond, onSite] : [respond], tick };
+}
+
+/**
+ * One button per allowed next status (`order-action-<to>`). `extra` adds fields to the request
+ * (feedback on close, a note); the server has the last word: a 409 shows its message and resyncs.
+ */
+export function actionButtons(o: WorkOrder, extra?: (to: WorkOrderStatus) => TransitionExtra | null): HTMLElement {
+  const actions = h('div', { class: 'actions' });
+  for (const to of NEXT_STATUS[o.status] ?? []) {
+    const btn = h('button', { type: 'button', class: `btn ${to === 'cancelled' ? 'btn-quiet' : 'btn-primary'}`, 'data-testid': `order-action-${to}` }, tn('action', to));
+    btn.addEventListener('click', () => {
+      const more = extra ? extra(to) : {};
+      if (more !== null) void transition(o, to, actions, more);
+    });
+    actions.append(btn);
+  }
+  return actions;
+}
+
+async function transition(o: WorkOrder, to: WorkOrderStatus, actions: HTMLElement, extra: TransitionExtra): Promise<void> {
+  const buttons = [...actions.querySelectorAll('button')];
+  buttons.forEach((b) => (b.disabled = true));
+  try {
+    const updated = await api.transition(o.id, to, extra);
+    store.upsertOrder(updated);
+  } catch (err) {
+    buttons.forEach((b) => (b.disabled = false));
+    const conflict = err instanceof ApiError && err.status === 409;
+    toast(t(conflict ? 'error.conflict' : 'error.action', { msg: errorText(err) }), 'error');
+    // A conflict means our copy is stale: fetch the lists again.
+    if (conflict) void resync();
+  }
+}
+
+export function compareOrders(a: WorkOrder, b: WorkOrder): number {
   const ao = isOpenOrder(a.status);
   const bo = isOpenOrder(b.status);
   if (ao !== bo) return ao ? -1 : 1;

@@ -1,0 +1,43 @@
+/** Health badges and forecast tables, shared by the device page and the planning page. */
+import { h } from '../dom.js';
+import { fmtNumber, fmtTime } from '../format.js';
+import { t, tn } from '../i18n.js';
+import { store } from '../store.js';
+import type { Forecast } from '../types.js';
+import { message } from './common.js';
+
+/** 0–100; red below 50, amber below 80. */
+export function healthBadge(score: number | null, learning: boolean): HTMLElement {
+  const cls = score === null ? 'none' : score < 50 ? 'bad' : score < 80 ? 'warn' : 'good';
+  return h('span', { class: `health health-${cls}`, 'data-score': score === null ? '' : String(score) }, score === null ? (learning ? t('predict.learning') : t('common.none')) : String(score));
+}
+
+export function forecastTable(list: Forecast[], withDevice: boolean): HTMLElement {
+  if (list.length === 0) return message(t('predict.noForecast'));
+  const rows = [...list].sort((a, b) => (a.hoursToLimit ?? Infinity) - (b.hoursToLimit ?? Infinity));
+  return h(
+    'div',
+    { class: 'table-wrap' },
+    h(
+      'table',
+      { class: 'data' },
+      h('thead', null, h('tr', null, withDevice ? h('th', null, t('orders.device')) : null, h('th', null, t('predict.indicator')), h('th', { class: 'num' }, t('predict.level')), h('th', { class: 'num' }, t('predict.limit')), h('th', { class: 'num' }, t('predict.slope')), h('th', null, t('predict.crossing')))),
+      h(
+        'tbody',
+        null,
+        ...rows.map((f) =>
+          h(
+            'tr',
+            { class: f.alert ? 'row-alert' : '', 'data-alert': String(f.alert) },
+            withDevice ? h('td', null, h('a', { href: `#/device/${encodeURIComponent(f.device)}` }, store.deviceName(f.device))) : null,
+            h('td', null, tn('point', f.point), h('span', { class: 'raw' }, f.series)),
+            h('td', { class: 'num' }, fmtNumber(f.level)),
+            h('td', { class: 'num' }, fmtNumber(f.limit)),
+            h('td', { class: 'num' }, `${fmtNumber(f.slopePerDay)}/${t('dur.d')}`),
+            h('td', null, f.crossingAt ? fmtTime(f.crossingAt) : t('predict.notReached'), f.significant ? null : h('span', { class: 'sub muted' }, ` (${t('predict.notSignificant')})`)),
+          ),
+        ),
+      ),
+    ),
+  );
+}
