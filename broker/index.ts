@@ -123,6 +123,8 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
       return;
     }
     stats.connections++;
+    // Alarms must not wait for Nagle's algorithm to fill a segment (fire alarm: delivered first).
+    socket.setNoDelay(true);
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);

@@ -40,6 +40,10 @@ export class BrokerLink {
   private client: MqttClient | undefined;
   private stopped = false;
   private readonly log: Logger;
+  /** Devices by concrete topic: one lookup per message instead of matching every device's filter. */
+  private readonly byTopic = new Map<string, MqttDevice[]>();
+  /** Devices whose topic holds a `+` or `#` wildcard; only these are matched filter by filter. */
+  private readonly wildcard: MqttDevice[] = [];
 
   constructor(
     private readonly opts: BrokerOptions,
@@ -50,7 +54,15 @@ export class BrokerLink {
     log: Logger,
   ) {
     this.log = log.child({ broker: redact(opts.url), clientId: opts.clientId });
-    for (const d of devices) this.counters.set(d.id, { messages: 0, malformed: 0 });
+    for (const d of devices) {
+      this.counters.set(d.id, { messages: 0, malformed: 0 });
+      if (/[+#]/.test(d.topic)) this.wildcard.push(d);
+      else {
+        const list = this.byTopic.get(d.topic);
+        if (list) list.push(d);
+        else this.byTopic.set(d.topic, [d]);
+      }
+    }
   }
 
   start(): void {
@@ -129,18 +141,21 @@ export class BrokerLink {
   private onMessage(topic: string, payload: Buffer): void {
     if (this.stopped) return;
     const now = Date.now();
-    for (const d of this.devices) {
-      if (!topicMatches(d.topic, topic)) continue;
-      const c = this.counters.get(d.id)!;
-      c.messages++;
-      const { readings, problems } = parsePayload(d.id, d.points, payload, now);
-      if (problems.length) {
-        c.malformed++;
-        this.warnings.warn(d.id, { device: d.id, topic, problems, malformed: c.malformed }, 'malformed mqtt payload');
-      }
-      this.board.set(d.id, 'online');
-      this.emit(readings);
+    const exact = this.byTopic.get(topic);
+    if (exact) for (const d of exact) this.deliver(d, topic, payload, now);
+    for (const d of this.wildcard) if (topicMatches(d.topic, topic)) this.deliver(d, topic, payload, now);
+  }
+
+  private deliver(d: MqttDevice, topic: string, payload: Buffer, now: number): void {
+    const c = this.counters.get(d.id)!;
+    c.messages++;
+    const { readings, problems } = parsePayload(d.id, d.points, payload, now);
+    if (problems.length) {
+      c.malformed++;
+      this.warnings.warn(d.id, { device: d.id, topic, problems, malformed: c.malformed }, 'malformed mqtt payload');
     }
+    this.board.set(d.id, 'online');
+    this.emit(readings);
   }
 
   async stop(): Promise<void> {
