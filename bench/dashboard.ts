@@ -19,6 +19,8 @@ import { Server } from 'socket.io';
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 500);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const BUDGET_KB = 250;
+/** Samples of the trend served to the equipment page (the real gateway downsamples to 2,000). */
+const TREND_POINTS = Number(process.env.BENCH_TREND_POINTS ?? 100_000);
 
 interface Measured {
   frames: number; fps: number; p50: number; p95: number; p99: number; max: number; over50: number;
@@ -57,6 +59,14 @@ const server = createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://x');
   if (url.pathname === '/api/auth/login') return json(res, { token: 'bench', expiresAt: Date.now() + 3_600_000, user: { username: 'bench', role: 'viewer' } });
   if (url.pathname === '/api/devices') return json(res, devices);
+  if (url.pathname === '/api/history') {
+    // Ignores `limit` on purpose: the chart itself is what is measured with TREND_POINTS samples.
+    const to = Number(url.searchParams.get('to') ?? Date.now());
+    const from = Number(url.searchParams.get('from') ?? to - 3_600_000);
+    const step = (to - from) / TREND_POINTS;
+    const samples = Array.from({ length: TREND_POINTS }, (_, i) => ({ ts: Math.round(from + i * step), value: 100 + 10 * Math.sin(i / 500) + Math.random() }));
+    return json(res, { device: url.searchParams.get('device'), point: url.searchParams.get('point'), from, to, resolution: 'raw', samples, series: [] });
+  }
   if (url.pathname.startsWith('/api/')) return json(res, []);
   const file = join(dist, url.pathname === '/' ? 'index.html' : url.pathname);
   if (!file.startsWith(dist) || !existsSync(file)) return res.writeHead(404).end();
@@ -114,6 +124,20 @@ try {
   console.log(`dashboard bench: ${DEVICES} devices, ${DEVICES * 3} values/s, ${SECONDS} s in headless Chromium`);
   console.log(`  frames      ${r.frames} (${f(r.fps)} fps)  frame time p50 ${f(r.p50)} ms  p95 ${f(r.p95)} ms  p99 ${f(r.p99)} ms  max ${f(r.max)} ms  >50 ms: ${r.over50}`);
   console.log(`  long tasks  ${r.longTasks}  max ${f(r.longTaskMax)} ms  total ${f(r.longTaskTotal)} ms (${f((r.longTaskTotal / (SECONDS * 1000)) * 100)} % of the time)`);
+  // A trend of TREND_POINTS samples on the equipment page: time to a drawn chart and the longest task.
+  const trend = (await page.evaluate(`(async () => {
+    const longTasks = [];
+    const obs = new PerformanceObserver((list) => list.getEntries().forEach((e) => longTasks.push(e.duration)));
+    obs.observe({ type: 'longtask', buffered: false });
+    const t0 = performance.now();
+    location.hash = '#/device/dev-1';
+    while (!document.querySelector('[data-testid="trend-chart"] canvas')) await new Promise((r) => setTimeout(r, 5));
+    const drawn = performance.now() - t0;
+    await new Promise((r) => setTimeout(r, 1000));
+    obs.disconnect();
+    return { drawn, longTaskMax: Math.max(0, ...longTasks), longTasks: longTasks.length };
+  })()`)) as { drawn: number; longTaskMax: number; longTasks: number };
+  console.log(`  trend       ${TREND_POINTS} samples drawn in ${f(trend.drawn)} ms (fetch, parse, uPlot); longest task ${f(trend.longTaskMax)} ms`);
   console.log(`  initial JS  ${(initialGzip / 1024).toFixed(1)} KB gzipped (${initial.join(', ')}) budget ${BUDGET_KB} KB: ${initialGzip <= BUDGET_KB * 1024 ? 'OK' : 'OVER'}`);
   if (initialGzip > BUDGET_KB * 1024) process.exitCode = 1;
 } finally {
