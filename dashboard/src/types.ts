@@ -63,16 +63,8 @@ import type { DeviceView, WorkOrderStatus } from '../../gateway/core/model.js';
 
 export type EquipmentType = DeviceView['type'];
 
-/** Allowed next steps of a work order (mirrors the server's lifecycle; the server has the last word). */
-export const NEXT_STATUS: Record<WorkOrderStatus, WorkOrderStatus[]> = {
-  new: ['accepted', 'cancelled'],
-  accepted: ['dispatched', 'cancelled'],
-  dispatched: ['on_site', 'cancelled'],
-  on_site: ['resolved'],
-  resolved: ['closed'],
-  closed: [],
-  cancelled: [],
-};
+/** Allowed next steps of a work order: the server's own lifecycle table (the server has the last word). */
+export { TRANSITIONS as NEXT_STATUS } from '../../gateway/workorders/lifecycle.js';
 
 export function isOpenOrder(status: WorkOrderStatus): boolean {
   return status !== 'closed' && status !== 'cancelled';
