@@ -4,21 +4,11 @@
  * which keeps one open order per device and fault and replaces its evidence on a repeat. The
  * predictor also keeps its own copy of the evidence (table `predict_orders`, `GET /api/predict/orders`).
  */
-import type { Category } from '../config/schema.js';
 import type { WorkOrder } from '../core/model.js';
-import type { WorkOrderService } from '../workorders/service.js';
+import type { RaiseInput, WorkOrderService } from '../workorders/service.js';
 
-export interface RaiseInput {
-  source: 'prediction' | 'preventive';
-  device: string;
-  fault: string;
-  category: Category;
-  title: string;
-  faultAt: number;
-  evidence?: Record<string, unknown>;
-  /** Due date of a preventive order (PM compliance). */
-  dueAt?: number;
-}
+/** The work-order service's own input type: one definition of what a prediction or plan passes. */
+export type { RaiseInput };
 
 export interface OrderPort {
   /** Create the order, or update the evidence of the open one of the same device and fault. */

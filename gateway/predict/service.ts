@@ -14,7 +14,7 @@ import type { PipelineSink } from '../pipeline/pipeline.js';
 import { indicatorsFor, plansFor, resolveSettings, type IndicatorSpec, type MeterName, type PredictSettings, type ResolvedPlan } from './config.js';
 import { DeviceMeters, METERS } from './meters.js';
 import type { OrderPort } from './orders.js';
-import { PredictStore, type BaselineRow, type PmRow } from './store.js';
+import { PredictStore, type BaselineRow, type PmRow, type PredictOrderRow } from './store.js';
 import { cusumStep, ewmaLimit, ewmaStep, mad, MAD_TO_SIGMA, median, theilSen, timeToLimit, type EwmaState } from './stats.js';
 
 const H = 3_600_000;
@@ -89,15 +89,8 @@ interface DeviceRt {
   plans: ResolvedPlan[];
 }
 
-interface TrackedOrder {
-  orderId: string;
-  device: string;
-  fault: string;
-  kind: 'prediction' | 'preventive';
-  series: string | null;
-  raisedAt: number;
-  updates: number;
-}
+/** An order this predictor raised, as kept in memory: the stored row without its evidence. */
+type TrackedOrder = Omit<PredictOrderRow, 'updatedAt' | 'evidence'>;
 
 export interface PredictOptions {
   config: Pick<SiteConfig, 'devices' | 'rules' | 'maintenance'>;
