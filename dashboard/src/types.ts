@@ -15,16 +15,10 @@ export type { CommStatus, PointValue, Quality } from '../../gateway/core/reading
 export type { Forecast } from '../../gateway/predict/service.js';
 export type { KpiReport } from '../../gateway/workorders/kpis.js';
 
-import type { Forecast } from '../../gateway/predict/service.js';
+import type { Forecast, PredictService } from '../../gateway/predict/service.js';
 
 /** `GET /api/predict/health`: one row per device; score 0–100 (null while learning). */
-export interface Health {
-  device: string;
-  type: string;
-  score: number | null;
-  learning: boolean;
-  drivers: { indicator: string; score: number; reasons: string[] }[];
-}
+export type Health = ReturnType<PredictService['health']>[number];
 
 /** `GET /api/devices/:id/forecast`. */
 export interface DeviceForecast {
@@ -34,30 +28,10 @@ export interface DeviceForecast {
 }
 
 /** `GET /api/predict/plans`: a preventive plan on one device. */
-export interface Plan {
-  plan: string;
-  device: string;
-  title: string;
-  kind: 'calendar' | 'meter';
-  every: number;
-  grace: number;
-  lead: number;
-  meter: string | null;
-  meterNow: number | null;
-  lastDoneAt: number | null;
-  lastDoneUnits: number | null;
-  dueAt: number | null;
-  dueUnits: number | null;
-  open: unknown;
-}
+export type Plan = ReturnType<PredictService['plans']>[number];
 
 /** `GET /api/predict/compliance`. */
-export interface PmCompliance {
-  due: number;
-  onTime: number;
-  compliance: number | null;
-  byPlan: { plan: string; due: number; onTime: number; late: number; overdue: number }[];
-}
+export type PmCompliance = ReturnType<PredictService['compliance']>;
 
 import type { DeviceView, WorkOrderStatus } from '../../gateway/core/model.js';
 
