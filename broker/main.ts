@@ -5,8 +5,8 @@
  */
 import { dirname } from 'node:path';
 import { loadConfig } from '../gateway/config/load.js';
-import { GatewayError } from '../gateway/core/errors.js';
 import { createLogger } from '../gateway/core/log.js';
+import { exitOnStartError, stopOnSignals } from '../gateway/core/process.js';
 import { startBroker } from './index.js';
 
 const log = createLogger('broker');
@@ -20,14 +20,7 @@ try {
     deviceTypes: Object.fromEntries(loaded.config.devices.map((d) => [d.id, d.type])),
     configDir: dirname(loaded.file),
   });
-  const shutdown = () => void broker.stop().then(() => process.exit(0));
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+  stopOnSignals(broker.stop);
 } catch (err) {
-  if (err instanceof GatewayError) {
-    process.stderr.write(`error ${err.code}: ${err.message}\n`);
-    process.exit(2);
-  }
-  process.stderr.write(`broker failed to start: ${(err as Error).message}\n`);
-  process.exit(2);
+  exitOnStartError(err, 'broker');
 }

@@ -3,8 +3,8 @@
  * prints the problems (path of the bad key, what was expected) and exits 2, without a stack trace.
  */
 import { parseArgs } from 'node:util';
-import { GatewayError } from './core/errors.js';
 import { createLogger } from './core/log.js';
+import { exitOnStartError, stopOnSignals } from './core/process.js';
 import { loadConfig } from './config/load.js';
 import { startGateway } from './app.js';
 
@@ -25,17 +25,7 @@ try {
     ...(process.env.GW_INFLUX_URL ? { influxUrl: process.env.GW_INFLUX_URL } : {}),
   });
   process.stdout.write(`gateway listening on ${gw.url} (config ${loaded.file})\n`);
-  const shutdown = () => {
-    const force = setTimeout(() => process.exit(1), 5000);
-    force.unref();
-    gw.stop().then(() => process.exit(0), () => process.exit(1));
-  };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+  stopOnSignals(gw.stop);
 } catch (err) {
-  if (err instanceof GatewayError) {
-    process.stderr.write(`error ${err.code}: ${err.message}\n`);
-    process.exit(2);
-  }
-  throw err;
+  exitOnStartError(err, 'gateway');
 }
