@@ -1,6 +1,6 @@
 /**
  * Store-and-forward against a real influxd that is stopped and restarted on the same port with
- * its data kept (test/helpers/influxd-restartable.ts): every point written under load lands
+ * its data kept (`pause()`/`resume()` of test/helpers/influxd.ts): every point written under load lands
  * exactly once, and a queue left on disk by a closed writer is replayed by the next one.
  */
 import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { InfluxDB } from 'influx';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRestartableInfluxd, type RestartableInfluxd } from '../../test/helpers/influxd-restartable.js';
+import { startInfluxd, type InfluxdHandle } from '../../test/helpers/influxd.js';
 import { waitFor } from '../../test/helpers/wait.js';
 import { GatewayError } from '../core/errors.js';
 import type { Reading } from '../core/reading.js';
@@ -21,7 +21,7 @@ const SERIES = [['pump-1', 'flow'], ['pump-1', 'vibration'], ['pump-2', 'flow'],
 const OUTAGE_MS = 60_000;
 
 describe('store-and-forward with a real influxd that goes away and comes back', () => {
-  let srv: RestartableInfluxd;
+  let srv: InfluxdHandle;
   const dirs: string[] = [];
   const tmp = () => {
     const d = mkdtempSync(join(tmpdir(), 'spool-test-'));
@@ -52,7 +52,7 @@ describe('store-and-forward with a real influxd that goes away and comes back', 
   };
 
   beforeAll(async () => {
-    srv = await startRestartableInfluxd();
+    srv = await startInfluxd();
   });
   afterAll(async () => {
     await srv?.stop();

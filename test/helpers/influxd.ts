@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePorts } from './ports.js';
-import { spawnDaemon } from './proc.js';
+import { spawnDaemon, type Daemon } from './proc.js';
 import { waitFor } from './wait.js';
 
 export const INFLUXD_BIN = process.env.INFLUXD_BIN ?? '/usr/bin/influxd';
@@ -18,6 +18,11 @@ export interface InfluxdHandle {
   url: string;
   /** Temp dir holding the config, meta/data/wal and influxd.log; removed by stop(). */
   dataDir: string;
+  /** Stop the server (SIGTERM), keeping its data: an outage. */
+  pause(): Promise<void>;
+  /** Start it again on the same port and data; resolves when /ping answers. */
+  resume(): Promise<void>;
+  /** Stop and remove the data. */
   stop(): Promise<void>;
 }
 
@@ -124,25 +129,34 @@ export async function startInfluxd(opts: InfluxdOptions = {}): Promise<InfluxdHa
     const url = `http://${host}:${httpPort}`;
     const confFile = join(dir, 'influxdb.conf');
     writeFileSync(confFile, config(dir, httpPort, rpcPort));
-    const daemon = spawnDaemon(INFLUXD_BIN, ['-config', confFile], { logFile: join(dir, 'influxd.log'), env: cleanEnv() });
+    let daemon: Daemon | null = null;
+    const resume = async () => {
+      const d = spawnDaemon(INFLUXD_BIN, ['-config', confFile], { logFile: join(dir, 'influxd.log'), env: cleanEnv() });
+      daemon = d;
+      await waitFor(
+        async () => {
+          if (d.hasExited()) throw new Error(`influxd exited early (${await d.exited})`);
+          return ping(url);
+        },
+        { timeout: startTimeout, interval: 100, what: `influxd /ping on ${url}` },
+      );
+    };
+    const pause = async () => {
+      await daemon?.stop(5000);
+      daemon = null;
+    };
     const stop = async () => {
       try {
-        await daemon.stop(5000);
+        await pause();
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
     };
     try {
-      await waitFor(
-        async () => {
-          if (daemon.hasExited()) throw new Error(`influxd exited early (${await daemon.exited})`);
-          return ping(url);
-        },
-        { timeout: startTimeout, interval: 100, what: `influxd /ping on ${url}` },
-      );
-      return { host, port: httpPort, url, dataDir: dir, stop };
+      await resume();
+      return { host, port: httpPort, url, dataDir: dir, pause, resume, stop };
     } catch (err) {
-      const tail = daemon.logTail();
+      const tail = (daemon as Daemon | null)?.logTail() ?? '';
       await stop();
       lastFailure = `${err instanceof Error ? err.message : String(err)}\n--- influxd.log ---\n${tail}`;
       if (!/address already in use/i.test(tail)) break;
