@@ -1,11 +1,12 @@
 /**
  * socket.io fan-out to the dashboard. Telemetry is coalesced (latest value per point) and sent as
- * one `telemetry` batch every 250 ms; `device-status`, `alarm` and `work-order` go out at once.
+ * one `telemetry` batch every 250 ms; `device-status`, `alarm`, `work-order` and `escalation` go
+ * out at once.
  * Alarms and orders are life-safety relevant and are never coalesced.
  */
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
-import type { Alarm, DeviceStatusEvent, TelemetryEvent, WorkOrder } from '../core/model.js';
+import type { Alarm, DeviceStatusEvent, EscalationEvent, TelemetryEvent, WorkOrder } from '../core/model.js';
 import type { Reading } from '../core/reading.js';
 import type { PipelineSink } from '../pipeline/pipeline.js';
 
@@ -27,7 +28,8 @@ export class RealtimeHub implements PipelineSink {
   onReadings(batch: readonly Reading[]): void {
     if (this.io.engine.clientsCount === 0) return;
     for (const r of batch) {
-      this.pending.set(`${r.device}\u0000${r.point}`, { device: r.device, point: r.point, value: r.value, quality: r.quality, ts: r.ts });
+      // The reading itself is the event (a TelemetryEvent plus an optional `reason`): no copy per reading.
+      this.pending.set(`${r.device}\u0000${r.point}`, r);
     }
   }
 
@@ -41,6 +43,11 @@ export class RealtimeHub implements PipelineSink {
 
   workOrder(order: WorkOrder): void {
     this.io.emit('work-order', order);
+  }
+
+  /** A deadline that passed unmet (seed 2.1). */
+  escalation(event: EscalationEvent): void {
+    this.io.emit('escalation', event);
   }
 
   private flushTelemetry(): void {

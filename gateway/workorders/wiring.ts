@@ -23,7 +23,7 @@ export interface MaintenanceDeps {
   alarmRepo: AlarmRepository;
   orders: WorkOrderService;
   history: { writeEvent(e: HistoryEvent): void };
-  realtime: { alarm(a: Alarm): void; workOrder(o: WorkOrder): void; io: { emit(event: string, data: unknown): unknown } } | null;
+  realtime: { alarm(a: Alarm): void; workOrder(o: WorkOrder): void; escalation(e: EscalationEvent): void } | null;
   notifier: Pick<Notifier, 'publish'> | null;
   log: Logger;
 }
@@ -73,7 +73,7 @@ export function wireMaintenance(d: MaintenanceDeps): Maintenance {
       d.log.warn({ order: order.number, deadline: ev.deadline, dueAt: new Date(ev.dueAt).toISOString() }, 'deadline passed unmet: escalation');
       d.history.writeEvent({ ts: now, device: order.device, kind: 'work-order', action: 'escalation', id: order.id,
         text: `${order.number} ${ev.deadline === 'respond' ? 'response' : 'on-site'} deadline missed` });
-      d.realtime?.io.emit('escalation', ev);
+      d.realtime?.escalation(ev);
       d.notifier?.publish('escalation', order.id, ev, ev.deadline);
     }
     return events;

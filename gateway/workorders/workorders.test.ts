@@ -33,7 +33,7 @@ function rig(dataDir = mkdtempSync(join(tmpdir(), 'gw-wo-')), clock = { now: T0 
   const emitted: [string, unknown][] = [];
   const m = wireMaintenance({
     alarms, alarmRepo, orders, history: { writeEvent: () => undefined },
-    realtime: { alarm: () => undefined, workOrder: () => undefined, io: { emit: (e: string, d: unknown) => emitted.push([e, d]) } },
+    realtime: { alarm: () => undefined, workOrder: () => undefined, escalation: (e) => emitted.push(['escalation', e]) },
     notifier: null, log,
   });
   return { db, orders, clock, m, emitted, dataDir };
