@@ -5,15 +5,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
-import path from 'node:path';
-import { BrowseDirection, MessageSecurityMode, NodeClass, OPCUACertificateManager, OPCUAClient, SecurityPolicy, StatusCodes, AttributeIds, type ClientSession } from 'node-opcua';
+import { AttributeIds, BrowseDirection, NodeClass, StatusCodes, type ClientSession } from 'node-opcua';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMosquitto, type MosquittoHandle } from '../test/helpers/mosquitto.js';
 import { ELEVATOR_OPCUA_POINTS } from './pointmaps.js';
-import { DEFAULT_PKI_DIR } from './faces/opcua.js';
 import { startSimulators, type SimulatorStack } from './index.js';
-import { post, until } from './testkit.js';
+import { opcuaSession, post, until } from './testkit.js';
 
 let mosquitto: MosquittoHandle;
 let sims: SimulatorStack;
@@ -67,22 +65,14 @@ describe('mosquitto_sub sees the fire panel', () => {
 });
 
 describe('an OPC UA client browses the documented nodes', () => {
-  let client: OPCUAClient;
+  let opcua: Awaited<ReturnType<typeof opcuaSession>>;
   let session: ClientSession;
   beforeAll(async () => {
-    client = OPCUAClient.create({
-      endpointMustExist: false,
-      securityMode: MessageSecurityMode.None,
-      securityPolicy: SecurityPolicy.None,
-      connectionStrategy: { maxRetry: 1, initialDelay: 100 },
-      clientCertificateManager: new OPCUACertificateManager({ rootFolder: path.join(DEFAULT_PKI_DIR, 'client'), automaticallyAcceptUnknownCertificate: true }),
-    });
-    await client.connect(sims.opcuaEndpoint!);
-    session = await client.createSession();
+    opcua = await opcuaSession(sims.opcuaEndpoint!);
+    session = opcua.session;
   });
   afterAll(async () => {
-    await session?.close().catch(() => undefined);
-    await client?.disconnect().catch(() => undefined);
+    await opcua?.close();
   });
 
   it('finds a folder per lift under Objects, each with one variable per point', async () => {
@@ -109,19 +99,10 @@ describe('an OPC UA client browses the documented nodes', () => {
     expect(await accepts()).toBe(false); // down at once
     expect((await post(`${sims.controlUrl}/opcua/restart`, { delayMs: 100 })).status).toBe(409);
     await until(accepts, 'OPC UA port accepting again', 15_000, 100);
-    const fresh = OPCUAClient.create({
-      endpointMustExist: false,
-      securityMode: MessageSecurityMode.None,
-      securityPolicy: SecurityPolicy.None,
-      connectionStrategy: { maxRetry: 3, initialDelay: 200 },
-      clientCertificateManager: new OPCUACertificateManager({ rootFolder: path.join(DEFAULT_PKI_DIR, 'client'), automaticallyAcceptUnknownCertificate: true }),
-    });
-    await fresh.connect(sims.opcuaEndpoint!);
-    const s2 = await fresh.createSession();
-    const floor = await s2.read({ nodeId: 'ns=1;s=elev-1.floor', attributeId: AttributeIds.Value });
+    const fresh = await opcuaSession(sims.opcuaEndpoint!, 3);
+    const floor = await fresh.session.read({ nodeId: 'ns=1;s=elev-1.floor', attributeId: AttributeIds.Value });
     expect(floor.statusCode).toEqual(StatusCodes.Good);
-    await s2.close();
-    await fresh.disconnect();
+    await fresh.close();
   });
 });
 

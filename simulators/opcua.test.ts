@@ -2,44 +2,30 @@
  * The OPC UA face read by a node-opcua client: node ids, data types, engineering units, values
  * that follow the model, a door fault showing up, and BadNoCommunication for a silent lift.
  */
-import path from 'node:path';
 import {
   AttributeIds,
   DataType,
   makeBrowsePath,
-  MessageSecurityMode,
-  OPCUACertificateManager,
-  OPCUAClient,
-  SecurityPolicy,
   StatusCodes,
   type ClientSession,
 } from 'node-opcua';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_PKI_DIR } from './faces/opcua.js';
 import { startSimulators, type SimulatorStack } from './index.js';
-import { post, until } from './testkit.js';
+import { opcuaSession, post, until } from './testkit.js';
 
 let sims: SimulatorStack;
-let client: OPCUAClient;
+let opcua: Awaited<ReturnType<typeof opcuaSession>>;
 let session: ClientSession;
 
 beforeAll(async () => {
   // Time runs 4× so the 8–9.5 s slow door close is seen in about 3 s of test time.
   sims = await startSimulators({ protocols: ['opcua'], opcuaPort: 0, controlPort: 0, timeScale: 4, log: pino({ level: 'warn' }) });
-  client = OPCUAClient.create({
-    endpointMustExist: false,
-    securityMode: MessageSecurityMode.None,
-    securityPolicy: SecurityPolicy.None,
-    connectionStrategy: { maxRetry: 1, initialDelay: 100 },
-    clientCertificateManager: new OPCUACertificateManager({ rootFolder: path.join(DEFAULT_PKI_DIR, 'client'), automaticallyAcceptUnknownCertificate: true }),
-  });
-  await client.connect(sims.opcuaEndpoint!);
-  session = await client.createSession();
+  opcua = await opcuaSession(sims.opcuaEndpoint!);
+  session = opcua.session;
 });
 afterAll(async () => {
-  await session?.close().catch(() => undefined);
-  await client?.disconnect().catch(() => undefined);
+  await opcua?.close();
   await sims?.stop();
 });
 

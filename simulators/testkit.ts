@@ -44,3 +44,29 @@ export async function until<T>(fn: () => T | Promise<T>, what: string, timeoutMs
 export async function post(url: string, body: unknown): Promise<Response> {
   return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 }
+
+/**
+ * An anonymous, security-None OPC UA client session on `endpoint` (node-opcua is imported only
+ * by the tests that ask for it). `close()` never throws.
+ */
+export async function opcuaSession(endpoint: string, maxRetry = 1) {
+  const { MessageSecurityMode, OPCUACertificateManager, OPCUAClient, SecurityPolicy } = await import('node-opcua');
+  const { DEFAULT_PKI_DIR } = await import('./faces/opcua.js');
+  const { join } = await import('node:path');
+  const client = OPCUAClient.create({
+    endpointMustExist: false,
+    securityMode: MessageSecurityMode.None,
+    securityPolicy: SecurityPolicy.None,
+    connectionStrategy: { maxRetry, initialDelay: maxRetry > 1 ? 200 : 100 },
+    clientCertificateManager: new OPCUACertificateManager({ rootFolder: join(DEFAULT_PKI_DIR, 'client'), automaticallyAcceptUnknownCertificate: true }),
+  });
+  await client.connect(endpoint);
+  const session = await client.createSession();
+  return {
+    session,
+    async close(): Promise<void> {
+      await session.close().catch(() => undefined);
+      await client.disconnect().catch(() => undefined);
+    },
+  };
+}
