@@ -134,7 +134,8 @@ describe('store-and-forward with a real influxd that goes away and comes back', 
     // The replayed range was rolled up (the continuous queries only look minutes back).
     const rollups = await waitFor(async () => {
       const rows = await second.query({ device: 'pump-1', point: 'flow', from: t0, to: t0 + 1_200_000, resolution: '1m' });
-      return rows.length === 21 && rows;
+      // The backfill runs after the replay: wait until every bucket carries its min, not just exists.
+      return rows.length === 21 && rows.every((r) => typeof r.min === 'number') && rows;
     }, { timeout: 10_000, what: '1-minute rollups of the replayed range' });
     expect(rollups[0]!.min).toBe(0);
     await second.close();
