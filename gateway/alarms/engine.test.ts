@@ -93,6 +93,22 @@ describe('alarms to work orders', () => {
     expect(second.changes.map(([c]) => c)).toEqual(['cleared']);
   });
 
+  it('ignores readings redelivered after a crash, but takes a device clock reset as new data', () => {
+    const first = rig();
+    first.engine.onReadings([r('fire-1', 'fire_alarm', true, clock), r('fire-1', 'fire_alarm', false, clock + 1000)]);
+    first.db.close();
+    // After the restart the broker redelivers the two unacknowledged messages [MQTT-4.4.0-1].
+    const second = rig(first.dataDir);
+    second.engine.onReadings([r('fire-1', 'fire_alarm', true, clock), r('fire-1', 'fire_alarm', false, clock + 1000)]);
+    expect(second.changes).toHaveLength(0);
+    expect(second.engine.lateReadings).toBe(1); // the second equals the last transition: evaluated, changes nothing
+    second.engine.onReadings([r('fire-1', 'fire_alarm', true, clock + 2000)]);
+    expect(second.changes.map(([c]) => c)).toEqual(['raised']);
+    // A clock set back by an hour is not "late": the fault it reports is a real one.
+    second.engine.onReadings([r('fire-1', 'fire_alarm', false, clock - HOUR)]);
+    expect(second.changes.map(([c]) => c)).toEqual(['raised', 'cleared']);
+  });
+
   it('walks the lifecycle, rejects illegal moves with 409 and keeps an audit trail', () => {
     const { engine, orders } = rig();
     engine.onReadings([r('elev-1', 'door_close_time', 9, clock)]);

@@ -31,7 +31,17 @@ interface RuleState {
   samples: { ts: number; v: number }[];
   /** The alarm currently active for this rule and device. */
   active: Alarm | null;
+  /** Timestamp of the newest reading evaluated (restored at start from the last transition). */
+  lastTs: number;
 }
+
+/**
+ * A reading older than the newest one a rule has evaluated, by at most this much, is late: an
+ * MQTT QoS 1 redelivery after a crash [MQTT-4.3.2] or an out-of-order sample. It must not replay
+ * a fault that was already raised and cleared. A jump further back is a device clock reset and is
+ * evaluated normally.
+ */
+export const LATE_WINDOW_MS = 10 * 60_000;
 
 export interface AlarmEngineOptions {
   /** Built-in rules (gateway/alarms/defaults.ts); site rules with the same id override them. */
@@ -54,6 +64,8 @@ export class AlarmEngine implements PipelineSink {
   private readonly downSince = new Map<string, number>();
   private readonly now: () => number;
   private readonly startedAt: number;
+  /** Readings the rules ignored as late (see LATE_WINDOW_MS). */
+  lateReadings = 0;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -67,7 +79,7 @@ export class AlarmEngine implements PipelineSink {
     this.startedAt = this.now();
     this.rules = compileRules(rules, devices, opts.defaults ?? []);
     for (const c of this.rules.all) {
-      this.states.set(c, { since: null, holds: false, lastValue: null, onsets: [], samples: [], active: null });
+      this.states.set(c, { since: null, holds: false, lastValue: null, onsets: [], samples: [], active: null, lastTs: -Infinity });
       this.byId.set(`${c.rule.id}\u0000${c.device}`, c);
     }
     for (const d of devices) this.downSince.set(d.id, this.startedAt);
@@ -76,6 +88,11 @@ export class AlarmEngine implements PipelineSink {
       const c = this.byId.get(`${a.rule}\u0000${a.device}`);
       if (c) this.states.get(c)!.active = a;
       else this.clearAlarm(a, this.startedAt); // the rule is gone from the config
+    }
+    // Readings redelivered after a crash must not raise again what was raised and cleared before it.
+    for (const t of repo.lastTransitions()) {
+      const c = this.byId.get(`${t.rule}\u0000${t.device}`);
+      if (c && c.kind !== 'stale' && c.kind !== 'commLost' && c.repeatCount === 0) this.states.get(c)!.lastTs = t.ts;
     }
     for (const s of repo.shelves(this.startedAt)) this.shelves.set(`${s.rule}\u0000${s.device}`, s.until);
   }
@@ -141,6 +158,14 @@ export class AlarmEngine implements PipelineSink {
 
   private evaluate(c: CompiledRule, value: PointValue, ts: number): void {
     const s = this.states.get(c)!;
+    if (ts < s.lastTs) {
+      if (s.lastTs - ts <= LATE_WINDOW_MS) {
+        this.lateReadings++;
+        return;
+      }
+      this.log.warn({ device: c.device, rule: c.rule.id, ts, last: s.lastTs }, 'reading far older than the previous one; taken as a device clock reset');
+    }
+    s.lastTs = ts;
     let holds: boolean;
     if (c.kind === 'rate') {
       if (typeof value !== 'number') return;

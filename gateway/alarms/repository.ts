@@ -79,6 +79,13 @@ export class AlarmRepository {
       .all() as Row[]).map(toAlarm);
   }
 
+  /** Per rule and device, the time of the last raise or clear (the late-reading guard at start). */
+  lastTransitions(): { rule: string; device: string; ts: number }[] {
+    return this.db
+      .prepare('SELECT rule, device, MAX(MAX(raised_at, COALESCE(cleared_at, 0))) AS ts FROM alarms GROUP BY rule, device')
+      .all() as { rule: string; device: string; ts: number }[];
+  }
+
   get(id: string): Alarm | undefined {
     const row = this.db.prepare('SELECT * FROM alarms WHERE id = ?').get(id) as Row | undefined;
     return row && toAlarm(row);

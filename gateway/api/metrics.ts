@@ -71,6 +71,10 @@ export function metricsApi(ctx: ApiContext, errors: ErrorCounts) {
     name: 'gw_readings_unknown_total', help: 'Readings for devices or points the config does not know (dropped)', registers: [register],
     collect() { this.reset(); this.inc(ctx.pipeline.unknownReadings); },
   });
+  new Counter({
+    name: 'gw_alarm_late_readings_total', help: 'Readings older than the last one a rule evaluated (QoS 1 redeliveries, out-of-order samples); ignored by the rules', registers: [register],
+    collect() { this.reset(); this.inc(ctx.alarms.lateReadings); },
+  });
   new Gauge({
     name: 'gw_devices', help: 'Devices by communication state', labelNames: ['comm'], registers: [register],
     collect() {

@@ -11,7 +11,9 @@
  *  - at most one open order per device + fault, and no second order at all (nothing was closed);
  *  - each order's occurrences equal the alarms linked to it (no occurrence counted twice);
  *  - never two alarms active at once for the same rule and device;
- *  - no more alarms per device than fault starts published (redelivered messages add none).
+ *  - no more alarms per device than fault starts published: QoS 1 messages whose PUBACK died with
+ *    the process are redelivered after the restart [MQTT-4.4.0-1], and the rules ignore them
+ *    because they are older than the last transition the database remembers.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -74,7 +76,8 @@ async function burst(client: mqtt.MqttClient, gapMs: number, onProgress?: (sent:
   const acks: Promise<unknown>[] = [];
   for (const [d, v] of msgs) {
     // Not awaited one by one: QoS 1 keeps the order, and a round trip per message would be slow.
-    acks.push(client.publishAsync(`durable/${d}/telemetry`, JSON.stringify({ fire_alarm: v }), { qos: 1 }));
+    // Device time in the payload, as panels send it: how the rules tell a redelivery from news.
+    acks.push(client.publishAsync(`durable/${d}/telemetry`, JSON.stringify({ ts: Date.now(), fire_alarm: v }), { qos: 1 }));
     sent++;
     await onProgress?.(sent, msgs.length);
     if (gapMs) await new Promise((r) => setTimeout(r, gapMs));
