@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
 import { io, type Socket } from 'socket.io-client';
 import { startInfluxd, type InfluxdHandle } from '../test/helpers/influxd.js';
+import { startMosquitto, type MosquittoHandle } from '../test/helpers/mosquitto.js';
 import { freePort } from '../test/helpers/ports.js';
 import type { FieldSpec } from './children/publisher.js';
 import { CpuWindow, RssSampler } from './lib/cpu.js';
@@ -48,6 +49,13 @@ const SIZE = QUICK
   ? { ingest: { 0: 30_000, 1: 20_000 }, rawLines: 150_000, fieldsMsgs: 10_000, rawFieldLines: 50_000, faults: { mqtt: 40, opcua: 40, modbus: 20 }, scaleS: 60, scaleWarmS: 5 }
   : { ingest: { 0: 150_000, 1: 100_000 }, rawLines: 500_000, fieldsMsgs: 50_000, rawFieldLines: 200_000, faults: { mqtt: 200, opcua: 200, modbus: 100 }, scaleS: 300, scaleWarmS: 10 };
 const MODBUS_POLL_MS = 250;
+/** The simulated meter's RMS window: 10 cycles at 50 Hz (IEC 61000-4-30), part of the Modbus source's delay. */
+const METER_WINDOW_MS = 200;
+/** The demo site's OPC UA monitored items: a change waits up to one sampling and one publishing interval. */
+const OPCUA_SAMPLING_MS = 250;
+const OPCUA_PUBLISHING_MS = 250;
+/** Ingest B: device telemetry at QoS 0, as most meters and gateways publish it. */
+const FIELDS_QOS: 0 | 1 = 0;
 const SCALE = { devices: 1000, points: 20, hz: 1 };
 
 const INGEST_FIELDS: FieldSpec[] = [['voltage_l1', 229.5], ['current_l1', 52.3], ['active_power', 34.7]];
@@ -81,6 +89,13 @@ const errors: Record<string, string> = {};
 let influxd: InfluxdHandle | undefined;
 let broker: Child | undefined;
 let brokerUrl = '';
+let mosquitto: MosquittoHandle | undefined;
+/**
+ * The broker the current phase feeds: Mosquitto for ingest A and B (the broker most sites run,
+ * the same one for every contender, queues unbounded so that nobody loses messages to a full
+ * queue), the project's aedes broker with the demo accounts for latency and scale.
+ */
+const path = { url: '', pid: 0, name: '' };
 let auth: BenchAuth;
 const profileDir = join(flags.out!, 'profiles');
 
@@ -105,7 +120,7 @@ function child(script: string, name: string, opts: { env?: Record<string, string
 }
 
 async function publisher(name: string, args: Record<string, unknown>): Promise<Child> {
-  const p = child('publisher.ts', name, { env: { BENCH_ARGS: JSON.stringify({ url: brokerUrl, ...args }) } });
+  const p = child('publisher.ts', name, { env: { BENCH_ARGS: JSON.stringify({ url: path.url, ...args }) } });
   await p.next('ready', 30_000);
   return p;
 }
@@ -159,12 +174,12 @@ interface IngestResult {
 /** Counting subscriber on the same broker: messages/s and its CPU µs per message. */
 async function mqttCeiling(qos: 0 | 1, n: number): Promise<{ perS: number; cpuUs: number; lost: number; brokerCpuUs: number; publisherCpuUs: number }> {
   const topic = `bench/count/q${qos}`;
-  const counter = child('counter.ts', `counter-q${qos}`, { env: { BENCH_ARGS: JSON.stringify({ url: brokerUrl, topic, qos }) } });
+  const counter = child('counter.ts', `counter-q${qos}-${path.name}`, { env: { BENCH_ARGS: JSON.stringify({ url: path.url, topic, qos }) } });
   await counter.next('ready', 30_000);
-  const pub = await publisher(`pub-count-q${qos}`, { mode: 'burst', topic, qos, count: n, fields: INGEST_FIELDS, tsBase: Date.now(), window: qos ? 1000 : 2000 });
+  const pub = await publisher(`pub-count-q${qos}-${path.name}`, { mode: 'burst', topic, qos, count: n, fields: INGEST_FIELDS, tsBase: Date.now(), window: qos ? 1000 : 2000 });
   try {
     const cpu = new CpuWindow(counter.pid).start();
-    const brokerCpu = new CpuWindow(broker!.pid).start();
+    const brokerCpu = new CpuWindow(path.pid).start();
     const pubCpu = new CpuWindow(pub.pid).start();
     let done = false;
     const go = pub.request('go', {}, 300_000).then((m) => ((done = true), m));
@@ -196,7 +211,7 @@ async function feedAndTrace(o: {
   const pub = await publisher(o.name, { mode: 'burst', topic: o.topic, qos: o.qos, count: o.n, fields: o.fields, tsBase: Date.now(), window: o.qos ? 1000 : 2000 });
   try {
     const cpu = new CpuWindow(o.pid).start();
-    const brokerCpu = new CpuWindow(broker!.pid).start();
+    const brokerCpu = new CpuWindow(path.pid).start();
     const pubCpu = new CpuWindow(pub.pid).start();
     let done = false;
     const t0 = performance.now();
@@ -231,7 +246,7 @@ async function gatewayIngest(qos: 0 | 1, n: number): Promise<{ perS: number | nu
   const config = join(tmp, `${name}.yaml`);
   const topic = `bench/gw/q${qos}/bench-1`;
   writeMqttSite({
-    file: config, dataDir: join(tmp, `${name}-data`), brokerUrl, qos, clientId: `bench-${name}`, type: 'power',
+    file: config, dataDir: join(tmp, `${name}-data`), brokerUrl: path.url, qos, clientId: `bench-${name}`, type: 'power',
     devices: [{ id: 'bench-1', topic }], fields: INGEST_FIELDS, rules: POWER_RULES, auth,
   });
   const gw = await startGatewayChild(name, config, db);
@@ -297,7 +312,7 @@ async function setupNodeRed(): Promise<{ nr: RunningNodeRed | null; version: str
     const { version, installed } = await installNodeRed(dir, log('npm-install'));
     say(`node-red ${version} ${installed ? `installed in ${Math.round((Date.now() - t0) / 1000)} s` : 'already installed'}`);
     await createDatabase(influxd!.url, 'nodered');
-    const flows = buildFlows({ brokerPort: Number(new URL(brokerUrl).port), influxPort: influxd!.port, db: 'nodered', routes, fields: INGEST_FIELDS.map(([f]) => f) });
+    const flows = buildFlows({ brokerPort: Number(new URL(path.url).port), influxPort: influxd!.port, db: 'nodered', routes, fields: INGEST_FIELDS.map(([f]) => f) });
     const nr = await startNodeRed({ dir, port: await freePort(), flows, logFile: log('node-red') });
     return { nr, version, reason: null, routes };
   } catch (err) {
@@ -315,14 +330,14 @@ async function fieldsPhase(): Promise<Record<string, unknown>> {
   const db = 'gw_fields';
   const config = join(tmp, `${name}.yaml`);
   const topic = 'bench/fields/pump-1';
-  writeMqttSite({ file: config, dataDir: join(tmp, `${name}-data`), brokerUrl, qos: 1, clientId: `bench-${name}`, type: 'pump', devices: [{ id: 'pump-1', topic }], fields: PUMP_FIELDS, rules: PUMP_RULES, auth });
+  writeMqttSite({ file: config, dataDir: join(tmp, `${name}-data`), brokerUrl: path.url, qos: FIELDS_QOS, clientId: `bench-${name}`, type: 'pump', devices: [{ id: 'pump-1', topic }], fields: PUMP_FIELDS, rules: PUMP_RULES, auth });
   const total = n * PUMP_FIELDS.length;
   const gw = await startGatewayChild(name, config, db);
   let gwResult: { perS: number | null; landed: number; cpuUs: number; seconds: number };
   try {
     if (!(await waitSubscribed(gw, 'pump-1'))) notes.push(`${name}: no MQTT subscription report within 10 s; fed anyway`);
     const target: InfluxTarget = { url: influxd!.url, db };
-    gwResult = await feedAndTrace({ name: `pub-${name}`, topic, qos: 1, n, fields: PUMP_FIELDS, pid: gw.child.pid, target: total, count: () => countValues(target, 'pump', { where: `"device" = 'pump-1'` }) });
+    gwResult = await feedAndTrace({ name: `pub-${name}`, topic, qos: FIELDS_QOS, n, fields: PUMP_FIELDS, pid: gw.child.pid, target: total, count: () => countValues(target, 'pump', { where: `"device" = 'pump-1'` }) });
   } finally {
     await gw.child.stop();
     await dropDatabase(influxd!.url, db);
@@ -333,7 +348,7 @@ async function fieldsPhase(): Promise<Record<string, unknown>> {
     db_ceiling_fields_per_s: round(raw.linesPerS * PUMP_FIELDS.length),
     fields_per_message: PUMP_FIELDS.length,
     messages: n,
-    qos: 1,
+    qos: FIELDS_QOS,
     gateway_lost_fields: total - gwResult.landed,
     gateway_cpu_us_per_field: finiteOrNull(gwResult.landed ? gwResult.cpuUs / gwResult.landed : NaN, 2),
   };
@@ -503,8 +518,8 @@ async function latencyPhase(): Promise<Record<string, unknown>> {
     };
     return {
       mqtt: pick(mqttR, SIZE.faults.mqtt, 0, 'fire-1 fire_alarm; the panel publishes on change (periodic telemetry every 1000 ms), so the interval is 0'),
-      opcua: pick(opcuaR, opcuaHalf * 2, 250, 'elev-1/elev-2 trapped_passenger; OPC UA subscription samplingInterval 250 ms, publishingInterval 250 ms (demo site)'),
-      modbus: pick(modbusR, SIZE.faults.modbus, MODBUS_POLL_MS, `power-1 undervoltage; Modbus poll ${MODBUS_POLL_MS} ms (demo: 1000 ms); includes the simulated voltage settling (~0.2 s)`),
+      opcua: pick(opcuaR, opcuaHalf * 2, OPCUA_SAMPLING_MS + OPCUA_PUBLISHING_MS, `elev-1/elev-2 trapped_passenger; OPC UA samplingInterval ${OPCUA_SAMPLING_MS} ms + publishingInterval ${OPCUA_PUBLISHING_MS} ms (demo site): a change waits for both`),
+      modbus: pick(modbusR, SIZE.faults.modbus, MODBUS_POLL_MS + METER_WINDOW_MS, `power-1 undervoltage; Modbus poll ${MODBUS_POLL_MS} ms (demo: 1000 ms) + the meter's ${METER_WINDOW_MS} ms RMS window (10 cycles, IEC 61000-4-30)`),
     };
   } finally {
     sock?.close();
@@ -527,7 +542,7 @@ async function scalePhase(): Promise<Record<string, unknown>> {
   });
   const fields = SCALE_FIELDS.slice(0, SCALE.points);
   if (existsSync(join(ROOT, 'simulators', 'scale.ts'))) notes.push('scale: simulators/scale.ts exists, but the bench feeds the scale test from its own MQTT publisher (1 process, 1,000 device topics)');
-  writeMqttSite({ file: config, dataDir: join(tmp, `${name}-data`), brokerUrl, qos: 1, clientId: `bench-${name}`, type: 'pump', devices, fields, rules: PUMP_RULES, auth });
+  writeMqttSite({ file: config, dataDir: join(tmp, `${name}-data`), brokerUrl: path.url, qos: 1, clientId: `bench-${name}`, type: 'pump', devices, fields, rules: PUMP_RULES, auth });
   const gw = await startGatewayChild(name, config, db);
   let pub: Child | undefined;
   try {
@@ -537,7 +552,7 @@ async function scalePhase(): Promise<Record<string, unknown>> {
     say(`scale: ${SCALE.devices} devices × ${SCALE.points} points at ${SCALE.hz} Hz: ${SIZE.scaleWarmS} s warm-up, ${SIZE.scaleS} s measured`);
     await sleep(SIZE.scaleWarmS * 1000);
     const cpu = new CpuWindow(gw.child.pid).start();
-    const brokerCpu = new CpuWindow(broker!.pid).start();
+    const brokerCpu = new CpuWindow(path.pid).start();
     const pubCpu = new CpuWindow(pub.pid).start();
     const before = await pub.request('count');
     const rss = new RssSampler(gw.child.pid, 1000).start();
@@ -629,12 +644,21 @@ async function main(): Promise<void> {
   broker = child('broker.ts', 'broker', { env: { BENCH_ARGS: JSON.stringify(brokerArgs) } });
   brokerUrl = String((await broker.next('ready', 30_000)).url);
   say(`aedes broker on ${brokerUrl}`);
+  if (phases.has('ingest') || phases.has('fields')) {
+    // Unbounded queues and in-flight windows: Mosquitto's defaults (1,000 queued, 20 in flight)
+    // silently drop QoS 0 and throttle QoS 1 for any consumer that falls behind.
+    mosquitto = await startMosquitto({ extraConfig: ['max_queued_messages 0', 'max_inflight_messages 0', 'max_queued_bytes 0'] });
+    say(`mosquitto on ${mosquitto.url}`);
+  }
+  const useMosquitto = () => Object.assign(path, { url: mosquitto!.url, pid: mosquitto!.pid, name: 'mosquitto' });
+  const useAedes = () => Object.assign(path, { url: brokerUrl, pid: broker!.pid, name: 'aedes' });
 
   const result: Record<string, unknown> = { version: 1, quick: QUICK, started_at: new Date(started).toISOString(), machine: info };
   const ingest: Record<string, IngestResult> = {};
   let noderedInfo: Record<string, unknown> = {};
 
   if (phases.has('ingest')) {
+    useMosquitto();
     const nrSetup = await setupNodeRed();
     noderedInfo = { version: nrSetup.version, unavailable_reason: nrSetup.reason, flows: 'best: mqtt in → join 5,000 → function → influxdb batch; usual: mqtt in → function → join 5,000 → influxdb batch' };
     try {
@@ -671,6 +695,16 @@ async function main(): Promise<void> {
             mqtt_ceiling_broker_cpu_us_per_msg: finiteOrNull(c.brokerCpuUs, 1), mqtt_ceiling_publisher_cpu_us_per_msg: finiteOrNull(c.publisherCpuUs, 1),
           });
           say(`  counting subscriber: ${r.mqtt_ceiling_per_s} msgs/s, ${r.mqtt_ceiling_cpu_us_per_point} µs CPU/msg`);
+        });
+        await step('aedes_ceiling', async () => {
+          useAedes();
+          try {
+            const c = await mqttCeiling(qos, n);
+            Object.assign(r, { aedes_ceiling_per_s: finiteOrNull(c.perS), aedes_ceiling_cpu_us_per_point: finiteOrNull(c.cpuUs, 1), aedes_ceiling_broker_cpu_us_per_msg: finiteOrNull(c.brokerCpuUs, 1) });
+            say(`  counting subscriber on aedes: ${r.aedes_ceiling_per_s} msgs/s`);
+          } finally {
+            useMosquitto();
+          }
         });
         await step('db_ceiling', async () => {
           const d = await dbCeiling(`q${qos}`, SIZE.rawLines, INGEST_FIELDS);
@@ -709,8 +743,12 @@ async function main(): Promise<void> {
       return null;
     }
   };
-  if (phases.has('fields')) say(`ingest B: ${SIZE.fieldsMsgs} messages of 12 fields (QoS 1)`);
+  if (phases.has('fields')) say(`ingest B: ${SIZE.fieldsMsgs} messages of 12 fields (QoS ${FIELDS_QOS})`);
+  if (mosquitto) useMosquitto();
   result.fields = await guarded('fields', fieldsPhase);
+  await mosquitto?.stop();
+  mosquitto = undefined;
+  useAedes();
   if (result.fields) say(`  gateway ${(result.fields as Record<string, unknown>).gateway_fields_per_s} fields/s, raw ${(result.fields as Record<string, unknown>).db_ceiling_fields_per_s} fields/s`);
   result.latency_ms = await guarded('latency', latencyPhase);
   if (result.latency_ms) {
@@ -736,6 +774,7 @@ async function main(): Promise<void> {
 
 async function cleanup(failed: boolean): Promise<void> {
   await broker?.stop().catch(() => undefined);
+  await mosquitto?.stop().catch(() => undefined);
   await influxd?.stop().catch(() => undefined);
   if (flags.profile && existsSync(profileDir)) say(`CPU profiles in ${profileDir}: ${readdirSync(profileDir).join(', ')}`);
   if (flags.keep) {

@@ -33,7 +33,7 @@ export function renderMarkdown(result: Obj): string {
 
   const ingest = (result.ingest ?? {}) as Record<string, Obj>;
   if (Object.keys(ingest).length) {
-    lines.push('**Ingest A**: one message = one point of 3 numeric fields, MQTT (aedes) → InfluxDB 1.x.');
+    lines.push('**Ingest A**: one message = one point of 3 numeric fields, MQTT (Mosquitto, queues unbounded, the same broker for every contender) → InfluxDB 1.x.');
     lines.push('');
     lines.push('| | QoS 0 | QoS 1 | target |');
     lines.push('|---|---:|---:|---|');
@@ -45,6 +45,7 @@ export function renderMarkdown(result: Obj): string {
     row('gateway points lost', 'gateway_lost', 0, '0');
     row('counting subscriber, msgs/s (MQTT ceiling)', 'mqtt_ceiling_per_s');
     row('counting subscriber CPU µs per msg', 'mqtt_ceiling_cpu_us_per_point', 1);
+    row('counting subscriber on the project\'s aedes broker, msgs/s', 'aedes_ceiling_per_s');
     row('raw line protocol, points/s (DB ceiling)', 'db_ceiling_points_per_s');
     row('Node-RED best flow, points/s', 'nodered_best_points_per_s');
     row('Node-RED best flow CPU µs per point', 'nodered_best_cpu_us_per_point', 1);
@@ -87,13 +88,16 @@ export function renderMarkdown(result: Obj): string {
     lines.push('');
     lines.push('| source | event | faults | p50 ms | p95 ms | p99 ms | source interval ms | target p99 ≤ interval + 50 |');
     lines.push('|---|---|---:|---:|---:|---:|---:|---|');
+    const how: string[] = [];
     for (const [k, v] of Object.entries(lat)) {
       const p99 = num(v.p99);
       const iv = num(v.interval_ms);
       const ok = p99 === null || iv === null ? null : p99 <= iv + 50;
       lines.push(`| ${k} | \`${String(v.event)}\` | ${fmt(v.measured)} | ${fmt(v.p50, 1)} | ${fmt(v.p95, 1)} | ${fmt(v.p99, 1)} | ${fmt(v.interval_ms)} | ${verdict(ok)} |`);
+      if (typeof v.source === 'string') how.push(`- ${k}: ${v.source}`);
     }
     lines.push('');
+    if (how.length) lines.push(...how, '');
   }
 
   const s = result.scale as Obj | null | undefined;

@@ -80,8 +80,9 @@ export class PowerMeter extends BaseModel<PowerValues, PowerFault> {
     for (const i of [0, 1, 2] as const) {
       const lost = i === 2 && this.has('phase_loss');
       const target = lost ? 3 : nominal + this.vOffset[i]; // a dead phase still shows a few induced volts
-      // Steps (a tap change, a fault, its clearing) settle in a fraction of a second; load drift is slow.
-      const tau = Math.abs(target - this.volts[i]) > 10 ? 0.25 : 5;
+      // Steps (a tap change, a fault, its clearing) show within the meter's RMS window: 10 cycles,
+      // 200 ms at 50 Hz (IEC 61000-4-30 class A), i.e. 95 % after 3 τ = 200 ms. Load drift is slow.
+      const tau = Math.abs(target - this.volts[i]) > 10 ? 0.2 / 3 : 5;
       this.volts[i] = lag(this.volts[i], target, dt, tau) + this.rng.gauss(0, 0.3);
     }
     this.pf = Math.min(0.99, 0.91 + 0.03 * load + this.rng.gauss(0, 0.003));

@@ -18,10 +18,13 @@ export interface MosquittoHandle {
   url: string;
   /** Temp dir with mosquitto.conf and mosquitto.log; removed by stop(). */
   dir: string;
+  /** Process id (CPU accounting in the bench). */
+  pid: number;
   stop(): Promise<void>;
 }
 
-export async function startMosquitto(opts: { startTimeout?: number } = {}): Promise<MosquittoHandle> {
+/** `extraConfig`: more mosquitto.conf lines (e.g. queue limits for the bench). */
+export async function startMosquitto(opts: { startTimeout?: number; extraConfig?: readonly string[] } = {}): Promise<MosquittoHandle> {
   if (!existsSync(MOSQUITTO_BIN)) {
     throw new Error(`${MOSQUITTO_BIN} not found: install Debian package mosquitto (bash test/setup/ensure-deps.sh)`);
   }
@@ -42,6 +45,7 @@ export async function startMosquitto(opts: { startTimeout?: number } = {}): Prom
         'log_type error',
         'log_type warning',
         'log_type notice',
+        ...(opts.extraConfig ?? []),
         '',
       ].join('\n'),
     );
@@ -61,7 +65,7 @@ export async function startMosquitto(opts: { startTimeout?: number } = {}): Prom
         },
         { timeout: opts.startTimeout ?? 15_000, interval: 50, what: `mosquitto accepting connections on ${host}:${port}` },
       );
-      return { host, port, url: `mqtt://${host}:${port}`, dir, stop };
+      return { host, port, url: `mqtt://${host}:${port}`, dir, pid: daemon.child.pid ?? 0, stop };
     } catch (err) {
       const tail = daemon.logTail();
       await stop();
