@@ -10,8 +10,10 @@
  * Lost readings are counted two ways:
  *  - MQTT end to end: messages an independent subscriber saw on the fire panel topic vs the
  *    messages the gateway's MQTT connector received (gw_connector_messages_total);
- *  - pipeline → history: readings the pipeline accepted (gw_readings_total) vs points the history
- *    store wrote (gw_history_points{stat="written"}) after the final flush.
+ *  - pipeline → history: readings the pipeline accepted (gw_readings_total) vs reading values the
+ *    history store wrote plus readings it had no value to store for (gw_history_points
+ *    {stat="writtenFields"} + {stat="skipped"}) after the final flush. (`written` counts points,
+ *    which hold several values each in InfluxDB, and events.)
  * Errors: log lines at level error or worse from every room, plus API 5xx.
  * Memory: RSS and V8 heap after warm-up vs at the end (both after a full GC), sampled every 10 s.
  * Exit code 1 when readings were lost or errors were logged.
@@ -145,7 +147,8 @@ const m = await metrics();
 const received = m.get('gw_connector_messages_total{connector="mqtt",device="fire-1"}') ?? 0;
 const base = startMetrics.get('gw_connector_messages_total{connector="mqtt",device="fire-1"}') ?? 0;
 const ingested = sum(m, 'gw_readings_total');
-const written = m.get('gw_history_points{stat="written"}');
+const writtenFields = m.get('gw_history_points{stat="writtenFields"}');
+const written = writtenFields === undefined ? undefined : writtenFields + (m.get('gw_history_points{stat="skipped"}') ?? 0);
 const dropped = m.get('gw_history_points{stat="dropped"}') ?? 0;
 const api5xx = [...m].filter(([k]) => k.startsWith('gw_api_errors_total{status="5')).reduce((a, [, v]) => a + v, 0);
 const durationS = (Date.now() - t0) / 1000;

@@ -111,11 +111,11 @@ export function metricsApi(ctx: ApiContext, errors: ErrorCounts) {
     },
   });
   new Gauge({
-    name: 'gw_history_points', help: 'History store counters (written, dropped, failedWrites, spooled, replayed)', labelNames: ['stat'], registers: [register],
+    name: 'gw_history_points', help: 'History store counters: points written, dropped, spooled, replayed (InfluxDB: one point per device and timestamp), failed write requests, reading values written (writtenFields) and readings without a value to store (skipped)', labelNames: ['stat'], registers: [register],
     collect() {
       this.reset();
       const s = history();
-      for (const k of ['written', 'dropped', 'failedWrites', 'spooled', 'replayed'] as const) set(this, { stat: k }, s?.[k]);
+      for (const k of ['written', 'writtenFields', 'skipped', 'dropped', 'failedWrites', 'spooled', 'replayed'] as const) set(this, { stat: k }, s?.[k]);
     },
   });
   new Gauge({

@@ -61,10 +61,11 @@ export class EmbeddedHistory implements HistoryStore {
   private retentionTimer: NodeJS.Timeout | null = null;
   private readonly seriesIds = new Map<string, number>();
   private readonly maxRawRows: number;
-  private writeBatch!: (readings: Reading[], events: HistoryEvent[]) => void;
+  /** Returns the readings stored (the others have no value to store). */
+  private writeBatch!: (readings: Reading[], events: HistoryEvent[]) => number;
   private refreshRange!: (from: number, to: number) => void;
   private closed = false;
-  private readonly counters = { written: 0, failedWrites: 0, lastError: null as string | null, latencyLast: 0, latencyAvg: 0 };
+  private readonly counters = { written: 0, writtenFields: 0, skipped: 0, failedWrites: 0, lastError: null as string | null, latencyLast: 0, latencyAvg: 0 };
 
   constructor(private readonly opts: EmbeddedHistoryOptions) {
     this.retention = {
@@ -108,6 +109,7 @@ export class EmbeddedHistory implements HistoryStore {
     });
     this.writeBatch = this.db.transaction((readings: Reading[], events: HistoryEvent[]) => {
       const dirty = new Map<number, Set<number>>();
+      let stored = 0;
       for (const r of readings) {
         if (r.value === null) continue;
         const key = `${r.device}\u0000${r.point}`;
@@ -122,6 +124,7 @@ export class EmbeddedHistory implements HistoryStore {
           sample.run(id, ts, 0, r.value, null);
         } else if (typeof r.value === 'boolean') sample.run(id, ts, 1, r.value ? 1 : 0, null);
         else sample.run(id, ts, 2, null, r.value);
+        stored++;
         // Any write can change a bucket (a number replaced by a string too).
         let set = dirty.get(id);
         if (!set) dirty.set(id, (set = new Set()));
@@ -138,6 +141,7 @@ export class EmbeddedHistory implements HistoryStore {
         }
       }
       for (const e of events) event.run(e.ts, e.device, e.kind, e.action, e.id, e.text);
+      return stored;
     });
     this.enforceRetention();
     this.retentionTimer = setInterval(() => this.enforceRetention(), 3_600_000);
@@ -173,8 +177,10 @@ export class EmbeddedHistory implements HistoryStore {
     this.pendingEvents = [];
     const started = performance.now();
     try {
-      this.writeBatch(readings, events);
+      const stored = this.writeBatch(readings, events);
       this.counters.written += readings.length + events.length;
+      this.counters.writtenFields += stored;
+      this.counters.skipped += readings.length - stored;
       const ms = Math.round((performance.now() - started) * 10) / 10;
       this.counters.latencyLast = ms;
       this.counters.latencyAvg = this.counters.latencyAvg === 0 ? ms : this.counters.latencyAvg * 0.9 + ms * 0.1;
@@ -260,6 +266,8 @@ export class EmbeddedHistory implements HistoryStore {
       backend: 'embedded',
       online: true,
       written: c.written,
+      writtenFields: c.writtenFields,
+      skipped: c.skipped,
       buffered: this.buffer.length + this.pendingEvents.length,
       queuePoints: 0,
       queueBytes: 0,

@@ -90,6 +90,8 @@ describe('InfluxHistory against a real influxd', () => {
     h.write(pump);
     h.write(elev);
     await h.flush();
+    // The two pump points of one timestamp share a point (line); the elevator has one per sample.
+    expect(h.stats()).toMatchObject({ written: 40, writtenFields: 60, skipped: 0 });
 
     const q = await h.query({ device: 'pump-1', point: 'discharge_pressure', from: t0, to: t0 + 60_000 });
     expect(q).toEqual(pump.filter((x) => x.point === 'discharge_pressure').map((x) => ({ ts: x.ts, value: x.value })));
@@ -145,6 +147,30 @@ describe('InfluxHistory against a real influxd', () => {
     expect(await h.query({ device: 'elev-1', point: 'fault_code', ...span })).toEqual([{ ts: t0, value: 'E "door", zone=2 \\ ok' }]);
     expect(await h.query({ device: 'elev-1', point: 'door_state', ...span })).toEqual([{ ts: t0, value: 'closed' }]);
     expect(await h.query({ device: 'pump-1', point: 'flow', ...span })).toEqual([{ ts: t0 + 2, value: -1.5e-7 }]);
+    expect(h.stats()).toMatchObject({ written: 5, writtenFields: 6, skipped: 3 }); // elev-1's two strings share a point
+  });
+
+  it('writes the readings of one device and timestamp as one point; a repeated point keeps the later value', async () => {
+    const db = 'merge_db';
+    const h = store({}, db);
+    await h.init();
+    h.write([
+      r('pump-1', 'flow', 1, t0),
+      r('pump-1', 'running', true, t0),
+      r('pump-1', 'mode', 'auto, "remote" \\', t0 + 0.2), // same ms once rounded
+      r('pump-1', 'vibration', null, t0), // skipped, does not split the line
+      r('pump-1', 'flow', 2, t0), // repeated: a second line, which overwrites flow
+      r('pump-1', 'vibration', 0.5, t0),
+      r('elev-1', 'motor_current', 30, t0), // another device: its own line
+      r('pump-1', 'flow', 3, t0 + 1000), // another timestamp: its own line
+    ]);
+    await h.flush();
+    expect(h.stats()).toMatchObject({ written: 4, writtenFields: 7, skipped: 1 });
+    const rows = await client(db).query<Record<string, unknown>>(`SELECT flow, running, "mode", vibration FROM pump`);
+    expect(rows.map(({ time, ...x }) => ({ ...x, time: (time as Date).getTime() }))).toEqual([
+      { time: t0, flow: 2, running: true, mode: 'auto, "remote" \\', vibration: 0.5 },
+      { time: t0 + 1000, flow: 3, running: null, mode: null, vibration: null },
+    ]);
   });
 
   it('writes events with tags site/device/kind/action and fields id/text', async () => {

@@ -1,9 +1,11 @@
 /**
  * History in InfluxDB 1.x (node-influx). Schema, rollups and write behaviour: ./README.md.
  *
- * Writes are batched: `write()` turns each reading into one line of line protocol and appends it
- * to the current batch; a batch is sealed at `batchSize` lines or `flushInterval` ms after its
- * first line, and at most `maxInFlight` batches are being POSTed at once.
+ * Writes are batched: `write()` turns the readings of one device and timestamp (a message's
+ * readings arrive together) into one line of line protocol, one InfluxDB point, and appends it to
+ * the current batch; a batch is sealed at `batchSize` lines or `flushInterval` ms after its first
+ * line, and at most `maxInFlight` batches are being POSTed at once. The counters (`written`,
+ * `spooled`, ...) count points (lines); `writtenFields` counts the reading values in them.
  *
  * Store-and-forward: a batch that fails for a reason that may pass (network, timeout, 5xx,
  * auth, missing database) goes to the spool (`spool.ts`, on disk under `spoolDir`), and the
@@ -21,6 +23,7 @@ import { Errors, GatewayError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { Reading } from '../core/reading.js';
 import { downsample } from './downsample.js';
+import { countFields, quoteField, tagValue } from './lineproto.js';
 import { BUCKET_MS, DAY, bucketStart, reduceRollups } from './query.js';
 import { DiskSpool, MemorySpool, type Spool, type SpoolChunk } from './spool.js';
 import {
@@ -92,6 +95,8 @@ const CQ_PREFIX = 'cq_rollup_';
 interface Batch {
   seq: number;
   lines: string[];
+  /** Reading values in the lines (events not counted). */
+  fields: number;
 }
 
 /** @deprecated use HistoryStats */
@@ -137,6 +142,7 @@ export class InfluxHistory implements HistoryStore {
   private readonly fieldKeys = new Map<string, string>();
 
   private current: string[] = [];
+  private currentFields = 0;
   private currentTimer: NodeJS.Timeout | undefined;
   private readonly queue: Batch[] = [];
   private queuedPoints = 0;
@@ -157,6 +163,8 @@ export class InfluxHistory implements HistoryStore {
   private closed = false;
   private readonly counters = {
     written: 0,
+    writtenFields: 0,
+    skipped: 0,
     spooled: 0,
     replayed: 0,
     dropped: 0,
@@ -292,24 +300,40 @@ export class InfluxHistory implements HistoryStore {
     }
   }
 
+  /**
+   * Consecutive readings of one device with the same (rounded) timestamp, as the readings of one
+   * message arrive, share one line `<prefix> f1=v1,f2=v2,... <ts>`: one point for InfluxDB to
+   * parse and index instead of one per field. A point that repeats within such a run starts a
+   * new line, so the later value still overwrites the earlier one.
+   */
   write(readings: readonly Reading[]): void {
     if (this.closing) return;
+    let line = ''; // the open line, without its timestamp
+    let fields = 0; // values in it
+    let device = '';
+    let ts = 0;
+    let first = 0; // index of its first reading
     for (let i = 0; i < readings.length; i++) {
       const r = readings[i]!;
-      const v = r.value;
-      let value: string;
-      if (typeof v === 'number') {
-        if (!Number.isFinite(v)) continue; // InfluxDB has no NaN/Infinity
-        value = String(v); // no `i` suffix: a float field
-      } else if (typeof v === 'boolean') {
-        value = v ? 'true' : 'false';
-      } else if (typeof v === 'string') {
-        value = quoteField(v);
-      } else {
-        continue; // null: bad quality without a value, nothing to store
+      const value = fieldValue(r.value);
+      if (value === undefined) {
+        this.counters.skipped++;
+        continue;
       }
-      this.push(`${this.prefix(r.device)} ${this.fieldKey(r.point)}=${value} ${Math.round(r.ts)}`);
+      const t = Math.round(r.ts);
+      if (fields > 0 && t === ts && r.device === device && !repeats(readings, first, i)) {
+        line += `,${this.fieldKey(r.point)}=${value}`;
+        fields++;
+        continue;
+      }
+      if (fields > 0) this.push(`${line} ${ts}`, fields);
+      line = `${this.prefix(r.device)} ${this.fieldKey(r.point)}=${value}`;
+      fields = 1;
+      device = r.device;
+      ts = t;
+      first = i;
     }
+    if (fields > 0) this.push(`${line} ${ts}`, fields);
   }
 
   writeEvent(e: HistoryEvent): void {
@@ -319,7 +343,7 @@ export class InfluxHistory implements HistoryStore {
     if (e.action) line += `,action=${tagValue(e.action)}`;
     if (e.device) line += `,device=${tagValue(e.device)}`;
     line += `,kind=${tagValue(e.kind)},site=${tagValue(this.site)} id=${quoteField(e.id)},text=${quoteField(e.text)} ${Math.round(e.ts)}`;
-    this.push(line);
+    this.push(line, 0);
   }
 
   /**
@@ -475,6 +499,8 @@ export class InfluxHistory implements HistoryStore {
       backend: 'influx',
       online: this.online,
       written: c.written,
+      writtenFields: c.writtenFields,
+      skipped: c.skipped,
       buffered: this.current.length + this.queuedPoints,
       queuePoints: this.spool.points,
       queueBytes: this.spool.bytes,
@@ -519,8 +545,9 @@ export class InfluxHistory implements HistoryStore {
 
   // --- batching and store-and-forward -------------------------------------------------------
 
-  private push(line: string): void {
+  private push(line: string, fields: number): void {
     this.current.push(line);
+    this.currentFields += fields;
     if (this.current.length >= this.batchSize) {
       this.seal();
       this.pump();
@@ -542,13 +569,15 @@ export class InfluxHistory implements HistoryStore {
     }
     if (this.current.length === 0) return;
     const lines = this.current;
+    const fields = this.currentFields;
     this.current = [];
+    this.currentFields = 0;
     const seq = ++this.seq;
     if (!this.online) {
       this.toSpool(lines);
       return;
     }
-    this.queue.push({ seq, lines });
+    this.queue.push({ seq, lines, fields });
     this.queuedPoints += lines.length;
     // A server that is slow but up: spill the oldest batches to disk instead of growing memory.
     while (this.queuedPoints > this.maxBuffered && this.queue.length > 1) {
@@ -664,6 +693,7 @@ export class InfluxHistory implements HistoryStore {
         this.spool.ack(c);
         this.counters.replayed += c.lines;
         this.counters.written += c.lines;
+        this.counters.writtenFields += countFields(c.body, `${EVENTS_MEASUREMENT},`);
         this.nextReplayAt = started + (c.lines / this.replayRate) * 1000;
         if (!this.online) this.goOnline();
         if (this.spool.points === 0) this.afterReplay();
@@ -720,6 +750,7 @@ export class InfluxHistory implements HistoryStore {
     try {
       await this.post(batch.lines.join('\n'));
       this.counters.written += batch.lines.length;
+      this.counters.writtenFields += batch.fields;
     } catch (err) {
       if (err instanceof PermanentWriteError) {
         this.counters.failedWrites++;
@@ -829,19 +860,19 @@ function samples(result: RawResult): HistorySample[] {
   return out;
 }
 
-/**
- * Tag values: escape commas, equal signs and spaces; newlines (which end a line) become spaces
- * and a trailing backslash, which would escape the next separator, is doubled.
- */
-function tagValue(s: string): string {
-  let v = escape.tag(s.replace(/[\r\n]/g, ' '));
-  if (v.endsWith('\\')) v += '\\';
-  return v;
+/** A reading's value as a line protocol field value; undefined when there is nothing to store. */
+function fieldValue(v: Reading['value']): string | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : undefined; // a float field (no `i`); no NaN/Infinity in InfluxDB
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (typeof v === 'string') return quoteField(v);
+  return undefined; // null: bad quality without a value
 }
 
-/** String field value in double quotes; backslashes and quotes escaped. */
-function quoteField(s: string): string {
-  return `"${s.replace(/[\\"]/g, '\\$&')}"`;
+/** Whether the point of `readings[i]` already occurs in `readings[first..i)`. */
+function repeats(readings: readonly Reading[], first: number, i: number): boolean {
+  const point = readings[i]!.point;
+  for (let j = first; j < i; j++) if (readings[j]!.point === point) return true;
+  return false;
 }
 
 function errorText(err: unknown): string {

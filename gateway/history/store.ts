@@ -61,8 +61,15 @@ export interface HistoryStats {
   backend: 'embedded' | 'influx';
   /** False while the InfluxDB is unreachable (points go to the store-and-forward queue). */
   online: boolean;
-  /** Points accepted by the store (live and replayed). */
+  /**
+   * Points accepted by the store (live and replayed). A point of InfluxDB holds every value of one
+   * device and timestamp; a point of the embedded store is one reading or event.
+   */
   written: number;
+  /** Reading values in the written points (events not counted). */
+  writtenFields: number;
+  /** Readings without a value to store (null, NaN, ±Infinity): never written. */
+  skipped: number;
   /** Points waiting in memory for their batch. */
   buffered: number;
   /** Store-and-forward queue on disk: points and bytes waiting. */
