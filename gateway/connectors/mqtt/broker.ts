@@ -44,6 +44,8 @@ export class BrokerLink {
   private readonly byTopic = new Map<string, MqttDevice[]>();
   /** Devices whose topic holds a `+` or `#` wildcard; only these are matched filter by filter. */
   private readonly wildcard: MqttDevice[] = [];
+  /** The socket corked until the next setImmediate (see `corkAcks`), if any. */
+  private corked: MqttClient['stream'] | undefined;
 
   constructor(
     private readonly opts: BrokerOptions,
@@ -87,6 +89,7 @@ export class BrokerLink {
       this.subscribed = false;
       this.subscribe(client);
     });
+    client.on('packetreceive', () => this.corkAcks(client));
     client.on('message', (topic, payload) => {
       try {
         this.onMessage(topic, payload);
@@ -105,6 +108,23 @@ export class BrokerLink {
       this.down(`broker ${redact(this.opts.url)}: ${describeError(err)}`, true);
     });
     client.on('reconnect', () => this.log.debug('mqtt reconnecting'));
+  }
+
+  /**
+   * mqtt.js handles the packets of a socket read one per tick and writes each PUBACK on its own
+   * (one syscall per QoS 1 message). Corking the socket at the first packet of a read and
+   * uncorking once the read's packets are handled (setImmediate runs after every tick) sends
+   * them in one writev, in the same order. `client.stream` is a new socket on each connect.
+   */
+  private corkAcks(client: MqttClient): void {
+    const stream = client.stream;
+    if (this.corked === stream) return;
+    stream.cork();
+    this.corked = stream;
+    setImmediate(() => {
+      if (this.corked === stream) this.corked = undefined;
+      stream.uncork();
+    });
   }
 
   /** (Re)subscribes every device topic in one SUBSCRIBE; devices wait for data once it is granted. */
