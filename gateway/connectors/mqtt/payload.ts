@@ -19,20 +19,54 @@ export interface Parsed {
   problems: string[];
 }
 
-/** Value at a dotted path, or undefined when any step is missing. */
-export function getPath(root: unknown, path: string): unknown {
-  let node: unknown = root;
-  for (const key of path.split('.')) {
+/** One step of a path: an object key, and the array index it stands for (-1: not an index). */
+interface Step {
+  key: string;
+  index: number;
+}
+
+/** A point with its path split into steps, once per point list instead of once per message. */
+interface CompiledPoint {
+  name: string;
+  path: string;
+  steps: readonly Step[];
+}
+
+const compiled = new WeakMap<readonly PathPoint[], readonly CompiledPoint[]>();
+const hasOwn = Object.prototype.hasOwnProperty;
+
+function compilePath(path: string): Step[] {
+  return path.split('.').map((key) => ({ key, index: /^\d+$/.test(key) ? Number(key) : -1 }));
+}
+
+function compiledOf(points: readonly PathPoint[]): readonly CompiledPoint[] {
+  let c = compiled.get(points);
+  if (c === undefined) {
+    c = points.map((p) => ({ name: p.name, path: p.path, steps: compilePath(p.path) }));
+    compiled.set(points, c);
+  }
+  return c;
+}
+
+function walk(root: unknown, steps: readonly Step[]): unknown {
+  let node = root;
+  for (let i = 0; i < steps.length; i++) {
     if (node === null || typeof node !== 'object') return undefined;
+    const step = steps[i]!;
     if (Array.isArray(node)) {
-      if (!/^\d+$/.test(key)) return undefined;
-      node = node[Number(key)];
+      if (step.index < 0) return undefined;
+      node = node[step.index];
     } else {
-      if (!Object.prototype.hasOwnProperty.call(node, key)) return undefined;
-      node = (node as Record<string, unknown>)[key];
+      if (!hasOwn.call(node, step.key)) return undefined;
+      node = (node as Record<string, unknown>)[step.key];
     }
   }
   return node;
+}
+
+/** Value at a dotted path, or undefined when any step is missing. */
+export function getPath(root: unknown, path: string): unknown {
+  return walk(root, compilePath(path));
 }
 
 /**
@@ -77,9 +111,11 @@ export function parsePayload(device: string, points: readonly PathPoint[], paylo
     if (parsed === undefined) problems.push(`unreadable ts ${JSON.stringify(obj.ts)}; using arrival time`);
     else ts = parsed;
   }
+  const cps = compiledOf(points);
   const readings: Reading[] = [];
-  for (const p of points) {
-    const v = getPath(obj, p.path);
+  for (let i = 0; i < cps.length; i++) {
+    const p = cps[i]!;
+    const v = walk(obj, p.steps);
     if (v === undefined) {
       problems.push(`${p.path} missing`);
     } else if (v === null) {
