@@ -113,26 +113,34 @@ export class AlarmEngine implements PipelineSink {
   }
 
   onReadings(batch: readonly Reading[]): void {
-    const byPoint = this.rules.byPoint;
-    const byDevice = this.rules.byDevice;
-    const watchSeen = byDevice.size > 0;
+    const byDevicePoint = this.rules.byDevicePoint;
+    const staleByDevice = this.rules.staleByDevice;
+    const watchSeen = staleByDevice.size > 0;
     let arrived = 0;
+    // The readings of one message share their device: look its rules up once per run.
+    let device: string | undefined;
+    let points: Map<string, CompiledRule[]> | undefined;
     for (let i = 0; i < batch.length; i++) {
       const r = batch[i]!;
       if (r.quality !== 'good' || r.value === null) continue;
-      if (watchSeen && byDevice.has(r.device)) {
+      const stale = watchSeen ? staleByDevice.get(r.device) : undefined;
+      if (stale) {
         arrived ||= this.now();
         this.seen.set(r.device, arrived);
         this.seen.set(seriesKey(r.device, r.point), arrived);
-        for (const c of byDevice.get(r.device)!) {
-          if (c.kind !== 'stale' || (c.rule.point && c.rule.point !== r.point)) continue;
+        for (const c of stale) {
+          if (c.rule.point && c.rule.point !== r.point) continue;
           const s = this.states.get(c)!;
           s.holds = false;
           s.since = null;
           if (s.active) this.clear(s, r.ts);
         }
       }
-      const rules = byPoint.get(seriesKey(r.device, r.point));
+      if (r.device !== device) {
+        device = r.device;
+        points = byDevicePoint.get(device);
+      }
+      const rules = points?.get(r.point);
       if (!rules) continue;
       for (let j = 0; j < rules.length; j++) {
         const c = rules[j]!;

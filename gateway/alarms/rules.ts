@@ -30,8 +30,12 @@ export interface CompiledRule {
 export interface RuleSet {
   /** `device\0point` → rules evaluated on each reading of that point. */
   byPoint: Map<string, CompiledRule[]>;
+  /** The same lists per device, then per point: the per-reading lookup builds no key string. */
+  byDevicePoint: Map<string, Map<string, CompiledRule[]>>;
   /** Rules evaluated by time (stale, comms lost) per device. */
   byDevice: Map<string, CompiledRule[]>;
+  /** The stale rules of `byDevice`: only their devices need the arrival of each reading noted. */
+  staleByDevice: Map<string, CompiledRule[]>;
   all: CompiledRule[];
 }
 
@@ -84,7 +88,7 @@ function inScope(r: RuleConfig, d: DeviceConfig): boolean {
  * taken from the rule it overrides, so `{ id, device, above: 90 }` is enough.
  */
 export function compileRules(site: readonly RuleConfig[], devices: readonly DeviceConfig[], defaults: readonly RuleConfig[] = []): RuleSet {
-  const set: RuleSet = { byPoint: new Map(), byDevice: new Map(), all: [] };
+  const set: RuleSet = { byPoint: new Map(), byDevicePoint: new Map(), byDevice: new Map(), staleByDevice: new Map(), all: [] };
   const candidates = [...defaults.map((rule) => ({ rule, site: false })), ...site.map((rule) => ({ rule, site: true }))];
   for (const d of devices) {
     const chosen = new Map<string, { rule: RuleConfig; rank: number }>();
@@ -115,12 +119,20 @@ export function compileRules(site: readonly RuleConfig[], devices: readonly Devi
         const list = set.byDevice.get(d.id) ?? [];
         list.push(compiled);
         set.byDevice.set(d.id, list);
+        if (kind === 'stale') {
+          const stale = set.staleByDevice.get(d.id) ?? [];
+          stale.push(compiled);
+          set.staleByDevice.set(d.id, stale);
+        }
         if (kind === 'commLost' || !rule.point) continue;
       }
       const key = seriesKey(d.id, rule.point!);
       const list = set.byPoint.get(key) ?? [];
       list.push(compiled);
       set.byPoint.set(key, list);
+      let points = set.byDevicePoint.get(d.id);
+      if (!points) set.byDevicePoint.set(d.id, (points = new Map()));
+      points.set(rule.point!, list);
     }
   }
   return set;
