@@ -16,6 +16,8 @@ interface DeviceState {
 
 export class LiveState {
   private readonly devices = new Map<string, DeviceState>();
+  /** The device of the last `apply()`: a message's readings share it, one lookup per message. */
+  private last: DeviceState | undefined;
 
   constructor(devices: readonly DeviceConfig[]) {
     for (const d of devices) {
@@ -36,16 +38,24 @@ export class LiveState {
     return this.devices.get(id)?.config;
   }
 
-  /** Applies one reading; returns false when the device or point is not in the config. */
-  apply(r: Reading): boolean {
-    const d = this.devices.get(r.device);
-    const p = d?.points.get(r.point);
-    if (!d || !p) return false;
+  /**
+   * Applies one reading; returns the device's comm status (so the caller needs no second lookup),
+   * or undefined when the device or point is not in the config.
+   */
+  apply(r: Reading): CommStatus | undefined {
+    let d = this.last;
+    if (d === undefined || d.config.id !== r.device) {
+      d = this.devices.get(r.device);
+      if (!d) return undefined;
+      this.last = d;
+    }
+    const p = d.points.get(r.point);
+    if (!p) return undefined;
     p.value = r.value;
     p.quality = r.quality;
     p.ts = r.ts;
     if (r.quality === 'good' && (d.lastSeen === null || r.ts > d.lastSeen)) d.lastSeen = r.ts;
-    return true;
+    return d.comm;
   }
 
   /** Sets comm status; returns true when it changed. */

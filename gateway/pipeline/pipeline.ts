@@ -41,10 +41,11 @@ export class Pipeline {
     let accepted: Reading[] | undefined;
     for (let i = 0; i < batch.length; i++) {
       const r = batch[i]!;
-      if (this.live.apply(r)) {
+      const comm = this.live.apply(r);
+      if (comm !== undefined) {
         if (accepted) accepted.push(r);
         // Data is the best proof of life: a device marked stale comes back online with it.
-        if (r.quality === 'good' && this.live.comm(r.device) !== 'online') this.status(r.device, 'online');
+        if (r.quality === 'good' && comm !== 'online') this.status(r.device, 'online');
       } else {
         // Copy-on-first-reject keeps the common path allocation-free.
         accepted ??= batch.slice(0, i);
