@@ -20,6 +20,16 @@ const MAX_RATE: Record<MeterName, { perSecond: number; slack: number }> = {
   door_cycles: { perSecond: 0.4, slack: 5 },
 };
 
+/**
+ * Whether counter `m` can have gone from `from` (at `fromTs`) to `v` (at `ts`). A module function,
+ * not a closure per reading: counters arrive with every message.
+ */
+function plausible(m: MeterName, v: number, ts: number, from: number, fromTs: number): boolean {
+  const d = v - from;
+  const lim = MAX_RATE[m];
+  return d >= 0 && d <= lim.slack + (Math.max(0, ts - fromTs) / 1000) * lim.perSecond;
+}
+
 /** Edges counted only while running-time gaps are shorter than this (a lost link is not run time). */
 const MAX_RUN_GAP_MS = 5 * 60_000;
 
@@ -87,17 +97,12 @@ export class DeviceMeters {
       c.ts = ts;
       return;
     }
-    const plausible = (from: number, fromTs: number) => {
-      const d = v - from;
-      const lim = MAX_RATE[m];
-      return d >= 0 && d <= lim.slack + (Math.max(0, ts - fromTs) / 1000) * lim.perSecond;
-    };
-    if (plausible(c.base, c.ts)) {
+    if (plausible(m, v, ts, c.base, c.ts)) {
       this.add(m, v - c.base, ts);
       c.base = v;
       c.ts = ts;
       delete c.candidate;
-    } else if (c.candidate && plausible(c.candidate.value, c.candidate.ts)) {
+    } else if (c.candidate && plausible(m, v, ts, c.candidate.value, c.candidate.ts)) {
       // The jump persisted: a reset or a replaced counter. Re-base without counting the jump.
       this.add(m, v - c.candidate.value, ts);
       c.base = v;
