@@ -14,6 +14,7 @@ import type { Alarm, AlarmState, DeviceStatusEvent } from '../core/model.js';
 import type { PointValue, Reading } from '../core/reading.js';
 import type { PipelineSink } from '../pipeline/pipeline.js';
 import type { AlarmRepository } from './repository.js';
+import { SampleWindow } from './window.js';
 import { compileRules, conditionHolds, rateHolds, seriesKey, type CompiledRule, type RuleSet } from './rules.js';
 
 export type AlarmChange = 'raised' | 'cleared' | 'acked' | 'shelved' | 'unshelved';
@@ -27,8 +28,8 @@ interface RuleState {
   lastValue: PointValue | null;
   /** Start times of the condition within the repeat window. */
   onsets: number[];
-  /** Rate rules: samples of the window; the first is the baseline at or before the window start. */
-  samples: { ts: number; v: number }[];
+  /** Rate rules: samples of the window; the first is the baseline at or before the window start (created on the first one). */
+  samples: SampleWindow | null;
   /** The alarm currently active for this rule and device. */
   active: Alarm | null;
   /** Timestamp of the newest reading evaluated (restored at start from the last transition). */
@@ -79,7 +80,7 @@ export class AlarmEngine implements PipelineSink {
     this.startedAt = this.now();
     this.rules = compileRules(rules, devices, opts.defaults ?? []);
     for (const c of this.rules.all) {
-      this.states.set(c, { since: null, holds: false, lastValue: null, onsets: [], samples: [], active: null, lastTs: -Infinity });
+      this.states.set(c, { since: null, holds: false, lastValue: null, onsets: [], samples: null, active: null, lastTs: -Infinity });
       this.byId.set(`${c.rule.id}\u0000${c.device}`, c);
     }
     for (const d of devices) this.downSince.set(d.id, this.startedAt);
@@ -177,10 +178,10 @@ export class AlarmEngine implements PipelineSink {
     let holds: boolean;
     if (c.kind === 'rate') {
       if (typeof value !== 'number') return;
-      const samples = s.samples;
-      if (samples.length === 0 || samples[samples.length - 1]!.v !== value) samples.push({ ts, v: value });
-      while (samples.length > 1 && samples[1]!.ts <= ts - c.windowMs) samples.shift();
-      holds = samples.length > 1 && rateHolds(c.rule, value - samples[0]!.v, s.active !== null);
+      const samples = (s.samples ??= new SampleWindow());
+      if (samples.length === 0 || samples.valueAt(samples.length - 1) !== value) samples.push(ts, value);
+      while (samples.length > 1 && samples.tsAt(1) <= ts - c.windowMs) samples.shift();
+      holds = samples.length > 1 && rateHolds(c.rule, value - samples.valueAt(0), s.active !== null);
     } else {
       holds = conditionHolds(c.rule, value, s.active !== null);
     }
