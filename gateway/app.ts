@@ -28,6 +28,7 @@ import { WorkOrderService } from './workorders/service.js';
 import { SlaBook } from './workorders/sla.js';
 import { wireMaintenance, type Maintenance } from './workorders/wiring.js';
 import { Notifier } from './notify/index.js';
+import { collectStartupGarbage } from './core/heap.js';
 
 export interface GatewayOptions {
   log: Logger;
@@ -137,6 +138,9 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
     running.push(c);
     byProtocol.set(protocol, c);
   }
+
+  // Parsing and building are done: drop their garbage now rather than when V8 first gets to it.
+  collectStartupGarbage();
 
   let stopping: Promise<void> | null = null;
   const stop = () =>
