@@ -9,6 +9,7 @@ import type { Reading } from '../../core/reading.js';
 import type { RateLimitedLog, StatusBoard } from '../common/report.js';
 import { describeError, withTimeout } from '../common/timers.js';
 import { parsePayload, type PathPoint } from './payload.js';
+import { tapPublishes } from './tap.js';
 import { topicMatches } from './topic.js';
 
 export interface MqttDevice {
@@ -44,8 +45,6 @@ export class BrokerLink {
   private readonly byTopic = new Map<string, MqttDevice[]>();
   /** Devices whose topic holds a `+` or `#` wildcard; only these are matched filter by filter. */
   private readonly wildcard: MqttDevice[] = [];
-  /** The socket corked until the next setImmediate (see `corkAcks`), if any. */
-  private corked: MqttClient['stream'] | undefined;
 
   constructor(
     private readonly opts: BrokerOptions,
@@ -85,21 +84,17 @@ export class BrokerLink {
       ...(this.opts.username !== undefined ? { username: this.opts.username } : {}),
       ...(this.opts.password !== undefined ? { password: this.opts.password } : {}),
     };
-    const client = connect(this.opts.url, options);
+    const client = connect(this.opts.url, { ...options, manualConnect: true });
     this.client = client;
+    // QoS 0/1 messages straight from the socket (./tap.ts); `message` below serves the rest.
+    tapPublishes(client, (topic, payload) => this.onMessageSafely(topic, payload));
+    client.connect();
     client.on('connect', (connack) => {
       this.log.info({ sessionPresent: connack.sessionPresent }, 'mqtt connected');
       this.subscribed = false;
       this.subscribe(client);
     });
-    client.on('packetreceive', () => this.corkAcks(client));
-    client.on('message', (topic, payload) => {
-      try {
-        this.onMessage(topic, payload);
-      } catch (err) {
-        this.log.error({ err: describeError(err), topic }, 'mqtt message handling failed');
-      }
-    });
+    client.on('message', (topic, payload) => this.onMessageSafely(topic, payload));
     const lost = () => {
       this.subscribed = false;
       this.down(`connection to ${redact(this.opts.url)} lost`, false);
@@ -111,23 +106,6 @@ export class BrokerLink {
       this.down(`broker ${redact(this.opts.url)}: ${describeError(err)}`, true);
     });
     client.on('reconnect', () => this.log.debug('mqtt reconnecting'));
-  }
-
-  /**
-   * mqtt.js handles the packets of a socket read one per tick and writes each PUBACK on its own
-   * (one syscall per QoS 1 message). Corking the socket at the first packet of a read and
-   * uncorking once the read's packets are handled (setImmediate runs after every tick) sends
-   * them in one writev, in the same order. `client.stream` is a new socket on each connect.
-   */
-  private corkAcks(client: MqttClient): void {
-    const stream = client.stream;
-    if (this.corked === stream) return;
-    stream.cork();
-    this.corked = stream;
-    setImmediate(() => {
-      if (this.corked === stream) this.corked = undefined;
-      stream.uncork();
-    });
   }
 
   /** (Re)subscribes every device topic in one SUBSCRIBE; devices wait for data once it is granted. */
@@ -161,7 +139,15 @@ export class BrokerLink {
     }
   }
 
-  private onMessage(topic: string, payload: Buffer): void {
+  private onMessageSafely(topic: string, payload: Buffer | string): void {
+    try {
+      this.onMessage(topic, payload);
+    } catch (err) {
+      this.log.error({ err: describeError(err), topic }, 'mqtt message handling failed');
+    }
+  }
+
+  private onMessage(topic: string, payload: Buffer | string): void {
     if (this.stopped) return;
     const now = Date.now();
     const exact = this.byTopic.get(topic);
@@ -169,7 +155,7 @@ export class BrokerLink {
     for (const d of this.wildcard) if (topicMatches(d.topic, topic)) this.deliver(d, topic, payload, now);
   }
 
-  private deliver(d: MqttDevice, topic: string, payload: Buffer, now: number): void {
+  private deliver(d: MqttDevice, topic: string, payload: Buffer | string, now: number): void {
     const c = this.counters.get(d.id)!;
     c.messages++;
     const { readings, problems } = parsePayload(d.id, d.points, payload, now);
