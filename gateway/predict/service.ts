@@ -21,6 +21,15 @@ const H = 3_600_000;
 
 export type SeriesState = 'running' | 'idle' | 'any';
 
+/** `point@state` keys made once per point: `series()` runs for every sample. */
+const stateKeys = new Map<string, Record<SeriesState, string>>();
+function seriesKeyOf(point: string, state: SeriesState): string {
+  if (state === 'any') return point;
+  let k = stateKeys.get(point);
+  if (!k) stateKeys.set(point, (k = { any: point, running: `${point}@running`, idle: `${point}@idle` }));
+  return k[state];
+}
+
 export interface Forecast {
   device: string;
   series: string;
@@ -186,7 +195,7 @@ export class PredictService implements PipelineSink {
   }
 
   private series(rt: DeviceRt, spec: IndicatorSpec, state: SeriesState): Series {
-    const key = state === 'any' ? spec.point : `${spec.point}@${state}`;
+    const key = seriesKeyOf(spec.point, state);
     let s = rt.series.get(key);
     if (!s) {
       s = { key, point: spec.point, state, spec, bucket: null, samples: [], hourly: [], resetAt: 0, baseline: null, det: freshDetectors(), forecast: null, suppressUntil: 0, lastPointT: 0, profile: null };
