@@ -11,6 +11,8 @@ import type { EquipmentType } from '../config/schema.js';
 import type { MeterName } from './config.js';
 
 export const METERS: readonly MeterName[] = ['run_hours', 'starts', 'trips', 'door_cycles'];
+/** For the per-reading test (a Set instead of a scan of the list). */
+const METER_NAMES: ReadonlySet<string> = new Set(METERS);
 
 /** Largest plausible increase per second of elapsed time, plus a fixed slack. */
 const MAX_RATE: Record<MeterName, { perSecond: number; slack: number }> = {
@@ -69,7 +71,7 @@ export class DeviceMeters {
       this.doorState = value;
       return;
     }
-    if ((METERS as readonly string[]).includes(point) && typeof value === 'number' && Number.isFinite(value)) this.onCounter(point as MeterName, value, ts);
+    if (METER_NAMES.has(point) && typeof value === 'number' && Number.isFinite(value)) this.onCounter(point as MeterName, value, ts);
   }
 
   private onRunning(on: boolean, ts: number): void {
