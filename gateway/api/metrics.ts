@@ -28,9 +28,14 @@ class ReadingsMeter {
   constructor(private readonly protocolOf: Map<string, string>) {}
 
   onReadings(batch: readonly { device: string }[]): void {
-    for (const r of batch) {
-      const p = this.protocolOf.get(r.device) ?? 'unknown';
-      this.total.set(p, (this.total.get(p) ?? 0) + 1);
+    // Counted per run of one device (a message's readings): two map operations per run, not per reading.
+    for (let i = 0; i < batch.length; ) {
+      const device = batch[i]!.device;
+      let j = i + 1;
+      while (j < batch.length && batch[j]!.device === device) j++;
+      const p = this.protocolOf.get(device) ?? 'unknown';
+      this.total.set(p, (this.total.get(p) ?? 0) + (j - i));
+      i = j;
     }
   }
 
