@@ -3,8 +3,9 @@
  *
  * Writes are batched: `write()` turns the readings of one device and timestamp (a message's
  * readings arrive together) into one line of line protocol, one InfluxDB point, and appends it to
- * the current batch; a batch is sealed at `batchSize` lines or `flushInterval` ms after its first
- * line, and at most `maxInFlight` batches are being POSTed at once. The counters (`written`,
+ * the current batch, encoded to UTF-8 at once (`LineBatch`); a batch is sealed at `batchSize`
+ * lines or `flushInterval` ms after its first line, and at most `maxInFlight` batches are being
+ * POSTed at once. The counters (`written`,
  * `spooled`, ...) count points (lines); `writtenFields` counts the reading values in them.
  *
  * Store-and-forward: a batch that fails for a reason that may pass (network, timeout, 5xx,
@@ -23,7 +24,7 @@ import { Errors, GatewayError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { Reading } from '../core/reading.js';
 import { downsample } from './downsample.js';
-import { countFields, quoteField, tagValue } from './lineproto.js';
+import { LineBatch, countFields, quoteField, splitLines, tagValue } from './lineproto.js';
 import { BUCKET_MS, DAY, bucketStart, reduceRollups } from './query.js';
 import { DiskSpool, MemorySpool, type Spool, type SpoolChunk } from './spool.js';
 import {
@@ -94,7 +95,9 @@ const CQ_PREFIX = 'cq_rollup_';
 
 interface Batch {
   seq: number;
-  lines: string[];
+  /** The lines, encoded (see LineBatch). */
+  body: Buffer<ArrayBuffer>;
+  lines: number;
   /** Reading values in the lines (events not counted). */
   fields: number;
 }
@@ -141,8 +144,9 @@ export class InfluxHistory implements HistoryStore {
   /** Per point name: escaped field key. */
   private readonly fieldKeys = new Map<string, string>();
 
-  private current: string[] = [];
-  private currentFields = 0;
+  private current: LineBatch | undefined;
+  /** Bytes of the last sealed batch: the next one starts that large. */
+  private lastBatchBytes = 64 * 1024;
   private currentTimer: NodeJS.Timeout | undefined;
   private readonly queue: Batch[] = [];
   private queuedPoints = 0;
@@ -482,7 +486,7 @@ export class InfluxHistory implements HistoryStore {
     }
     // Whatever did not go out waits in the queue for the next start.
     const left = this.queue.splice(0);
-    for (const b of left) this.toSpool(b.lines);
+    for (const b of left) this.toSpool(b);
     this.queuedPoints = 0;
     await Promise.allSettled([...this.inFlight.values(), this.replaying]);
     if (this.spool.points > 0) {
@@ -501,7 +505,7 @@ export class InfluxHistory implements HistoryStore {
       written: c.written,
       writtenFields: c.writtenFields,
       skipped: c.skipped,
-      buffered: this.current.length + this.queuedPoints,
+      buffered: (this.current?.lines ?? 0) + this.queuedPoints,
       queuePoints: this.spool.points,
       queueBytes: this.spool.bytes,
       spooled: c.spooled,
@@ -546,9 +550,9 @@ export class InfluxHistory implements HistoryStore {
   // --- batching and store-and-forward -------------------------------------------------------
 
   private push(line: string, fields: number): void {
-    this.current.push(line);
-    this.currentFields += fields;
-    if (this.current.length >= this.batchSize) {
+    const current = (this.current ??= new LineBatch(this.lastBatchBytes));
+    current.add(line, fields);
+    if (current.lines >= this.batchSize) {
       this.seal();
       this.pump();
     } else if (this.currentTimer === undefined) {
@@ -567,34 +571,34 @@ export class InfluxHistory implements HistoryStore {
       clearTimeout(this.currentTimer);
       this.currentTimer = undefined;
     }
-    if (this.current.length === 0) return;
-    const lines = this.current;
-    const fields = this.currentFields;
-    this.current = [];
-    this.currentFields = 0;
-    const seq = ++this.seq;
+    const current = this.current;
+    if (!current || current.lines === 0) return;
+    this.current = undefined;
+    this.lastBatchBytes = current.bytes;
+    const batch: Batch = { seq: ++this.seq, body: current.body(), lines: current.lines, fields: current.fields };
     if (!this.online) {
-      this.toSpool(lines);
+      this.toSpool(batch);
       return;
     }
-    this.queue.push({ seq, lines, fields });
-    this.queuedPoints += lines.length;
+    this.queue.push(batch);
+    this.queuedPoints += batch.lines;
     // A server that is slow but up: spill the oldest batches to disk instead of growing memory.
     while (this.queuedPoints > this.maxBuffered && this.queue.length > 1) {
       const old = this.queue.shift()!;
-      this.queuedPoints -= old.lines.length;
-      this.toSpool(old.lines);
+      this.queuedPoints -= old.lines;
+      this.toSpool(old);
     }
   }
 
-  private toSpool(lines: string[]): void {
-    this.counters.spooled += lines.length;
+  /** The queue keeps lines (a rare path: InfluxDB away or slow), so the batch is split back. */
+  private toSpool(batch: Batch): void {
+    this.counters.spooled += batch.lines;
     let dropped = 0;
     try {
-      dropped = this.spool.append(lines);
+      dropped = this.spool.append(splitLines(batch.body.toString('utf8')));
     } catch (err) {
-      dropped = lines.length;
-      this.log.error({ err: errorText(err), points: lines.length }, 'cannot append to the store-and-forward queue: points lost');
+      dropped = batch.lines;
+      this.log.error({ err: errorText(err), points: batch.lines }, 'cannot append to the store-and-forward queue: points lost');
     }
     if (dropped > 0) {
       this.counters.dropped += dropped;
@@ -611,7 +615,7 @@ export class InfluxHistory implements HistoryStore {
     if (this.online) {
       while (this.inFlight.size < this.maxInFlight && this.queue.length > 0) {
         const batch = this.queue.shift()!;
-        this.queuedPoints -= batch.lines.length;
+        this.queuedPoints -= batch.lines;
         const p = this.sendLive(batch).finally(() => {
           this.inFlight.delete(batch.seq);
           this.wake();
@@ -748,17 +752,17 @@ export class InfluxHistory implements HistoryStore {
 
   private async sendLive(batch: Batch): Promise<void> {
     try {
-      await this.post(batch.lines.join('\n'));
-      this.counters.written += batch.lines.length;
+      await this.post(batch.body);
+      this.counters.written += batch.lines;
       this.counters.writtenFields += batch.fields;
     } catch (err) {
       if (err instanceof PermanentWriteError) {
         this.counters.failedWrites++;
         this.counters.lastError = errorText(err);
-        this.counters.dropped += batch.lines.length;
-        this.log.error({ err: this.counters.lastError, points: batch.lines.length }, 'influx rejected a batch: dropped');
+        this.counters.dropped += batch.lines;
+        this.log.error({ err: this.counters.lastError, points: batch.lines }, 'influx rejected a batch: dropped');
       } else {
-        this.toSpool(batch.lines);
+        this.toSpool(batch);
         this.fail(err);
       }
     }
@@ -780,7 +784,7 @@ export class InfluxHistory implements HistoryStore {
     // Nothing waits in memory while offline.
     const left = this.queue.splice(0);
     this.queuedPoints = 0;
-    for (const b of left) this.toSpool(b.lines);
+    for (const b of left) this.toSpool(b);
   }
 
   private goOnline(): void {
@@ -790,7 +794,7 @@ export class InfluxHistory implements HistoryStore {
     this.log.info({ queuePoints: this.spool.points }, 'influx history back online: replaying the store-and-forward queue');
   }
 
-  private async post(body: string): Promise<void> {
+  private async post(body: string | Buffer<ArrayBuffer>): Promise<void> {
     if (!this.schemaReady) await this.ensureSchema();
     const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
     if (this.authHeader) headers.authorization = this.authHeader;

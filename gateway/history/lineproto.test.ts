@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countFields, quoteField, tagValue } from './lineproto.js';
+import { LineBatch, countFields, quoteField, splitLines, tagValue } from './lineproto.js';
 
 describe('countFields', () => {
   it('counts the field values of each line, skipping events and separators inside strings and escapes', () => {
@@ -14,8 +14,33 @@ describe('countFields', () => {
     expect(countFields('', 'events,')).toBe(0);
   });
 
+  it('keeps newlines inside quoted values in their line; quotes elsewhere are plain characters', () => {
+    const lines = [
+      `events,kind=alarm,site=demo id="al-1",text=${quoteField('line one\nline "two", x=1')} 1000`,
+      'pump,device=pump"1,site=demo a"b=1,c=2 1001',
+      `pump,device=p,site=demo s=${quoteField('a\\')},t=true 1002`,
+    ];
+    expect(splitLines(`${lines.join('\n')}\n`)).toEqual(lines);
+    expect(countFields(lines.join('\n'), 'events,')).toBe(2 + 2);
+    expect(countFields(lines.join('\n'), 'nothing')).toBe(2 + 2 + 2);
+  });
+});
+
+describe('escaping', () => {
   it('tag values escape separators and newlines', () => {
     expect(tagValue('a b,c=d\ne')).toBe('a\\ b\\,c\\=d\\ e');
     expect(tagValue('end\\')).toBe('end\\\\');
+  });
+});
+
+describe('LineBatch', () => {
+  it('encodes lines as they come, growing as needed', () => {
+    const b = new LineBatch(16);
+    const lines = Array.from({ length: 500 }, (_, i) => `m,device=é${i} v=${i},s="ü\nx" ${i}`);
+    for (const l of lines) b.add(l, 2);
+    expect(b).toMatchObject({ lines: 500, fields: 1000 });
+    expect(b.body().toString()).toBe(`${lines.join('\n')}\n`);
+    expect(b.bytes).toBe(b.body().length);
+    expect(splitLines(b.body().toString())).toEqual(lines);
   });
 });
