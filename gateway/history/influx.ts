@@ -5,8 +5,8 @@
  * readings arrive together) into one line of line protocol, one InfluxDB point, and appends it to
  * the current batch, encoded to UTF-8 at once (`LineBatch`); a batch is sealed at `batchSize`
  * lines or `flushInterval` ms after its first line, and at most `maxInFlight` batches are being
- * POSTed at once. The counters (`written`,
- * `spooled`, ...) count points (lines); `writtenFields` counts the reading values in them.
+ * POSTed at once. The counters (`written`, `spooled`, ...) count points (lines); `writtenFields`
+ * counts the reading values in them.
  *
  * Store-and-forward: a batch that fails for a reason that may pass (network, timeout, 5xx,
  * auth, missing database) goes to the spool (`spool.ts`, on disk under `spoolDir`), and the
