@@ -140,9 +140,9 @@ export class InfluxHistory implements HistoryStore {
   private readonly spool: Spool;
 
   /** Per device: `measurement,tag=...` prefix of its lines (tags sorted, escaped). */
-  private readonly prefixes = new Map<string, string>();
+  private readonly prefixes = new Map<string, Uint8Array>();
   /** Per point name: escaped field key. */
-  private readonly fieldKeys = new Map<string, string>();
+  private readonly fieldKeys = new Map<string, Uint8Array>();
 
   private current: LineBatch | undefined;
   /** Bytes of the last sealed batch: the next one starts that large. */
@@ -312,8 +312,10 @@ export class InfluxHistory implements HistoryStore {
    */
   write(readings: readonly Reading[]): void {
     if (this.closing) return;
-    let line = ''; // the open line, without its timestamp
-    let fields = 0; // values in it
+    // The open line is written into the batch as it grows (no string per line); nothing can seal
+    // the batch before `endLine()`.
+    let batch: LineBatch | undefined;
+    let fields = 0; // values in the open line
     let device = '';
     let ts = 0;
     let first = 0; // index of its first reading
@@ -325,19 +327,22 @@ export class InfluxHistory implements HistoryStore {
         continue;
       }
       const t = Math.round(r.ts);
-      if (fields > 0 && t === ts && r.device === device && !repeats(readings, first, i)) {
-        line += `,${this.fieldKey(r.point)}=${value}`;
+      if (batch && t === ts && r.device === device && !repeats(readings, first, i)) {
+        batch.field(false, this.fieldKey(r.point), value);
         fields++;
         continue;
       }
-      if (fields > 0) this.push(`${line} ${ts}`, fields);
-      line = `${this.prefix(r.device)} ${this.fieldKey(r.point)}=${value}`;
+      if (batch) this.endLine(batch, ts, fields);
+      const prefix = this.prefix(r.device);
+      batch = this.current ??= new LineBatch(this.lastBatchBytes);
+      batch.open(prefix);
+      batch.field(true, this.fieldKey(r.point), value);
       fields = 1;
       device = r.device;
       ts = t;
       first = i;
     }
-    if (fields > 0) this.push(`${line} ${ts}`, fields);
+    if (batch) this.endLine(batch, ts, fields);
   }
 
   writeEvent(e: HistoryEvent): void {
@@ -347,7 +352,9 @@ export class InfluxHistory implements HistoryStore {
     if (e.action) line += `,action=${tagValue(e.action)}`;
     if (e.device) line += `,device=${tagValue(e.device)}`;
     line += `,kind=${tagValue(e.kind)},site=${tagValue(this.site)} id=${quoteField(e.id)},text=${quoteField(e.text)} ${Math.round(e.ts)}`;
-    this.push(line, 0);
+    this.current ??= new LineBatch(this.lastBatchBytes);
+    this.current.add(line, 0);
+    this.lineAdded();
   }
 
   /**
@@ -524,24 +531,27 @@ export class InfluxHistory implements HistoryStore {
 
   // --- line protocol ------------------------------------------------------------------------
 
-  private prefix(device: string): string {
+  /** `measurement,tags` of a device's lines, UTF-8. */
+  private prefix(device: string): Uint8Array {
     let p = this.prefixes.get(device);
     if (p === undefined) {
       const info = this.deviceInfo(device);
       if (!info) this.log.warn({ device }, `reading of a device not in the site config: written to measurement "${UNKNOWN_MEASUREMENT}"`);
       // Tag keys sorted: building, device, site.
-      p = escape.measurement(info?.type ?? UNKNOWN_MEASUREMENT);
-      if (info?.building) p += `,building=${tagValue(info.building)}`;
-      p += `,device=${tagValue(device)},site=${tagValue(this.site)}`;
+      let text = escape.measurement(info?.type ?? UNKNOWN_MEASUREMENT);
+      if (info?.building) text += `,building=${tagValue(info.building)}`;
+      text += `,device=${tagValue(device)},site=${tagValue(this.site)}`;
+      p = Buffer.from(text);
       this.prefixes.set(device, p);
     }
     return p;
   }
 
-  private fieldKey(point: string): string {
+  /** Escaped field key of a point, UTF-8. */
+  private fieldKey(point: string): Uint8Array {
     let k = this.fieldKeys.get(point);
     if (k === undefined) {
-      k = escape.tag(point);
+      k = Buffer.from(escape.tag(point));
       this.fieldKeys.set(point, k);
     }
     return k;
@@ -549,10 +559,14 @@ export class InfluxHistory implements HistoryStore {
 
   // --- batching and store-and-forward -------------------------------------------------------
 
-  private push(line: string, fields: number): void {
-    const current = (this.current ??= new LineBatch(this.lastBatchBytes));
-    current.add(line, fields);
-    if (current.lines >= this.batchSize) {
+  private endLine(batch: LineBatch, ts: number, fields: number): void {
+    batch.close(ts, fields);
+    this.lineAdded();
+  }
+
+  /** A line is complete in the current batch: seal it when full, or start its timer. */
+  private lineAdded(): void {
+    if (this.current!.lines >= this.batchSize) {
       this.seal();
       this.pump();
     } else if (this.currentTimer === undefined) {

@@ -98,9 +98,9 @@ export function splitLines(body: string): string[] {
 }
 
 /**
- * A batch of lines encoded as they come (UTF-8, each followed by `\n`): no string per line stays
- * alive until the batch is sent (they would be copied by every young-generation collection), and
- * sending needs no join and no second encoding.
+ * A batch of lines encoded as they come (UTF-8, each followed by `\n`), field by field: no string
+ * per line is built, none stays alive until the batch is sent (it would be copied by every
+ * young-generation collection), and sending needs no join and no second encoding.
  */
 export class LineBatch {
   private buf: Buffer<ArrayBuffer>;
@@ -113,17 +113,69 @@ export class LineBatch {
     this.buf = Buffer.allocUnsafe(Math.max(1024, capacity));
   }
 
+  /** A whole line (events). */
   add(line: string, fields: number): void {
-    const most = this.len + line.length * 3 + 1; // UTF-8 takes at most 3 bytes per UTF-16 unit
-    if (most > this.buf.length) {
-      const next = Buffer.allocUnsafe(Math.max(most, this.buf.length * 2));
-      this.buf.copy(next, 0, 0, this.len);
-      this.buf = next;
-    }
-    this.len += this.buf.write(line, this.len);
+    this.reserve(line.length * 3 + 1);
+    this.text(line);
     this.buf[this.len++] = NL;
     this.lines++;
     this.fields += fields;
+  }
+
+  /** Start a line with its measurement and tags; `field()` calls and `close()` follow. */
+  open(prefix: Uint8Array): void {
+    this.reserve(prefix.length);
+    this.buf.set(prefix, this.len);
+    this.len += prefix.length;
+  }
+
+  /** ` key=value` for the first field of a line, `,key=value` for the others. */
+  field(first: boolean, key: Uint8Array, value: string): void {
+    this.reserve(key.length + 2 + value.length * 3);
+    this.buf[this.len++] = first ? SPACE : COMMA;
+    this.buf.set(key, this.len);
+    this.len += key.length;
+    this.buf[this.len++] = EQUALS;
+    this.text(value);
+  }
+
+  /** End the line with its timestamp. */
+  close(ts: number, fields: number): void {
+    const t = String(ts);
+    this.reserve(t.length + 2);
+    this.buf[this.len++] = SPACE;
+    this.text(t);
+    this.buf[this.len++] = NL;
+    this.lines++;
+    this.fields += fields;
+  }
+
+  /** Numbers, booleans, most keys and strings are short ASCII: a byte loop beats a call into C++. */
+  private text(s: string): void {
+    const n = s.length;
+    if (n <= 64) {
+      const buf = this.buf;
+      const at = this.len;
+      let k = 0;
+      for (; k < n; k++) {
+        const c = s.charCodeAt(k);
+        if (c >= 0x80) break;
+        buf[at + k] = c;
+      }
+      if (k === n) {
+        this.len += n;
+        return;
+      }
+    }
+    this.len += this.buf.write(s, this.len);
+  }
+
+  private reserve(bytes: number): void {
+    const need = this.len + bytes;
+    if (need <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
+    this.buf.copy(next, 0, 0, this.len);
+    this.buf = next;
   }
 
   get bytes(): number {
