@@ -38,11 +38,26 @@ export function tapPublishes(client: MqttClient, onPublish: PublishHandler): boo
   return true;
 }
 
+/** Bytes a packet that starts with `head` still lacks (a few when its length is not complete yet). */
+function missingBytes(head: Buffer): number {
+  let remaining = 0;
+  let scale = 1;
+  for (let i = 1; i < head.length && i <= 4; i++) {
+    const b = head[i]!;
+    remaining += (b & 0x7f) * scale;
+    scale *= 128;
+    if ((b & 0x80) === 0) return Math.max(1, i + 1 + remaining - head.length);
+  }
+  return 4;
+}
+
 export class PublishTap extends Duplex {
   /** Start of a packet split across socket reads. */
   private pending: Buffer | null = null;
   /** Set once the bytes cannot be framed: all of it goes to mqtt.js. */
   private passthrough = false;
+  /** Packet ids of the QoS 1 messages of the current read. */
+  private acks: number[] = [];
 
   constructor(
     private readonly inner: Duplex,
@@ -63,17 +78,26 @@ export class PublishTap extends Duplex {
   }
 
   private onData(chunk: Buffer): void {
-    let buf = chunk;
-    if (this.pending) {
-      buf = Buffer.concat([this.pending, chunk]);
+    let rest = chunk;
+    // A packet split across reads: join its start with just the bytes it lacks, not the whole read.
+    while (this.pending && rest.length > 0) {
+      const head = this.pending;
+      const take = Math.min(rest.length, missingBytes(head));
       this.pending = null;
+      this.scan(Buffer.concat([head, rest.subarray(0, take)]));
+      rest = rest.subarray(take);
     }
+    if (rest.length > 0) this.scan(rest);
+    if (this.acks.length > 0) this.ack();
+  }
+
+  /** Handle the whole packets of `buf`; an incomplete last one waits in `pending`. */
+  private scan(buf: Buffer): void {
     if (this.passthrough) {
       this.forward(buf);
       return;
     }
     const len = buf.length;
-    let acks: number[] | undefined;
     let pos = 0; // first byte not handled yet
     let passFrom = -1; // start of a run of packets for mqtt.js
     while (pos + 2 <= len) {
@@ -108,7 +132,7 @@ export class PublishTap extends Duplex {
             passFrom = -1;
           }
           this.onPublish(buf.toString('utf8', i + 2, topicEnd), buf.toString('utf8', payloadStart, end));
-          if (qos === 1) (acks ??= []).push(buf.readUInt16BE(topicEnd));
+          if (qos === 1) this.acks.push(buf.readUInt16BE(topicEnd));
           pos = end;
           continue;
         }
@@ -121,11 +145,12 @@ export class PublishTap extends Duplex {
       if (this.passthrough) this.forward(buf.subarray(pos));
       else this.pending = Buffer.from(buf.subarray(pos)); // a copy: do not pin the whole read
     }
-    if (acks) this.ack(acks);
   }
 
   /** One write for the PUBACKs of a read, in the order the messages came. */
-  private ack(ids: number[]): void {
+  private ack(): void {
+    const ids = this.acks;
+    this.acks = [];
     if (this.inner.destroyed || this.inner.writableEnded) return;
     const out = Buffer.allocUnsafe(ids.length * 4);
     for (let k = 0; k < ids.length; k++) {
