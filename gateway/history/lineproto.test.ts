@@ -43,4 +43,15 @@ describe('LineBatch', () => {
     expect(b.bytes).toBe(b.body().length);
     expect(splitLines(b.body().toString())).toEqual(lines);
   });
+
+  it('writes timestamps as integers', () => {
+    const b = new LineBatch(16);
+    const stamps = [0, 7, 10, 99, 1764316800000, 1764316809999, Number.MAX_SAFE_INTEGER, -5];
+    for (const ts of stamps) {
+      b.open(Buffer.from('m'));
+      b.field(true, Buffer.from('v'), '1');
+      b.close(ts, 1);
+    }
+    expect(b.body().toString()).toBe(stamps.map((ts) => `m v=1 ${ts}\n`).join(''));
+  });
 });

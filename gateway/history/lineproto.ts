@@ -139,15 +139,32 @@ export class LineBatch {
     this.text(value);
   }
 
-  /** End the line with its timestamp. */
+  /** End the line with its timestamp (integer ms). */
   close(ts: number, fields: number): void {
-    const t = String(ts);
-    this.reserve(t.length + 2);
+    this.reserve(24);
     this.buf[this.len++] = SPACE;
-    this.text(t);
+    if (ts >= 0 && ts <= Number.MAX_SAFE_INTEGER) this.digits(ts);
+    else this.text(String(ts));
     this.buf[this.len++] = NL;
     this.lines++;
     this.fields += fields;
+  }
+
+  /**
+   * Decimal digits of a safe non-negative integer. Epoch ms are beyond the small integers whose
+   * strings V8 caches: String() would make a new one per line.
+   */
+  private digits(n: number): void {
+    let width = 1;
+    for (let p = 10; p <= n; p *= 10) width++;
+    const buf = this.buf;
+    let at = this.len + width;
+    this.len = at;
+    do {
+      const q = Math.floor(n / 10);
+      buf[--at] = 0x30 + (n - q * 10);
+      n = q;
+    } while (n > 0);
   }
 
   /** Numbers, booleans, most keys and strings are short ASCII: a byte loop beats a call into C++. */
