@@ -18,12 +18,14 @@
  * dropped and counted: resending it cannot succeed.
  */
 import { InfluxDB, escape } from 'influx';
+import { Agent } from 'node:http';
 import { join } from 'node:path';
 import type { InfluxConfig } from '../config/schema.js';
 import { Errors, GatewayError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import type { Reading } from '../core/reading.js';
 import { downsample } from './downsample.js';
+import { httpPost } from './http.js';
 import { LineBatch, countFields, quoteField, splitLines, tagValue } from './lineproto.js';
 import { BUCKET_MS, DAY, bucketStart, reduceRollups } from './query.js';
 import { DiskSpool, MemorySpool, type Spool, type SpoolChunk } from './spool.js';
@@ -137,6 +139,8 @@ export class InfluxHistory implements HistoryStore {
   private readonly replayRate: number;
   private readonly writeUrl: string;
   private readonly authHeader: string | undefined;
+  /** Keep-alive sockets of the write requests (live and replay). */
+  private readonly agent = new Agent({ keepAlive: true });
   private readonly spool: Spool;
 
   /** Per device: `measurement,tag=...` prefix of its lines (tags sorted, escaped). */
@@ -500,6 +504,7 @@ export class InfluxHistory implements HistoryStore {
       this.log.warn({ points: this.spool.points, bytes: this.spool.bytes }, 'influx history closed with points in the store-and-forward queue (replayed on next start)');
     }
     this.spool.close();
+    this.agent.destroy();
     this.closed = true;
     this.wake();
   }
@@ -813,15 +818,14 @@ export class InfluxHistory implements HistoryStore {
     const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
     if (this.authHeader) headers.authorization = this.authHeader;
     const started = performance.now();
-    const res = await fetch(this.writeUrl, { method: 'POST', body, headers, signal: AbortSignal.timeout(this.requestTimeout) });
+    const res = await httpPost(this.writeUrl, body, headers, this.agent, this.requestTimeout);
     if (res.status === 204) {
-      await res.body?.cancel();
       const ms = Math.round((performance.now() - started) * 10) / 10;
       this.counters.latencyLast = ms;
       this.counters.latencyAvg = this.counters.latencyAvg === 0 ? ms : this.counters.latencyAvg * 0.9 + ms * 0.1;
       return;
     }
-    const text = (await res.text()).slice(0, 500);
+    const text = res.text.slice(0, 500);
     if (/database not found|retention policy not found/i.test(text)) {
       // Dropped behind our back (or a new server): recreate the schema, then retry.
       this.schemaReady = false;
