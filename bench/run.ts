@@ -44,10 +44,14 @@ const { values: flags } = parseArgs({
 const QUICK = flags.quick!;
 const phases = new Set((flags.only ?? 'ingest,fields,latency,scale').split(',').map((s) => s.trim()));
 
-/** Sizes of the full run and of `--quick` (message counts are multiples of 5,000, the batch size). */
+/**
+ * Sizes of the full run and of `--quick` (message counts are multiples of 5,000, the batch size).
+ * A run lasts several seconds per contender, so the writers' last partial batch (flushed by time,
+ * at most 1 s) weighs little in the rate.
+ */
 const SIZE = QUICK
   ? { ingest: { 0: 30_000, 1: 20_000 }, rawLines: 150_000, fieldsMsgs: 10_000, rawFieldLines: 50_000, faults: { mqtt: 40, opcua: 40, modbus: 20 }, scaleS: 60, scaleWarmS: 5 }
-  : { ingest: { 0: 150_000, 1: 100_000 }, rawLines: 500_000, fieldsMsgs: 50_000, rawFieldLines: 200_000, faults: { mqtt: 200, opcua: 200, modbus: 100 }, scaleS: 300, scaleWarmS: 10 };
+  : { ingest: { 0: 600_000, 1: 300_000 }, rawLines: 500_000, fieldsMsgs: 200_000, rawFieldLines: 200_000, faults: { mqtt: 200, opcua: 200, modbus: 100 }, scaleS: 300, scaleWarmS: 10 };
 const MODBUS_POLL_MS = 250;
 /** The simulated meter's RMS window: 10 cycles at 50 Hz (IEC 61000-4-30), part of the Modbus source's delay. */
 const METER_WINDOW_MS = 200;
@@ -172,11 +176,11 @@ interface IngestResult {
 }
 
 /** Counting subscriber on the same broker: messages/s and its CPU µs per message. */
-async function mqttCeiling(qos: 0 | 1, n: number): Promise<{ perS: number; cpuUs: number; lost: number; brokerCpuUs: number; publisherCpuUs: number }> {
+async function mqttCeiling(qos: 0 | 1, n: number, fields: FieldSpec[] = INGEST_FIELDS): Promise<{ perS: number; cpuUs: number; lost: number; brokerCpuUs: number; publisherCpuUs: number }> {
   const topic = `bench/count/q${qos}`;
   const counter = child('counter.ts', `counter-q${qos}-${path.name}`, { env: { BENCH_ARGS: JSON.stringify({ url: path.url, topic, qos }) } });
   await counter.next('ready', 30_000);
-  const pub = await publisher(`pub-count-q${qos}-${path.name}`, { mode: 'burst', topic, qos, count: n, fields: INGEST_FIELDS, tsBase: Date.now(), window: qos ? 1000 : 2000 });
+  const pub = await publisher(`pub-count-q${qos}-${path.name}`, { mode: 'burst', topic, qos, count: n, fields, tsBase: Date.now(), window: qos ? 1000 : 2000 });
   try {
     const cpu = new CpuWindow(counter.pid).start();
     const brokerCpu = new CpuWindow(path.pid).start();
@@ -207,12 +211,13 @@ async function mqttCeiling(qos: 0 | 1, n: number): Promise<{ perS: number; cpuUs
 async function feedAndTrace(o: {
   name: string; topic: string; qos: 0 | 1; n: number; fields: FieldSpec[]; pid: number;
   count: () => Promise<number>; target: number;
-}): Promise<{ perS: number | null; steadyPerS: number | null; landed: number; cpuUs: number; seconds: number; brokerCpuUs: number; publisherCpuUs: number; publishS: number; firstLandedS: number | null }> {
+}): Promise<{ perS: number | null; steadyPerS: number | null; landed: number; cpuUs: number; seconds: number; brokerCpuUs: number; publisherCpuUs: number; publishS: number; firstLandedS: number | null; cores: Record<string, number> }> {
   const pub = await publisher(o.name, { mode: 'burst', topic: o.topic, qos: o.qos, count: o.n, fields: o.fields, tsBase: Date.now(), window: o.qos ? 1000 : 2000 });
   try {
     const cpu = new CpuWindow(o.pid).start();
     const brokerCpu = new CpuWindow(path.pid).start();
     const pubCpu = new CpuWindow(pub.pid).start();
+    const dbCpu = new CpuWindow(influxd!.pid()).start();
     let done = false;
     const t0 = performance.now();
     let publishedAt = 0;
@@ -222,8 +227,10 @@ async function feedAndTrace(o: {
     });
     const trace = await traceLanding(o.count, o.target, { intervalMs: 200, idleMs: 8000, firstIdleMs: 20_000, deadlineMs: 300_000, producerDone: () => done });
     const usage = cpu.read();
-    const brokerCpuUs = brokerCpu.read().cpuUs;
+    const brokerUse = brokerCpu.read();
+    const brokerCpuUs = brokerUse.cpuUs;
     const publisherCpuUs = pubCpu.read().cpuUs;
+    const dbCores = dbCpu.read().cores;
     await go;
     const tEnd = timeToReach(trace.series, trace.final) ?? trace.lastGrowthAt;
     const seconds = (tEnd - t0) / 1000;
@@ -234,13 +241,15 @@ async function feedAndTrace(o: {
     return {
       perS: trace.final > 0 ? trace.final / seconds : null, steadyPerS: steady, landed: trace.final, cpuUs: usage.cpuUs, seconds, brokerCpuUs, publisherCpuUs,
       publishS: (publishedAt - t0) / 1000, firstLandedS: first === undefined ? null : (first - t0) / 1000,
+      // Where the two cores went during the run: the consumer, the broker and the database.
+      cores: { consumer: round(usage.cores, 2), broker: round(brokerUse.cores, 2), influxd: round(dbCores, 2) },
     };
   } finally {
     await pub.stop();
   }
 }
 
-async function gatewayIngest(qos: 0 | 1, n: number): Promise<{ perS: number | null; steady: number | null; cpuUsPerPoint: number | null; lost: number; rssMb: number | null; readings: number | null; brokerCpuUs: number; publisherCpuUs: number; seconds: number; publishS: number; firstLandedS: number | null }> {
+async function gatewayIngest(qos: 0 | 1, n: number): Promise<{ perS: number | null; steady: number | null; cpuUsPerPoint: number | null; lost: number; rssMb: number | null; readings: number | null; brokerCpuUs: number; publisherCpuUs: number; seconds: number; publishS: number; firstLandedS: number | null; cores: Record<string, number> }> {
   const name = `gw-ingest-q${qos}`;
   const db = `gw_ingest_q${qos}`;
   const config = join(tmp, `${name}.yaml`);
@@ -262,7 +271,7 @@ async function gatewayIngest(qos: 0 | 1, n: number): Promise<{ perS: number | nu
     return {
       perS: r.perS, steady: r.steadyPerS, cpuUsPerPoint: final ? r.cpuUs / final : null, lost: n - final,
       rssMb: stats ? Number(stats.rss) / 1048576 : null, readings: stats ? Number(stats.totalReadings) : null,
-      brokerCpuUs: r.brokerCpuUs / n, publisherCpuUs: r.publisherCpuUs / n, seconds: r.seconds, publishS: r.publishS, firstLandedS: r.firstLandedS,
+      brokerCpuUs: r.brokerCpuUs / n, publisherCpuUs: r.publisherCpuUs / n, seconds: r.seconds, publishS: r.publishS, firstLandedS: r.firstLandedS, cores: r.cores,
     };
   } finally {
     await gw.child.stop();
@@ -293,13 +302,13 @@ async function dbCeiling(tag: string, lines: number, fields: FieldSpec[]): Promi
   }
 }
 
-async function nodeRedIngest(nr: RunningNodeRed, route: NrRoute, n: number): Promise<{ perS: number | null; cpuUs: number | null; lost: number; seconds: number; publishS: number }> {
+async function nodeRedIngest(nr: RunningNodeRed, route: NrRoute, n: number): Promise<{ perS: number | null; cpuUs: number | null; lost: number; seconds: number; publishS: number; cores: Record<string, number> }> {
   const target: InfluxTarget = { url: influxd!.url, db: 'nodered' };
   const r = await feedAndTrace({
     name: `pub-nr-${route.flow}-q${route.qos}`, topic: route.topic, qos: route.qos, n, fields: INGEST_FIELDS, pid: nr.child.pid, target: n,
     count: () => countValues(target, route.measurement, { field: 'voltage_l1' }),
   });
-  return { perS: r.perS, cpuUs: r.landed ? r.cpuUs / r.landed : null, lost: n - r.landed, seconds: r.seconds, publishS: r.publishS };
+  return { perS: r.perS, cpuUs: r.landed ? r.cpuUs / r.landed : null, lost: n - r.landed, seconds: r.seconds, publishS: r.publishS, cores: r.cores };
 }
 
 async function setupNodeRed(): Promise<{ nr: RunningNodeRed | null; version: string | null; reason: string | null; routes: NrRoute[] }> {
@@ -333,7 +342,7 @@ async function fieldsPhase(): Promise<Record<string, unknown>> {
   writeMqttSite({ file: config, dataDir: join(tmp, `${name}-data`), brokerUrl: path.url, qos: FIELDS_QOS, clientId: `bench-${name}`, type: 'pump', devices: [{ id: 'pump-1', topic }], fields: PUMP_FIELDS, rules: PUMP_RULES, auth });
   const total = n * PUMP_FIELDS.length;
   const gw = await startGatewayChild(name, config, db);
-  let gwResult: { perS: number | null; landed: number; cpuUs: number; seconds: number };
+  let gwResult: { perS: number | null; landed: number; cpuUs: number; seconds: number; cores: Record<string, number> };
   try {
     if (!(await waitSubscribed(gw, 'pump-1'))) notes.push(`${name}: no MQTT subscription report within 10 s; fed anyway`);
     const target: InfluxTarget = { url: influxd!.url, db };
@@ -343,7 +352,11 @@ async function fieldsPhase(): Promise<Record<string, unknown>> {
     await dropDatabase(influxd!.url, db);
   }
   const raw = await dbCeiling('fields', SIZE.rawFieldLines, PUMP_FIELDS);
+  // The MQTT path's own ceiling for these messages: the same broker into a counting subscriber.
+  const mqtt = await mqttCeiling(FIELDS_QOS, n, PUMP_FIELDS);
   return {
+    mqtt_ceiling_fields_per_s: finiteOrNull(mqtt.perS * PUMP_FIELDS.length),
+    gateway_run_cores: gwResult.cores,
     gateway_fields_per_s: finiteOrNull(gwResult.perS),
     db_ceiling_fields_per_s: round(raw.linesPerS * PUMP_FIELDS.length),
     fields_per_message: PUMP_FIELDS.length,
@@ -685,6 +698,7 @@ async function main(): Promise<void> {
             gateway_steady_points_per_s: finiteOrNull(g.steady), gateway_rss_mb: finiteOrNull(g.rssMb, 1), gateway_readings: g.readings,
             gateway_run_broker_cpu_us_per_msg: finiteOrNull(g.brokerCpuUs, 1), gateway_run_publisher_cpu_us_per_msg: finiteOrNull(g.publisherCpuUs, 1),
             gateway_run_s: finiteOrNull(g.seconds, 2), gateway_run_publish_s: finiteOrNull(g.publishS, 2), gateway_run_first_landed_s: finiteOrNull(g.firstLandedS, 2),
+            gateway_run_cores: g.cores,
           });
           say(`  gateway: ${r.gateway_points_per_s} points/s, ${r.gateway_cpu_us_per_point} µs CPU/point, lost ${r.gateway_lost}`);
         });
@@ -718,7 +732,7 @@ async function main(): Promise<void> {
               const x = await nodeRedIngest(nrSetup.nr!, route, n);
               Object.assign(r, {
                 [`nodered_${flow}_points_per_s`]: finiteOrNull(x.perS), [`nodered_${flow}_cpu_us_per_point`]: finiteOrNull(x.cpuUs, 1), [`nodered_${flow}_lost`]: x.lost,
-                [`nodered_${flow}_run_s`]: finiteOrNull(x.seconds, 2), [`nodered_${flow}_publish_s`]: finiteOrNull(x.publishS, 2),
+                [`nodered_${flow}_run_s`]: finiteOrNull(x.seconds, 2), [`nodered_${flow}_publish_s`]: finiteOrNull(x.publishS, 2), [`nodered_${flow}_run_cores`]: x.cores,
               });
               say(`  node-red ${flow}: ${finiteOrNull(x.perS)} points/s, ${finiteOrNull(x.cpuUs, 1)} µs CPU/point, lost ${x.lost}`);
             });

@@ -78,7 +78,9 @@ export function renderMarkdown(result: Obj): string {
     lines.push('|---|---:|---|');
     lines.push(`| gateway → InfluxDB | ${fmt(f.gateway_fields_per_s)} | |`);
     lines.push(`| raw line protocol (DB ceiling) | ${fmt(f.db_ceiling_fields_per_s)} | |`);
-    lines.push(`| gateway ÷ ceiling | ${r.text} ${verdict(r.ok)} | ≥ 0.5× |`);
+    lines.push(`| counting subscriber, same messages (MQTT ceiling) | ${fmt(f.mqtt_ceiling_fields_per_s)} | |`);
+    lines.push(`| gateway ÷ DB ceiling | ${r.text} ${verdict(r.ok)} | ≥ 0.5× |`);
+    lines.push(`| gateway ÷ MQTT ceiling | ${ratioCheck(f.gateway_fields_per_s, f.mqtt_ceiling_fields_per_s, 0).text} | |`);
     lines.push('');
   }
 

@@ -186,20 +186,20 @@ describe('InfluxHistory against a real influxd', () => {
     ]);
   });
 
-  it('batches: 5,000 points per request, at most 2 in flight, the rest on the 1 s timer', async () => {
+  it('batches: 5,000 points per request, at most 4 in flight, the rest on the 1 s timer', async () => {
     const h = store();
     await h.init();
     const readings: Reading[] = [];
-    for (let i = 0; i < 23_000; i++) readings.push(r('pump-1', 'vibration', i, t0 + i));
+    for (let i = 0; i < 33_000; i++) readings.push(r('pump-1', 'vibration', i, t0 + i));
     h.write(readings);
-    // 4 full batches sealed at once; 2 go out, 2 wait; 3,000 points wait for the timer.
-    expect(h.getStats()).toMatchObject({ inFlight: 2, buffered: 13_000 });
-    await waitFor(() => h.getStats().written === 20_000, { timeout: 10_000, what: 'the four full batches' });
+    // 6 full batches sealed at once; 4 go out, 2 wait; 3,000 points wait for the timer.
+    expect(h.getStats()).toMatchObject({ inFlight: 4, buffered: 13_000 });
+    await waitFor(() => h.getStats().written === 30_000, { timeout: 10_000, what: 'the six full batches' });
     expect(h.getStats().buffered).toBe(3000);
-    await waitFor(() => h.getStats().written === 23_000, { timeout: 5000, what: 'the timer flush of the last 3,000 points' });
-    const all = await h.query({ device: 'pump-1', point: 'vibration', from: t0, to: t0 + 23_000 });
-    expect(all).toHaveLength(23_000);
-    expect(all[22_999]).toEqual({ ts: t0 + 22_999, value: 22_999 });
+    await waitFor(() => h.getStats().written === 33_000, { timeout: 5000, what: 'the timer flush of the last 3,000 points' });
+    const all = await h.query({ device: 'pump-1', point: 'vibration', from: t0, to: t0 + 33_000 });
+    expect(all).toHaveLength(33_000);
+    expect(all[32_999]).toEqual({ ts: t0 + 32_999, value: 32_999 });
   });
 
   it('flushes a small batch about 1 s after the first point without flush()', async () => {

@@ -66,7 +66,7 @@ export interface InfluxHistoryOptions {
   batchSize?: number;
   /** Max ms between the first buffered point and its write (default 1000). */
   flushInterval?: number;
-  /** Concurrent live write requests (default 2); the replay adds one more. */
+  /** Concurrent live write requests (default 4; with 2, InfluxDB waited between requests under 12-field load); the replay adds one more. */
   maxInFlight?: number;
   /** Points waiting in memory for a slow server before the oldest batches spill to the queue (default 200 000). */
   maxBuffered?: number;
@@ -193,7 +193,7 @@ export class InfluxHistory implements HistoryStore {
     };
     this.batchSize = opts.batchSize ?? 5000;
     this.flushInterval = opts.flushInterval ?? 1000;
-    this.maxInFlight = opts.maxInFlight ?? 2;
+    this.maxInFlight = opts.maxInFlight ?? 4;
     this.maxBuffered = Math.max(opts.maxBuffered ?? 200_000, this.batchSize);
     this.requestTimeout = opts.requestTimeout ?? 10_000;
     this.queryTimeout = opts.queryTimeout ?? 15_000;

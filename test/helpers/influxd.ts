@@ -24,6 +24,8 @@ export interface InfluxdHandle {
   resume(): Promise<void>;
   /** Stop and remove the data. */
   stop(): Promise<void>;
+  /** Process id of the running server (0 while paused); CPU accounting in the bench. */
+  pid(): number;
 }
 
 export interface InfluxdOptions {
@@ -154,7 +156,7 @@ export async function startInfluxd(opts: InfluxdOptions = {}): Promise<InfluxdHa
     };
     try {
       await resume();
-      return { host, port: httpPort, url, dataDir: dir, pause, resume, stop };
+      return { host, port: httpPort, url, dataDir: dir, pause, resume, stop, pid: () => (daemon as Daemon | null)?.child.pid ?? 0 };
     } catch (err) {
       const tail = (daemon as Daemon | null)?.logTail() ?? '';
       await stop();
