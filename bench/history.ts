@@ -41,8 +41,9 @@ async function writerRun(server: InfluxdHandle, name: string, database: string, 
     for (let d = 0; d < DEVICES; d++) for (let p = 0; p < POINTS; p++) batch[k++] = { device: `p-${d}`, point: `v${p}`, value: (tick * 7 + d + p) % 1000 / 10, quality: 'good', ts };
     h.write(batch);
     points += batch.length;
-    // Back-pressure as a real pipeline would see it: don't let more than ~4 batches wait.
-    while (h.stats().buffered > 20_000) await new Promise((r) => setTimeout(r, 1));
+    // Back-pressure as a real pipeline would see it: don't let more than ~4 batches of readings
+    // wait (the store buffers lines: one per device and scan, POINTS readings each).
+    while (h.stats().buffered > 20_000 / POINTS) await new Promise((r) => setTimeout(r, 1));
   }
   await h.flush();
   const seconds = (performance.now() - started) / 1000;
