@@ -5,6 +5,7 @@
  */
 import { Duplex } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { publishPacket } from '../../../test/helpers/mqtt-wire.js';
 import { PublishTap } from './tap.js';
 
 class FakeSocket extends Duplex {
@@ -16,23 +17,7 @@ class FakeSocket extends Duplex {
   override _read(): void {}
 }
 
-/** Remaining length, 7 bits a byte. */
-function varint(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) b |= 0x80;
-    out.push(b);
-  } while (n > 0);
-  return out;
-}
-
-function publish(topic: string, payload: string, qos: 0 | 1 | 2, id = 0): Buffer {
-  const t = Buffer.from(topic);
-  const body = Buffer.concat([Buffer.from([t.length >> 8, t.length & 255]), t, qos ? Buffer.from([id >> 8, id & 255]) : Buffer.alloc(0), Buffer.from(payload)]);
-  return Buffer.concat([Buffer.from([0x30 | (qos << 1), ...varint(body.length)]), body]);
-}
+const publish = (topic: string, payload: string, qos: 0 | 1 | 2, id = 0): Buffer => publishPacket(Buffer.from(topic), Buffer.from(payload), qos, id);
 
 const CONNACK = Buffer.from([0x20, 0x02, 0x00, 0x00]);
 const PINGRESP = Buffer.from([0xd0, 0x00]);

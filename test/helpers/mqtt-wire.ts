@@ -1,11 +1,11 @@
 /**
- * The few MQTT 3.1.1 packets the bench publisher writes itself, pre-encoded so that feeding the
- * contenders costs the publisher almost nothing (the broker and the consumer are what is
- * measured). Clauses cite OASIS MQTT 3.1.1.
+ * The few MQTT 3.1.1 packets written by hand: the bench publisher pre-encodes its load with them
+ * (feeding the contenders costs it almost nothing), and the receive fast path's tests build byte
+ * streams from them. Clauses cite OASIS MQTT 3.1.1.
  */
 
 /** Remaining Length, variable byte integer [MQTT-2.2.3]. */
-function remainingLength(n: number): number[] {
+export function remainingLength(n: number): number[] {
   const out: number[] = [];
   do {
     let b = n % 128;
@@ -24,8 +24,8 @@ export function connectPacket(clientId: string): Buffer {
   return Buffer.concat([Buffer.from([0x10, ...remainingLength(body.length)]), body]);
 }
 
-/** PUBLISH of `payload` to `topic`; QoS 1 carries `packetId` (1..65535) [MQTT-3.3]. */
-export function publishPacket(topic: Buffer, payload: Buffer, qos: 0 | 1, packetId: number): Buffer {
+/** PUBLISH of `payload` to `topic`; QoS 1 and 2 carry `packetId` (1..65535) [MQTT-3.3]. */
+export function publishPacket(topic: Buffer, payload: Buffer, qos: 0 | 1 | 2, packetId: number): Buffer {
   const len = 2 + topic.length + (qos ? 2 : 0) + payload.length;
   const head = remainingLength(len);
   const buf = Buffer.allocUnsafe(1 + head.length + len);
