@@ -26,7 +26,7 @@ import type { Logger } from '../core/log.js';
 import type { Reading } from '../core/reading.js';
 import { downsample } from './downsample.js';
 import { httpPost } from './http.js';
-import { LineBatch, countFields, quoteField, splitLines, tagValue } from './lineproto.js';
+import { LineBatch, countFields, fieldValue, quoteField, splitLines, tagValue } from './lineproto.js';
 import { BUCKET_MS, DAY, bucketStart, reduceRollups } from './query.js';
 import { DiskSpool, MemorySpool, type Spool, type SpoolChunk } from './spool.js';
 import {
@@ -880,14 +880,6 @@ function samples(result: RawResult): HistorySample[] {
     }
   }
   return out;
-}
-
-/** A reading's value as a line protocol field value; undefined when there is nothing to store. */
-function fieldValue(v: Reading['value']): string | undefined {
-  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : undefined; // a float field (no `i`); no NaN/Infinity in InfluxDB
-  if (typeof v === 'boolean') return v ? 'true' : 'false';
-  if (typeof v === 'string') return quoteField(v);
-  return undefined; // null: bad quality without a value
 }
 
 /** Whether the point of `readings[i]` already occurs in `readings[first..i)`. */

@@ -4,6 +4,7 @@
  * lines; a line holds every field of one device and timestamp, so lines and values differ).
  */
 import { escape } from 'influx';
+import type { PointValue } from '../core/reading.js';
 
 /**
  * Tag values: escape commas, equal signs and spaces; newlines (which end a line) become spaces
@@ -18,6 +19,14 @@ export function tagValue(s: string): string {
 /** String field value in double quotes; backslashes and quotes escaped. */
 export function quoteField(s: string): string {
   return `"${s.replace(/[\\"]/g, '\\$&')}"`;
+}
+
+/** A reading's value as a line protocol field value; undefined when there is nothing to store. */
+export function fieldValue(v: PointValue | null): string | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : undefined; // a float field (no `i`); no NaN/Infinity in InfluxDB
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (typeof v === 'string') return quoteField(v);
+  return undefined; // null: bad quality without a value
 }
 
 const BACKSLASH = 0x5c;
