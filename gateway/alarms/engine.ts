@@ -91,6 +91,8 @@ export class AlarmEngine implements PipelineSink {
       else this.clearAlarm(a, this.startedAt); // the rule is gone from the config
     }
     // Readings redelivered after a crash must not raise again what was raised and cleared before it.
+    // Only rules whose raise and clear times are reading times: stale and comms-lost rules never
+    // see readings, and a repeat rule clears on the gateway's clock, not the device's.
     for (const t of repo.lastTransitions()) {
       const c = this.byId.get(`${t.rule}\u0000${t.device}`);
       if (c && c.kind !== 'stale' && c.kind !== 'commLost' && c.repeatCount === 0) this.states.get(c)!.lastTs = t.ts;
