@@ -1,27 +1,61 @@
 #!/usr/bin/env bash
 # Make sure everything the tests need is installed. Idempotent and fast when all is present.
-#   - Debian packages: influxdb (influxd), mosquitto, mosquitto-clients, docker-compose, mbpoll,
-#     python3-pymodbus (for /usr/bin/python3), chromium (/usr/bin/chromium, driven by playwright-core in
-#     the dashboard tests; no browser download) and fonts-wqy-zenhei (so zh-CN pages render)
-#   - npm dependencies (runs `npm ci` when node_modules is missing)
-# It never starts a daemon itself: tests start influxd/mosquitto on temp dirs and free ports.
-# (Debian's postinst may start the packaged influxdb/mosquitto services; tests do not use them.)
+# Every check below tests what the tests actually use (the binary they exec, the Python module they
+# import), not that a package is registered: a package can be present while a dependency it only
+# *recommends* is not (python3-pymodbus's server needs python3-serial, a recommendation).
+#
+# What the tests use from outside npm (Debian package -> what is checked):
+#   influxdb              /usr/bin/influxd
+#   mosquitto             /usr/sbin/mosquitto
+#   mosquitto-clients     /usr/bin/mosquitto_pub, /usr/bin/mosquitto_sub
+#   docker-compose        docker-compose (config validation only; no engine needed)
+#   mbpoll                /usr/bin/mbpoll
+#   python3-pymodbus      /usr/bin/python3 -c 'import pymodbus.server'  (the fixtures' import)
+#   python3-serial        /usr/bin/python3 -c 'import serial'
+#   python3-serial-asyncio /usr/bin/python3 -c 'import serial_asyncio'
+#   chromium              /usr/bin/chromium (driven by playwright-core; no browser download)
+#   fonts-wqy-zenhei      the zh-CN font file
+#   nats-server           /usr/sbin/nats-server (3-node JetStream clusters in the head-office tests)
+#   postgresql-15         /usr/lib/postgresql/15/bin/{initdb,pg_ctl,postgres}
+#   socat                 /usr/bin/socat (virtual serial lines)
+#   util-linux            runuser (PostgreSQL refuses to run as root; tests run it as nobody)
+# It never starts a daemon itself: tests start every server on temp dirs and free ports.
+# (Debian's postinst may start the packaged services; tests do not use them.)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
-missing=()
-have_file() { [ -x "$1" ]; }
+PY=/usr/bin/python3
+PG=/usr/lib/postgresql/15/bin
 
-have_file /usr/bin/influxd || missing+=(influxdb)
-have_file /usr/sbin/mosquitto || missing+=(mosquitto)
-have_file /usr/bin/mosquitto_pub || missing+=(mosquitto-clients)
-command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
-have_file /usr/bin/mbpoll || missing+=(mbpoll)
-if ! /usr/bin/python3 -c 'import pymodbus' >/dev/null 2>&1; then missing+=(python3-pymodbus); fi
-have_file /usr/bin/chromium || missing+=(chromium)
-[ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || missing+=(fonts-wqy-zenhei)
+# check <package> <description> <command...>: records the package when the command fails
+checks=(
+  "influxdb|/usr/bin/influxd|test -x /usr/bin/influxd"
+  "mosquitto|/usr/sbin/mosquitto|test -x /usr/sbin/mosquitto"
+  "mosquitto-clients|/usr/bin/mosquitto_pub|test -x /usr/bin/mosquitto_pub"
+  "docker-compose|docker-compose|command -v docker-compose"
+  "mbpoll|/usr/bin/mbpoll|test -x /usr/bin/mbpoll"
+  "python3-pymodbus|import pymodbus.server|$PY -c 'import pymodbus.server'"
+  "python3-serial|import serial|$PY -c 'import serial'"
+  "python3-serial-asyncio|import serial_asyncio|$PY -c 'import serial_asyncio'"
+  "chromium|/usr/bin/chromium|test -x /usr/bin/chromium"
+  "fonts-wqy-zenhei|wqy-zenhei.ttc|test -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
+  "nats-server|/usr/sbin/nats-server|test -x /usr/sbin/nats-server"
+  "postgresql-15|$PG/initdb|test -x $PG/initdb -a -x $PG/pg_ctl -a -x $PG/postgres"
+  "socat|/usr/bin/socat|test -x /usr/bin/socat"
+  "util-linux|runuser|command -v runuser"
+)
 
+failing() {
+  local out=() entry pkg what cmd
+  for entry in "${checks[@]}"; do
+    IFS='|' read -r pkg what cmd <<<"$entry"
+    if ! bash -c "$cmd" >/dev/null 2>&1; then out+=("$pkg"); fi
+  done
+  echo "${out[@]:-}"
+}
+
+read -r -a missing <<<"$(failing)"
 if [ "${#missing[@]}" -gt 0 ]; then
   install_cmd="apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing[*]}"
   echo "ensure-deps: missing Debian packages: ${missing[*]}"
@@ -38,17 +72,12 @@ if [ "${#missing[@]}" -gt 0 ]; then
   "${sudo[@]}" apt-get update
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
   # Check again, so a package that installed but lacks what we need fails here, not in a test.
-  still=()
-  have_file /usr/bin/influxd || still+=("influxdb (/usr/bin/influxd)")
-  have_file /usr/sbin/mosquitto || still+=("mosquitto (/usr/sbin/mosquitto)")
-  have_file /usr/bin/mosquitto_pub || still+=("mosquitto-clients (/usr/bin/mosquitto_pub)")
-  command -v docker-compose >/dev/null 2>&1 || still+=("docker-compose")
-  have_file /usr/bin/mbpoll || still+=("mbpoll (/usr/bin/mbpoll)")
-  /usr/bin/python3 -c 'import pymodbus' >/dev/null 2>&1 || still+=("python3-pymodbus (import pymodbus)")
-  have_file /usr/bin/chromium || still+=("chromium (/usr/bin/chromium)")
-  [ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || still+=("fonts-wqy-zenhei (/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc)")
+  read -r -a still <<<"$(failing)"
   if [ "${#still[@]}" -gt 0 ]; then
-    echo "ensure-deps: still missing after install: ${still[*]}" >&2
+    for entry in "${checks[@]}"; do
+      IFS='|' read -r pkg what cmd <<<"$entry"
+      bash -c "$cmd" >/dev/null 2>&1 || echo "ensure-deps: still missing after install: $pkg ($what)" >&2
+    done
     exit 1
   fi
   echo "ensure-deps: Debian packages installed"
