@@ -29,6 +29,8 @@ import { SlaBook } from './workorders/sla.js';
 import { wireMaintenance, type Maintenance } from './workorders/wiring.js';
 import { Notifier } from './notify/index.js';
 import { collectStartupGarbage } from './core/heap.js';
+import { NO_EVENT_LOG } from './core/envelope.js';
+import { createUplink, estateOf } from './uplink/index.js';
 
 export interface GatewayOptions {
   log: Logger;
@@ -102,8 +104,13 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
   await history.init();
 
   const db = openDatabase(dataDir, 'gateway.db', '');
-  const alarmRepo = new AlarmRepository(db);
-  const orders = new WorkOrderService(new WorkOrderRepository(db), new SlaBook(config.sla), log.child({ room: 'workorders' }));
+  // Estate identity and the uplink's outbox: every alarm and order write records its event in
+  // the same transaction (gateway/uplink/README.md).
+  const estate = estateOf(config);
+  const uplink = config.uplink ? createUplink(config, config.uplink, db, log.child({ room: 'uplink' })) : null;
+  const events = uplink?.outbox ?? NO_EVENT_LOG;
+  const alarmRepo = new AlarmRepository(db, estate.site, events);
+  const orders = new WorkOrderService(new WorkOrderRepository(db, { estate, events }), new SlaBook(config.sla), log.child({ room: 'workorders' }));
   const pipeline = new Pipeline(config.devices, log.child({ room: 'pipeline' }));
   const predict = createPredict({ config, db, orders, log: log.child({ room: 'predict' }) });
   const alarms = new AlarmEngine(config.rules, config.devices, alarmRepo, log.child({ room: 'alarms' }), { defaults: config.defaultRules === false ? [] : DEFAULT_RULES });
@@ -111,7 +118,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
   const startedAt = Date.now();
   const users = new UserBook(config.users, config.auth, dataDir, log.child({ room: 'auth' }));
   const byProtocol = new Map<string, Connector>();
-  const app = await buildApi({ config, pipeline, history, alarms, alarmRepo, orders, startedAt, users, connectors: byProtocol, predict }, log);
+  const app = await buildApi({ config, pipeline, history, alarms, alarmRepo, orders, startedAt, users, connectors: byProtocol, predict, ...(uplink ? { uplink } : {}) }, log);
   const realtime = new RealtimeHub(app.server);
   requireSocketToken(realtime.io, users);
 
@@ -120,6 +127,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
   pipeline.use(alarms);
   pipeline.use(realtime);
   pipeline.use(predict);
+  if (uplink) pipeline.use(uplink.sink);
   // Alarms → work orders → history events, socket.io, notifications; escalation clock (gateway/workorders/wiring.ts).
   const notifier = new Notifier(config, log.child({ room: 'notify' }));
   const maintenance = wireMaintenance({ alarms, alarmRepo, orders, history, realtime, notifier, log: log.child({ room: 'workorders' }) });
@@ -146,6 +154,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
   const stop = () =>
     (stopping ??= (async () => {
       await Promise.allSettled(running.map((c) => c.stop()));
+      await uplink?.stop();
       pipeline.close();
       predict.close();
       maintenance.stop();
@@ -167,6 +176,14 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
     stop,
     async start() {
       maintenance.start();
+      uplink?.start({
+        devices: config.devices,
+        commOf: (id) => pipeline.live.comm(id) ?? 'unknown',
+        backlogAlarm: (holds, n) => alarms.systemCondition({
+          rule: 'gateway.uplink-backlog', device: config.site.id, fault: 'uplink_backlog', severity: 'major', category: 'general',
+          message: `head office unreachable: ${n} events wait in the outbox (limit ${config.uplink!.backlogAlarm})`,
+        }, holds, n),
+      }, orders);
       await app.listen({ port: opts.port ?? config.http.port, host: opts.host ?? config.http.host });
       const port = (app.server.address() as AddressInfo).port;
       await Promise.all(running.map((c) => c.start()));

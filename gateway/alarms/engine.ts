@@ -51,8 +51,24 @@ export interface AlarmEngineOptions {
   now?: () => number;
 }
 
+/** Rules of conditions the gateway watches in itself (uplink backlog, …), not in device data. */
+export const SYSTEM_RULE_PREFIX = 'gateway.';
+
+export interface SystemCondition {
+  /** `gateway.<something>` */
+  rule: string;
+  /** What the alarm is shown against (the gateway itself: its site id). */
+  device: string;
+  fault: string;
+  severity: Alarm['severity'];
+  category: Alarm['category'];
+  message: string;
+}
+
 export class AlarmEngine implements PipelineSink {
   readonly name = 'alarms';
+  /** Active alarms of system conditions, by `rule\0device`. */
+  private readonly system = new Map<string, Alarm>();
   readonly rules: RuleSet;
   private readonly states = new Map<CompiledRule, RuleState>();
   private readonly byId = new Map<string, CompiledRule>();
@@ -88,6 +104,7 @@ export class AlarmEngine implements PipelineSink {
     for (const a of repo.active()) {
       const c = this.byId.get(`${a.rule}\u0000${a.device}`);
       if (c) this.states.get(c)!.active = a;
+      else if (a.rule.startsWith(SYSTEM_RULE_PREFIX)) this.system.set(`${a.rule}\u0000${a.device}`, a);
       else this.clearAlarm(a, this.startedAt); // the rule is gone from the config
     }
     // Readings redelivered after a crash must not raise again what was raised and cleared before it.
@@ -257,6 +274,7 @@ export class AlarmEngine implements PipelineSink {
     const shelvedUntil = this.shelves.get(`${rule.id}\u0000${c.device}`);
     const alarm: Alarm = {
       id: randomUUID(),
+      site: this.repo.site,
       device: c.device,
       rule: rule.id,
       fault: rule.fault,
@@ -291,6 +309,30 @@ export class AlarmEngine implements PipelineSink {
     this.repo.update(cleared);
     this.log.info({ alarm: alarm.id, device: alarm.device, fault: alarm.fault }, 'alarm cleared');
     this.emit(cleared, 'cleared');
+  }
+
+  /**
+   * Raises (holds = true) or clears the alarm of a condition the gateway watches in itself, with
+   * the same lifecycle, listeners and work order as a device alarm. Idempotent either way.
+   */
+  systemCondition(c: SystemCondition, holds: boolean, value: PointValue | null, now = this.now()): void {
+    if (!c.rule.startsWith(SYSTEM_RULE_PREFIX)) throw Errors.BAD_REQUEST(`system rules start with ${SYSTEM_RULE_PREFIX}`);
+    const key = `${c.rule}\u0000${c.device}`;
+    const active = this.system.get(key);
+    if (holds && !active) {
+      const alarm: Alarm = {
+        id: randomUUID(), site: this.repo.site, device: c.device, rule: c.rule, fault: c.fault, severity: c.severity,
+        category: c.category, message: c.message, state: 'active_unack', value, raisedAt: now, clearedAt: null,
+        ackedAt: null, ackedBy: null, workOrderId: null, shelvedUntil: null,
+      };
+      this.repo.insert(alarm);
+      this.system.set(key, alarm);
+      this.log.warn({ alarm: alarm.id, rule: c.rule, value }, 'system alarm raised');
+      this.emit(alarm, 'raised');
+    } else if (!holds && active) {
+      this.system.delete(key);
+      this.clearAlarm(this.repo.get(active.id) ?? active, now);
+    }
   }
 
   /** Rule id the engine knows for a priority override (`rule.priority`), or undefined. */

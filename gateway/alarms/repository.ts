@@ -1,4 +1,9 @@
-/** Alarm records in the embedded database: every alarm ever raised is kept (alarm history). */
+/**
+ * Alarm records in the embedded database: every alarm ever raised is kept (alarm history). Each
+ * carries its estate, and each write appends its event to the event log (the uplink outbox) in
+ * the same transaction (docs/head-office.md).
+ */
+import { NO_EVENT_LOG, type EventLog } from '../core/envelope.js';
 import type { Alarm, AlarmState } from '../core/model.js';
 import type { Db } from '../storage/sqlite.js';
 
@@ -16,49 +21,67 @@ const ADDED_COLUMNS: readonly [string, string][] = [
   ['shelved_until', 'INTEGER'], ['shelved_by', 'TEXT'], ['shelve_comment', 'TEXT'],
   // 1 when raised while shelved: such an alarm never makes an order on its own.
   ['suppressed', 'INTEGER NOT NULL DEFAULT 0'],
+  // Estate identity (rows from before it get this gateway's estate at start).
+  ['site', 'TEXT'],
 ];
 
 interface Row {
-  id: string; device: string; rule: string; fault: string; severity: Alarm['severity'];
+  id: string; site: string; device: string; rule: string; fault: string; severity: Alarm['severity'];
   category: Alarm['category']; message: string; state: AlarmState; value: string | null;
   raised_at: number; cleared_at: number | null; acked_at: number | null; acked_by: string | null;
   shelved_until: number | null;
 }
 
 const toAlarm = (r: Row): Alarm => ({
-  id: r.id, device: r.device, rule: r.rule, fault: r.fault, severity: r.severity, category: r.category,
+  id: r.id, site: r.site, device: r.device, rule: r.rule, fault: r.fault, severity: r.severity, category: r.category,
   message: r.message, state: r.state, value: r.value === null ? null : (JSON.parse(r.value) as Alarm['value']),
   raisedAt: r.raised_at, clearedAt: r.cleared_at, ackedAt: r.acked_at, ackedBy: r.acked_by, workOrderId: null,
   shelvedUntil: r.shelved_until ?? null,
 });
 
 export class AlarmRepository {
-  constructor(private readonly db: Db) {
+  private readonly events: EventLog;
+
+  constructor(private readonly db: Db, readonly site = 'local', events?: EventLog) {
+    this.events = events ?? NO_EVENT_LOG;
     db.exec(ALARM_SCHEMA);
     const have = new Set((db.prepare('PRAGMA table_info(alarms)').all() as { name: string }[]).map((c) => c.name));
     for (const [name, type] of ADDED_COLUMNS) if (!have.has(name)) db.exec(`ALTER TABLE alarms ADD COLUMN ${name} ${type}`);
+    db.prepare('UPDATE alarms SET site = ? WHERE site IS NULL').run(site);
   }
 
   insert(a: Alarm): void {
-    this.db
-      .prepare(`INSERT INTO alarms (id, device, rule, fault, severity, category, message, state, value, raised_at, shelved_until, suppressed)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-      .run(a.id, a.device, a.rule, a.fault, a.severity, a.category, a.message, a.state, JSON.stringify(a.value), a.raisedAt,
-        a.shelvedUntil ?? null, a.shelvedUntil ? 1 : 0);
+    this.db.transaction(() => {
+      this.db
+        .prepare(`INSERT INTO alarms (id, site, device, rule, fault, severity, category, message, state, value, raised_at, shelved_until, suppressed)
+                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+        .run(a.id, a.site, a.device, a.rule, a.fault, a.severity, a.category, a.message, a.state, JSON.stringify(a.value), a.raisedAt,
+          a.shelvedUntil ?? null, a.shelvedUntil ? 1 : 0);
+      this.events.append('alarm.raised', a);
+    })();
   }
 
   update(a: Alarm, ackComment?: string): void {
-    this.db
+    this.changed(a.id, () => this.db
       .prepare('UPDATE alarms SET state = ?, cleared_at = ?, acked_at = ?, acked_by = ?, ack_comment = COALESCE(?, ack_comment) WHERE id = ?')
-      .run(a.state, a.clearedAt, a.ackedAt, a.ackedBy, ackComment ?? null, a.id);
+      .run(a.state, a.clearedAt, a.ackedAt, a.ackedBy, ackComment ?? null, a.id));
   }
 
   shelve(id: string, until: number, by: string, comment: string | null): void {
-    this.db.prepare('UPDATE alarms SET shelved_until = ?, shelved_by = ?, shelve_comment = ? WHERE id = ?').run(until, by, comment, id);
+    this.changed(id, () => this.db.prepare('UPDATE alarms SET shelved_until = ?, shelved_by = ?, shelve_comment = ? WHERE id = ?').run(until, by, comment, id));
   }
 
   unshelve(id: string): void {
-    this.db.prepare('UPDATE alarms SET shelved_until = NULL WHERE id = ?').run(id);
+    this.changed(id, () => this.db.prepare('UPDATE alarms SET shelved_until = NULL WHERE id = ?').run(id));
+  }
+
+  /** Runs one write and records the alarm's new state as an `alarm.changed` event, in one transaction. */
+  private changed(id: string, write: () => unknown): void {
+    this.db.transaction(() => {
+      write();
+      const a = this.get(id);
+      if (a) this.events.append('alarm.changed', a);
+    })();
   }
 
   /** Shelves still running at `now`, per rule and device (restored at start). */

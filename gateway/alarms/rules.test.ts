@@ -235,7 +235,7 @@ describe('alarm lifecycle', () => {
 
   it('repairs an alarm left without an order by a crash between the two commits', () => {
     const r = rig([], [pump]);
-    r.alarmRepo.insert({ id: 'orphan', device: 'pump-1', rule: 'x', fault: 'dry_run', severity: 'critical', category: 'water', message: 'm', state: 'active_unack', value: 0, raisedAt: T0, clearedAt: null, ackedAt: null, ackedBy: null, workOrderId: null });
+    r.alarmRepo.insert({ id: 'orphan', site: 'local', device: 'pump-1', rule: 'x', fault: 'dry_run', severity: 'critical', category: 'water', message: 'm', state: 'active_unack', value: 0, raisedAt: T0, clearedAt: null, ackedAt: null, ackedBy: null, workOrderId: null });
     expect(r.m.reconcile()).toBe(1);
     expect(r.m.reconcile()).toBe(0);
     expect(r.orders.orderForAlarm('orphan')).toBeTruthy();

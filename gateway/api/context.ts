@@ -8,6 +8,7 @@ import type { HistoryStore } from '../history/store.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { PredictService } from '../predict/service.js';
 import type { WorkOrderService } from '../workorders/service.js';
+import type { Uplink } from '../uplink/index.js';
 
 export interface ApiContext {
   config: SiteConfig;
@@ -23,4 +24,6 @@ export interface ApiContext {
   connectors?: ReadonlyMap<string, Connector>;
   /** Predictive maintenance (gateway/predict/): meters, health, forecasts, plans. */
   predict?: PredictService;
+  /** The link to head office, when configured (gateway/uplink/). */
+  uplink?: Pick<Uplink, 'stats' | 'replay'>;
 }

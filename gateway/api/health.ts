@@ -45,6 +45,7 @@ export function healthApi(ctx: ApiContext) {
             ...(hs ? { buffered: hs.buffered, queuePoints: hs.queuePoints, dropped: hs.dropped, lastError: hs.lastError ?? null } : {}),
           },
           connectors,
+          ...(ctx.uplink ? { uplink: uplinkHealth(ctx.uplink.stats()) } : {}),
         },
         history: ctx.history.backend,
         devices: { total: ids.length, online },
@@ -52,4 +53,9 @@ export function healthApi(ctx: ApiContext) {
       };
     });
   };
+}
+
+function uplinkHealth(s: ReturnType<NonNullable<ApiContext['uplink']>['stats']>) {
+  if (!s) return { state: 'not started' };
+  return { state: s.connected ? 'ok' : 'offline', backlog: s.backlog.events, oldestUnsentAt: s.backlog.oldestAt, lastSeq: s.backlog.lastSeq };
 }

@@ -124,6 +124,28 @@ export function metricsApi(ctx: ApiContext, errors: ErrorCounts) {
     },
   });
   new Gauge({
+    name: 'gw_uplink_backlog', help: 'Uplink outbox: events and rollup batches not yet acknowledged by head office', labelNames: ['kind'], registers: [register],
+    collect() { this.reset(); const s = ctx.uplink?.stats(); if (s) { this.set({ kind: 'events' }, s.backlog.events); this.set({ kind: 'rollups' }, s.backlog.rollups); } },
+  });
+  new Gauge({
+    name: 'gw_uplink_oldest_unsent_seconds', help: 'Age of the oldest event head office has not acknowledged (0 when none)', registers: [register],
+    collect() { const s = ctx.uplink?.stats(); if (s) this.set(s.backlog.oldestAt === null ? 0 : (Date.now() - s.backlog.oldestAt) / 1000); },
+  });
+  new Gauge({
+    name: 'gw_uplink_connected', help: '1 when the uplink to head office is connected', registers: [register],
+    collect() { const s = ctx.uplink?.stats(); if (s) this.set(s.connected ? 1 : 0); },
+  });
+  new Gauge({
+    name: 'gw_uplink_events', help: 'Uplink counters: events and rollup batches published, publish errors, commands applied/refused/duplicate', labelNames: ['stat'], registers: [register],
+    collect() {
+      this.reset();
+      const s = ctx.uplink?.stats();
+      if (!s) return;
+      this.set({ stat: 'published' }, s.published); this.set({ stat: 'rollups_published' }, s.rollupsPublished); this.set({ stat: 'publish_errors' }, s.publishErrors);
+      this.set({ stat: 'commands_applied' }, s.commands.applied); this.set({ stat: 'commands_refused' }, s.commands.refused); this.set({ stat: 'commands_duplicate' }, s.commands.duplicates);
+    },
+  });
+  new Gauge({
     name: 'gw_history_online', help: '1 when the history store accepts writes', registers: [register],
     collect() { const s = history(); if (s?.online !== undefined) this.set(s.online ? 1 : 0); },
   });

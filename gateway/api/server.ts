@@ -20,6 +20,7 @@ import { historyApi } from './history.js';
 import { workOrdersApi } from './workorders.js';
 import { kpisApi } from './kpis.js';
 import { predictApi } from './predict.js';
+import { uplinkApi } from './uplink.js';
 
 export const DASHBOARD_DIR = fileURLToPath(new URL('../../dashboard/dist/', import.meta.url));
 
@@ -49,6 +50,7 @@ export async function buildApi(ctx: ApiContext, log: Logger): Promise<FastifyIns
   await app.register(workOrdersApi(ctx));
   await app.register(kpisApi(ctx));
   if (ctx.predict) await app.register(predictApi(ctx.predict));
+  if (ctx.uplink) await app.register(uplinkApi(ctx.uplink));
   if (existsSync(DASHBOARD_DIR)) {
     await app.register(fastifyStatic, { root: DASHBOARD_DIR, prefix: '/', index: 'index.html' });
   } else {

@@ -2,6 +2,7 @@
  * Reads, expands and validates the site config. Every problem is reported with the path of the
  * bad key and what was expected, as one coded error (`GW_ERR_CONFIG_INVALID`); no stack traces.
  */
+import { SITE_ID_PATTERN } from '../core/envelope.js';
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
@@ -107,6 +108,9 @@ export function validateConfig(raw: unknown, file: string, configDir: string): L
     });
   });
   problems.push(...validateRules(config.rules, ids, 'rules', config.defaultRules === false ? [] : DEFAULT_RULES));
+  if (config.uplink && !new RegExp(SITE_ID_PATTERN).test(config.site.id)) {
+    problems.push(`site.id: with an uplink it must be lowercase letters, digits, - or _, at most 32 (a NATS subject token; got "${config.site.id}")`);
+  }
   if (problems.length) throw Errors.CONFIG_INVALID(file, problems);
   const dataDir = isAbsolute(config.dataDir) ? config.dataDir : resolve(configDir, config.dataDir);
   return { config, file, dataDir };

@@ -6,6 +6,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { BrokerConfig } from './broker.js';
 import { AuthConfig, UserConfig } from '../auth/schema.js';
+import { UplinkConfig } from './uplink.js';
 
 export const EquipmentType = Type.Union([
   Type.Literal('elevator'),
@@ -203,7 +204,14 @@ export type MaintenanceConfig = Static<typeof MaintenanceConfig>;
 export const SiteConfig = Type.Object(
   {
     site: Type.Object(
-      { id: Id, name: Type.String({ minLength: 1 }) },
+      {
+        id: Id,
+        name: Type.String({ minLength: 1 }),
+        /** Estate code in order numbers (`WO-<code>-YYYYMMDD-NNNN`), unique in the company; default the id in capitals. */
+        code: Type.Optional(Type.String({ pattern: '^[A-Z0-9]{2,12}$' })),
+        /** Address of this gateway's dashboard as head office reaches it (links from head office to an order). */
+        url: Type.Optional(Type.String({ pattern: '^https?://' })),
+      },
       { additionalProperties: false },
     ),
     /** Folder for embedded storage (history, alarms, orders). Relative to the config file. */
@@ -271,6 +279,8 @@ export const SiteConfig = Type.Object(
     auth: AuthConfig,
     /** The site MQTT broker: accounts, ACLs, TLS, limits (gateway/config/broker.ts, broker/README.md). */
     broker: Type.Optional(BrokerConfig),
+    /** Events, rollups and commands to and from head office over NATS JetStream (gateway/uplink/README.md). */
+    uplink: Type.Optional(UplinkConfig),
   },
   { additionalProperties: false },
 );

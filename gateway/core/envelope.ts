@@ -118,3 +118,27 @@ export function siteOfSubject(subject: string): string | null {
   const m = /^estate\.([^.]+)\./.exec(subject);
   return m ? m[1]! : null;
 }
+
+/** An estate as it names itself: `site` is the config's `site.id`, `code` goes into order numbers. */
+export interface Estate {
+  site: string;
+  /** Upper-case letters and digits, unique in the company: `WO-<code>-YYYYMMDD-NNNN`. */
+  code: string;
+}
+
+/**
+ * Where repositories record the events of their state changes. The estate's outbox implements it
+ * (gateway/storage/outbox.ts); `append` runs inside the caller's SQLite transaction, so the event
+ * exists exactly when the change does.
+ */
+export interface EventLog {
+  append(type: SiteEventType, data: object): void;
+}
+
+/** The event log of a gateway without an uplink: nothing is recorded. */
+export const NO_EVENT_LOG: EventLog = { append() {} };
+
+/** `demo-site` → `DEMOSITE` (at most 12 characters): the default estate code. */
+export function defaultEstateCode(site: string): string {
+  return site.toUpperCase().replace(/[^A-Z0-9]/g, '').slice(0, 12) || 'SITE';
+}

@@ -48,6 +48,8 @@ export type AlarmState = 'active_unack' | 'active_ack' | 'cleared_unack' | 'norm
 
 export interface Alarm {
   id: string;
+  /** The estate (config `site.id`) the alarm belongs to. */
+  site: string;
   device: string;
   rule: string;
   fault: string;
@@ -72,7 +74,9 @@ export type WorkOrderSource = 'alarm' | 'manual' | 'prediction' | 'preventive';
 
 export interface WorkOrder {
   id: string;
-  /** Human-readable number, for example WO-20261128-0001. */
+  /** The estate (config `site.id`) the order belongs to. */
+  site: string;
+  /** Human-readable number, unique in the company: WO-<estate code>-YYYYMMDD-NNNN. */
   number: string;
   device: string | null;
   fault: string;
@@ -116,6 +120,7 @@ export interface WorkOrderFeedback {
 /** Execution ledger entry (seed 2.2: time, personnel, tools, result, safety measures). */
 export interface LedgerEntry {
   seq: number;
+  site: string;
   orderId: string;
   /** When the work was done (epoch ms). */
   time: number;
@@ -129,6 +134,7 @@ export interface LedgerEntry {
 
 /** socket.io `escalation`: a deadline of an open order passed unmet (once per deadline). */
 export interface EscalationEvent {
+  site: string;
   orderId: string;
   number: string;
   device: string | null;

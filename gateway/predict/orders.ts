@@ -44,7 +44,7 @@ export class MemoryOrders implements OrderPort {
     }
     const id = `mem-${++this.seq}`;
     const o: WorkOrder & { updates: number; firstEvidence: Record<string, unknown> | null } = {
-      id, number: `WO-${this.seq}`, device: input.device, fault: input.fault, category: input.category, priority: 'normal' as const,
+      id, site: 'eval', number: `WO-${this.seq}`, device: input.device, fault: input.fault, category: input.category, priority: 'normal' as const,
       source: input.source, title: input.title, status: 'new' as const, faultAt: input.faultAt, createdAt: input.faultAt,
       updatedAt: input.faultAt, respondBy: input.faultAt + 86_400_000, onSiteBy: null, respondedAt: null, onSiteAt: null,
       occurrences: 1, assignee: null, evidence: input.evidence ?? null, dueAt: input.dueAt ?? null, updates: 0, firstEvidence: input.evidence ?? null,

@@ -2,8 +2,13 @@
  * Work orders, their occurrences and the append-only audit trail (seed 2.1: request ledger;
  * seed 8.x: immutable audit). A partial unique index guarantees one open order per device and
  * fault even if two alarms race.
+ *
+ * Every order and ledger entry carries its estate, and numbers carry the estate code, so they are
+ * unique across the company (`WO-<CODE>-YYYYMMDD-NNNN`). Each write also appends its event to the
+ * event log (the uplink outbox) in the caller's transaction (docs/head-office.md).
  */
-import type { LedgerEntry, WorkOrder } from '../core/model.js';
+import { NO_EVENT_LOG, type Estate, type EventLog } from '../core/envelope.js';
+import type { EscalationEvent, LedgerEntry, WorkOrder } from '../core/model.js';
 import type { Db } from '../storage/sqlite.js';
 
 export const WORK_ORDER_SCHEMA = `
@@ -38,10 +43,21 @@ CREATE INDEX IF NOT EXISTS work_orders_fault_at ON work_orders(fault_at);
 const ADDED_COLUMNS: readonly [string, string][] = [
   ['resolved_at', 'INTEGER'], ['closed_at', 'INTEGER'], ['due_at', 'INTEGER'], ['feedback_rating', 'INTEGER'],
   ['feedback_comment', 'TEXT'], ['feedback_at', 'INTEGER'], ['evidence', 'TEXT'],
+  // Estate identity: the estate of the order, and the number it had before estate codes.
+  ['site', 'TEXT'], ['legacy_number', 'TEXT'],
 ];
 
+export interface RepositoryOptions {
+  /** The estate this gateway serves; default `local` / `LOCAL`. */
+  estate?: Estate;
+  /** Where each write records its event (the uplink outbox); default none. */
+  events?: EventLog;
+}
+
+export const LOCAL_ESTATE: Estate = { site: 'local', code: 'LOCAL' };
+
 interface Row {
-  id: string; number: string; device: string | null; fault: string; category: WorkOrder['category'];
+  id: string; site: string; number: string; device: string | null; fault: string; category: WorkOrder['category'];
   priority: WorkOrder['priority']; source: WorkOrder['source']; title: string; status: WorkOrder['status'];
   fault_at: number; created_at: number; updated_at: number; respond_by: number; on_site_by: number | null;
   responded_at: number | null; on_site_at: number | null; occurrences: number; assignee: string | null;
@@ -50,7 +66,7 @@ interface Row {
 }
 
 const toOrder = (r: Row): WorkOrder => ({
-  id: r.id, number: r.number, device: r.device, fault: r.fault, category: r.category, priority: r.priority,
+  id: r.id, site: r.site, number: r.number, device: r.device, fault: r.fault, category: r.category, priority: r.priority,
   source: r.source, title: r.title, status: r.status, faultAt: r.fault_at, createdAt: r.created_at,
   updatedAt: r.updated_at, respondBy: r.respond_by, onSiteBy: r.on_site_by, respondedAt: r.responded_at,
   onSiteAt: r.on_site_at, occurrences: r.occurrences, assignee: r.assignee,
@@ -60,7 +76,7 @@ const toOrder = (r: Row): WorkOrder => ({
 });
 
 interface LedgerRow {
-  seq: number; order_id: string; time: number; personnel: string; tools: string; result: string;
+  seq: number; site: string; order_id: string; time: number; personnel: string; tools: string; result: string;
   safety_measures: string; recorded_at: number; recorded_by: string;
 }
 
@@ -81,23 +97,50 @@ export interface AuditEntry {
 }
 
 export class WorkOrderRepository {
-  constructor(readonly db: Db) {
+  readonly estate: Estate;
+  private readonly events: EventLog;
+
+  constructor(readonly db: Db, opts: RepositoryOptions = {}) {
+    this.estate = opts.estate ?? LOCAL_ESTATE;
+    this.events = opts.events ?? NO_EVENT_LOG;
     db.exec(WORK_ORDER_SCHEMA);
     const have = new Set((db.prepare('PRAGMA table_info(work_orders)').all() as { name: string }[]).map((c) => c.name));
     for (const [name, type] of ADDED_COLUMNS) if (!have.has(name)) db.exec(`ALTER TABLE work_orders ADD COLUMN ${name} ${type}`);
+    for (const table of ['work_order_ledger', 'work_order_escalations']) {
+      const cols = new Set((db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name));
+      if (!cols.has('site')) db.exec(`ALTER TABLE ${table} ADD COLUMN site TEXT`);
+    }
+    this.migrateEstate();
+  }
+
+  /**
+   * Upgrade of data written before estates had an identity: rows without an estate get this
+   * gateway's, and numbers without an estate code get it (`WO-20261128-0001` →
+   * `WO-<CODE>-20261128-0001`); the old number is kept and still finds the order.
+   */
+  private migrateEstate(): void {
+    this.db.transaction(() => {
+      for (const table of ['work_orders', 'work_order_ledger', 'work_order_escalations']) {
+        this.db.prepare(`UPDATE ${table} SET site = ? WHERE site IS NULL`).run(this.estate.site);
+      }
+      this.db.prepare(`UPDATE work_orders SET legacy_number = number, number = 'WO-' || ? || '-' || substr(number, 4)
+                       WHERE number GLOB 'WO-[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]-*'`).run(this.estate.code);
+    })();
   }
 
   insert(o: WorkOrder): void {
     this.db
-      .prepare(`INSERT INTO work_orders (id, number, device, fault, category, priority, source, title, status, fault_at,
+      .prepare(`INSERT INTO work_orders (id, site, number, device, fault, category, priority, source, title, status, fault_at,
                 created_at, updated_at, respond_by, on_site_by, responded_at, on_site_at, occurrences, assignee, due_at, evidence)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-      .run(o.id, o.number, o.device, o.fault, o.category, o.priority, o.source, o.title, o.status, o.faultAt,
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(o.id, o.site, o.number, o.device, o.fault, o.category, o.priority, o.source, o.title, o.status, o.faultAt,
         o.createdAt, o.updatedAt, o.respondBy, o.onSiteBy, o.respondedAt, o.onSiteAt, o.occurrences, o.assignee,
         o.dueAt ?? null, o.evidence ? JSON.stringify(o.evidence) : null);
+    this.events.append('order.created', { ...o, action: 'created' });
   }
 
-  update(o: WorkOrder): void {
+  /** Writes the order's new state; `action` says what changed (the event's `action`). */
+  update(o: WorkOrder, action = 'changed'): void {
     this.db
       .prepare(`UPDATE work_orders SET status = ?, updated_at = ?, responded_at = ?, on_site_at = ?, occurrences = ?,
                 assignee = ?, resolved_at = ?, closed_at = ?, feedback_rating = ?, feedback_comment = ?, feedback_at = ?,
@@ -105,19 +148,22 @@ export class WorkOrderRepository {
       .run(o.status, o.updatedAt, o.respondedAt, o.onSiteAt, o.occurrences, o.assignee, o.resolvedAt ?? null, o.closedAt ?? null,
         o.feedback?.rating ?? null, o.feedback?.comment ?? null, o.feedback?.at ?? null,
         o.evidence ? JSON.stringify(o.evidence) : null, o.title, o.id);
+    this.events.append('order.changed', { ...o, action });
   }
 
-  addLedger(e: Omit<LedgerEntry, 'seq'>): LedgerEntry {
+  addLedger(e: Omit<LedgerEntry, 'seq' | 'site'>): LedgerEntry {
     const info = this.db
-      .prepare(`INSERT INTO work_order_ledger (order_id, time, personnel, tools, result, safety_measures, recorded_at, recorded_by)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
-      .run(e.orderId, e.time, JSON.stringify(e.personnel), JSON.stringify(e.tools), e.result, e.safetyMeasures, e.recordedAt, e.recordedBy);
-    return { seq: Number(info.lastInsertRowid), ...e };
+      .prepare(`INSERT INTO work_order_ledger (site, order_id, time, personnel, tools, result, safety_measures, recorded_at, recorded_by)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(this.estate.site, e.orderId, e.time, JSON.stringify(e.personnel), JSON.stringify(e.tools), e.result, e.safetyMeasures, e.recordedAt, e.recordedBy);
+    const entry: LedgerEntry = { seq: Number(info.lastInsertRowid), site: this.estate.site, ...e };
+    this.events.append('order.ledger', entry);
+    return entry;
   }
 
   ledger(orderId: string): LedgerEntry[] {
     return (this.db.prepare('SELECT * FROM work_order_ledger WHERE order_id = ? ORDER BY seq').all(orderId) as LedgerRow[]).map((r) => ({
-      seq: r.seq, orderId: r.order_id, time: r.time, personnel: JSON.parse(r.personnel) as string[], tools: JSON.parse(r.tools) as string[],
+      seq: r.seq, site: r.site, orderId: r.order_id, time: r.time, personnel: JSON.parse(r.personnel) as string[], tools: JSON.parse(r.tools) as string[],
       result: r.result, safetyMeasures: r.safety_measures, recordedAt: r.recorded_at, recordedBy: r.recorded_by,
     }));
   }
@@ -138,9 +184,16 @@ export class WorkOrderRepository {
 
   /** Records an escalation; false when this deadline of this order was escalated before. */
   escalate(e: EscalationRecord): boolean {
-    return this.db
-      .prepare('INSERT OR IGNORE INTO work_order_escalations (order_id, deadline, due_at, ts) VALUES (?, ?, ?, ?)')
-      .run(e.orderId, e.deadline, e.dueAt, e.ts).changes === 1;
+    const fresh = this.db
+      .prepare('INSERT OR IGNORE INTO work_order_escalations (site, order_id, deadline, due_at, ts) VALUES (?, ?, ?, ?, ?)')
+      .run(this.estate.site, e.orderId, e.deadline, e.dueAt, e.ts).changes === 1;
+    const o = fresh ? this.get(e.orderId) : undefined;
+    if (o) {
+      const ev: EscalationEvent = { site: o.site, orderId: o.id, number: o.number, device: o.device, category: o.category,
+        priority: o.priority, deadline: e.deadline, dueAt: e.dueAt, ts: e.ts };
+      this.events.append('order.escalated', ev);
+    }
+    return fresh;
   }
 
   escalations(orderId?: string, range?: { from: number; to: number }): EscalationRecord[] {
@@ -170,7 +223,7 @@ export class WorkOrderRepository {
   }
 
   get(id: string): WorkOrder | undefined {
-    const row = this.db.prepare('SELECT * FROM work_orders WHERE id = ? OR number = ?').get(id, id) as Row | undefined;
+    const row = this.db.prepare('SELECT * FROM work_orders WHERE id = ? OR number = ? OR legacy_number = ?').get(id, id, id) as Row | undefined;
     return row && toOrder(row);
   }
 
@@ -196,10 +249,10 @@ export class WorkOrderRepository {
       .get(device) as { n: number }).n;
   }
 
-  /** Next number of the day: WO-YYYYMMDD-NNNN. */
+  /** Next number of the day: WO-<CODE>-YYYYMMDD-NNNN. */
   nextNumber(now: number): string {
     const day = new Date(now).toISOString().slice(0, 10).replace(/-/g, '');
-    const prefix = `WO-${day}-`;
+    const prefix = `WO-${this.estate.code}-${day}-`;
     const row = this.db
       .prepare('SELECT number FROM work_orders WHERE number LIKE ? ORDER BY number DESC LIMIT 1')
       .get(`${prefix}%`) as { number: string } | undefined;

@@ -85,7 +85,7 @@ export class WorkOrderService {
       const open = this.repo.openFor(alarm.device, alarm.fault);
       if (open) {
         const updated: WorkOrder = { ...open, occurrences: open.occurrences + 1, updatedAt: now };
-        this.repo.update(updated);
+        this.repo.update(updated, 'occurrence');
         this.repo.linkAlarm(open.id, alarm.id, now);
         this.repo.audit(open.id, { ts: now, actor: 'system', action: 'occurrence', from: null, to: null, detail: `alarm ${alarm.id}` });
         return { order: updated, action: 'occurrence' };
@@ -111,7 +111,7 @@ export class WorkOrderService {
       const open = this.repo.openFor(input.device, input.fault);
       if (open) {
         const updated: WorkOrder = { ...open, evidence: input.evidence ?? open.evidence ?? null, updatedAt: now };
-        this.repo.update(updated);
+        this.repo.update(updated, 'evidence');
         this.repo.audit(open.id, { ts: now, actor: input.source, action: 'evidence', from: null, to: null, detail: input.evidence ? JSON.stringify(input.evidence).slice(0, 2000) : null });
         return { order: updated, created: false };
       }
@@ -144,7 +144,7 @@ export class WorkOrderService {
     const faultAt = input.faultAt ?? now;
     const d = this.sla.deadlines(input.category, faultAt, input.priority);
     return {
-      id: randomUUID(), number: this.repo.nextNumber(now), device: input.device, fault: input.fault,
+      id: randomUUID(), site: this.repo.estate.site, number: this.repo.nextNumber(now), device: input.device, fault: input.fault,
       category: input.category, priority: d.priority, source, title: input.title, status: 'new',
       faultAt, createdAt: now, updatedAt: now, respondBy: d.respondBy, onSiteBy: d.onSiteBy,
       respondedAt: null, onSiteAt: null, occurrences: 1, assignee: null,
@@ -179,7 +179,7 @@ export class WorkOrderService {
         assignee: assignee ?? o.assignee,
         feedback: opts.feedback ? { rating: opts.feedback.rating, comment: opts.feedback.comment ?? null, at: now } : (o.feedback ?? null),
       };
-      this.repo.update(next);
+      this.repo.update(next, to);
       this.repo.audit(o.id, { ts: now, actor, action: 'transition', from: o.status, to, detail: opts.note ?? null });
       if (assignee && assignee !== o.assignee) {
         this.repo.audit(o.id, { ts: now, actor, action: 'assign', from: o.assignee, to: assignee, detail: null });
@@ -201,7 +201,7 @@ export class WorkOrderService {
       if (!o) throw Errors.NOT_FOUND(`work order ${id}`);
       if (o.status === 'closed' || o.status === 'cancelled') throw Errors.CONFLICT(`work order ${o.number} is ${o.status}`);
       const next: WorkOrder = { ...o, assignee, updatedAt: now };
-      this.repo.update(next);
+      this.repo.update(next, 'assigned');
       this.repo.audit(o.id, { ts: now, actor, action: 'assign', from: o.assignee, to: assignee, detail: null });
       return next;
     });
@@ -222,7 +222,7 @@ export class WorkOrderService {
       });
       this.repo.audit(o.id, { ts: now, actor, action: 'ledger', from: null, to: null, detail: `entry ${entry.seq}` });
       const next: WorkOrder = { ...o, updatedAt: now };
-      this.repo.update(next);
+      this.repo.update(next, 'ledger');
       return { order: next, entry };
     });
     this.emit(order, 'ledger');

@@ -66,7 +66,7 @@ export function wireMaintenance(d: MaintenanceDeps): Maintenance {
     const events: EscalationEvent[] = [];
     for (const { order, record } of orders.escalateOverdue(now)) {
       const ev: EscalationEvent = {
-        orderId: order.id, number: order.number, device: order.device, category: order.category, priority: order.priority,
+        site: order.site, orderId: order.id, number: order.number, device: order.device, category: order.category, priority: order.priority,
         deadline: record.deadline, dueAt: record.dueAt, ts: record.ts,
       };
       events.push(ev);

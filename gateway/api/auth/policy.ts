@@ -50,6 +50,8 @@ export const POLICY: Readonly<Record<string, Access>> = {
   'GET /api/devices/:id/forecast': 'viewer',
   'GET /api/maintenance': 'viewer',
   'POST /api/predict/plans/:plan/done': 'technician',
+  'GET /api/uplink': 'viewer',
+  'POST /api/uplink/replay': 'admin',
 };
 
 export function accessFor(method: string, route: string): { access: Access; fallback: boolean } {
