@@ -18,6 +18,11 @@ export const UplinkConfig = Type.Object(
     keepSentDays: Type.Number({ minimum: 0, default: 7 }),
     /** Seconds between `site.status` heartbeats. */
     statusEverySeconds: Type.Number({ minimum: 1, default: 300 }),
+    /**
+     * Also use the cluster's other nodes that the servers announce (default). Off when head office
+     * is reached through fixed addresses only (NAT, proxies): then give every node in `servers`.
+     */
+    discover: Type.Boolean({ default: true }),
     /** Send 1-minute telemetry rollups. */
     rollups: Type.Boolean({ default: true }),
   },

@@ -75,7 +75,7 @@ export class UplinkLink {
       this.nc = await connect({
         servers: this.config.servers, user: this.config.user, pass: this.config.password, name: `estate-${this.site}`,
         inboxPrefix: Subjects.inbox(this.site), maxReconnectAttempts: -1, reconnectTimeWait: 1000, waitOnFirstConnect: true,
-        pingInterval: 10_000,
+        pingInterval: 10_000, ignoreClusterUpdates: !this.config.discover,
       });
     } catch (err) {
       if (!this.stopped) this.log.error({ err: String(err) }, 'uplink: cannot connect to head office');
