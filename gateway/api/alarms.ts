@@ -38,7 +38,11 @@ export const actorOf = (req: FastifyRequest, fallback = 'operator'): string =>
   (req as FastifyRequest & { user?: { username?: string } | null }).user?.username ?? fallback;
 
 export function alarmsApi(ctx: ApiContext) {
-  const withOrder = (a: Alarm): Alarm => ({ ...a, workOrderId: ctx.orders.orderForAlarm(a.id) });
+  // A cancelled order no longer answers its alarm: the alarm shows no order (workorders/permissions.ts).
+  const withOrder = (a: Alarm): Alarm => {
+    const id = ctx.orders.orderForAlarm(a.id);
+    return { ...a, workOrderId: id && ctx.orders.get(id)?.status !== 'cancelled' ? id : null };
+  };
 
   return async (app: FastifyInstance) => {
     app.get<{ Querystring: Static<typeof ListQuery> }>('/api/alarms', { schema: { querystring: ListQuery } }, async (req) => {
