@@ -16,6 +16,7 @@ import { AlarmRepository } from './alarms/repository.js';
 import { buildApi } from './api/server.js';
 import { requireSocketToken } from './api/auth/socket.js';
 import { UserBook } from './auth/users.js';
+import { watchUsers } from './auth/reload.js';
 import { EmbeddedHistory } from './history/embedded.js';
 import { InfluxHistory, spoolDirOf } from './history/influx.js';
 import type { HistoryStore } from './history/store.js';
@@ -37,6 +38,8 @@ export interface GatewayOptions {
   host?: string;
   /** Overrides `history.influx`: `http://host:port/database`. */
   influxUrl?: string;
+  /** How often the config file is checked for changed users (gateway/auth/reload.ts); default 30 s. */
+  usersReloadMs?: number;
 }
 
 export interface RunningGateway {
@@ -114,6 +117,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
   const app = await buildApi({ config, pipeline, history, alarms, alarmRepo, orders, startedAt, users, connectors: byProtocol, predict }, log);
   const realtime = new RealtimeHub(app.server);
   requireSocketToken(realtime.io, users);
+  const unwatchUsers = watchUsers(loaded.file, users, log.child({ room: 'auth' }), opts.usersReloadMs);
 
   // The one-way data path.
   pipeline.use({ name: 'history', onReadings: (b) => history.write(b) });
@@ -149,6 +153,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
       pipeline.close();
       predict.close();
       maintenance.stop();
+      unwatchUsers();
       await notifier.close();
       await realtime.close();
       await app.close();
