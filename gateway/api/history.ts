@@ -16,6 +16,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
+import { csvRow } from '../core/csv.js';
 import { Errors } from '../core/errors.js';
 import { MAX_RANGE, RAW_EXPLICIT_MAX_SPAN, pickResolution } from '../history/query.js';
 import type { HistorySample, Resolution } from '../history/store.js';
@@ -125,8 +126,8 @@ export function historyApi(ctx: ApiContext) {
       let csv = `time,device,point,value${rollup ? ',min,max' : ''}\n`;
       for (const s of series) {
         for (const x of s.samples) {
-          csv += `${new Date(x.ts).toISOString()},${csvField(r.device)},${csvField(s.point)},${csvField(x.value)}`;
-          csv += rollup ? `,${x.min ?? ''},${x.max ?? ''}\n` : '\n';
+          csv += `${new Date(x.ts).toISOString()},${csvRow([r.device, s.point, x.value])}`;
+          csv += rollup ? `,${csvRow([x.min, x.max])}\n` : '\n';
         }
       }
       const name = `${r.device}_${new Date(r.range.from).toISOString().slice(0, 10)}_${new Date(r.range.to).toISOString().slice(0, 10)}.csv`;
@@ -146,8 +147,3 @@ export function historyApi(ctx: ApiContext) {
   };
 }
 
-function csvField(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  const s = String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
