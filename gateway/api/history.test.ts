@@ -150,4 +150,21 @@ describe('hostile values', () => {
     gw.pipeline.ingest([{ device: 'fire-1', point: 'zones_in_alarm', value: 'lots', quality: 'good', ts: Date.now() }]);
     expect((await get<{ points: Record<string, { quality: string }> }>('/api/devices/fire-1')).body.points.zones_in_alarm!.quality).toBe('bad');
   });
+
+  it('range-checks every time it takes, with a 400 that gives the allowed range', async () => {
+    for (const url of ['/api/history.csv?device=power-1&point=voltage_l1&to=9000000000000000', '/api/history?device=power-1&point=voltage_l1&from=-5',
+      '/api/kpis.csv?to=9000000000000000', '/api/kpis?from=-1', '/api/events?to=9000000000000000']) {
+      const res = await get<{ code: string; message: string }>(url);
+      expect(res.status, url).toBe(400);
+      expect(res.body).toMatchObject({ code: 'GW_ERR_TIME_RANGE', message: expect.stringContaining('2100-01-01T00:00:00.000Z') });
+    }
+    const order = (await gw.app.inject({ method: 'POST', url: '/api/work-orders', headers: auth, payload: { fault: 'ledger_time', category: 'general', title: 'Ledger time check' } })).json<{ id: string }>();
+    await gw.app.inject({ method: 'POST', url: `/api/work-orders/${order.id}/transition`, headers: auth, payload: { to: 'accepted' } });
+    const entry = { personnel: ['tech'], tools: [], result: 'checked', safetyMeasures: 'none needed' };
+    const far = await gw.app.inject({ method: 'POST', url: `/api/work-orders/${order.id}/ledger`, headers: auth, payload: { ...entry, time: 9e15 } });
+    expect(far.statusCode).toBe(400);
+    expect(far.json().code).toBe('GW_ERR_TIME_RANGE');
+    expect((await gw.app.inject({ method: 'POST', url: `/api/work-orders/${order.id}/ledger`, headers: auth, payload: { ...entry, time: Date.now() } })).statusCode).toBe(201);
+    expect((await get<{ ledger: unknown[] }>(`/api/work-orders/${order.id}`)).body.ledger).toHaveLength(1);
+  });
 });

@@ -18,6 +18,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { csvRow } from '../core/csv.js';
 import { Errors } from '../core/errors.js';
+import { apiTime } from './time.js';
 import { MAX_RANGE, RAW_EXPLICIT_MAX_SPAN, pickResolution } from '../history/query.js';
 import type { HistorySample, Resolution } from '../history/store.js';
 import type { ApiContext } from './context.js';
@@ -52,10 +53,7 @@ const EventsQuery = Type.Object(
 );
 
 function parseTime(name: string, v: string | undefined, fallback: number): number {
-  if (v === undefined) return fallback;
-  const t = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
-  if (!Number.isFinite(t)) throw Errors.BAD_REQUEST(`${name} must be epoch milliseconds or an ISO 8601 time (got "${v}")`);
-  return t;
+  return apiTime(name, v) ?? fallback;
 }
 
 interface Range {

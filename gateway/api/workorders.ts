@@ -11,6 +11,7 @@ import type { WorkOrder, WorkOrderStatus } from '../core/model.js';
 import { checkAssignee, checkTransition, type PermissionFacts } from '../workorders/permissions.js';
 import { actorOf } from './alarms.js';
 import type { ApiContext } from './context.js';
+import { apiTime } from './time.js';
 
 const Status = Type.Union(['new', 'accepted', 'dispatched', 'on_site', 'resolved', 'closed', 'cancelled'].map((s) => Type.Literal(s)));
 const ListQuery = Type.Object(
@@ -115,8 +116,7 @@ export function workOrdersApi(ctx: ApiContext) {
       { schema: { params: Params, body: LedgerBody } },
       async (req, reply) => {
         const { time, ...rest } = req.body;
-        const t = time === undefined ? undefined : typeof time === 'number' ? time : Date.parse(time);
-        if (t !== undefined && !Number.isFinite(t)) throw Errors.BAD_REQUEST('body.time must be epoch ms or ISO 8601');
+        const t = apiTime('body.time', time);
         const entry = ctx.orders.addLedger(req.params.id, { ...rest, ...(t !== undefined ? { time: t } : {}) }, actorOf(req));
         return reply.status(201).send(entry);
       },
