@@ -13,7 +13,9 @@ import type { Logger } from './core/log.js';
 import { DEFAULT_RULES } from './alarms/defaults.js';
 import { AlarmEngine } from './alarms/engine.js';
 import { AlarmRepository } from './alarms/repository.js';
-import { buildApi } from './api/server.js';
+import { dirname } from 'node:path';
+import { buildApi, httpsOf } from './api/server.js';
+import { warnDemoCredentials } from './auth/demo-warning.js';
 import { requireSocketToken } from './api/auth/socket.js';
 import { UserBook } from './auth/users.js';
 import { watchUsers } from './auth/reload.js';
@@ -114,7 +116,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
   const startedAt = Date.now();
   const users = new UserBook(config.users, config.auth, dataDir, log.child({ room: 'auth' }));
   const byProtocol = new Map<string, Connector>();
-  const app = await buildApi({ config, pipeline, history, alarms, alarmRepo, orders, startedAt, users, connectors: byProtocol, predict }, log);
+  const app = await buildApi({ config, pipeline, history, alarms, alarmRepo, orders, startedAt, users, connectors: byProtocol, predict }, log, { https: httpsOf(config.http.tls, dirname(loaded.file)) });
   const realtime = new RealtimeHub(app.server);
   requireSocketToken(realtime.io, users);
   const unwatchUsers = watchUsers(loaded.file, users, log.child({ room: 'auth' }), opts.usersReloadMs);
@@ -172,11 +174,13 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
     stop,
     async start() {
       maintenance.start();
-      await app.listen({ port: opts.port ?? config.http.port, host: opts.host ?? config.http.host });
+      const host = opts.host ?? config.http.host;
+      await app.listen({ port: opts.port ?? config.http.port, host });
+      void warnDemoCredentials(config.users, host, log.child({ room: 'auth' }));
       const port = (app.server.address() as AddressInfo).port;
       await Promise.all(running.map((c) => c.start()));
       log.info({ port, history: history.backend, devices: config.devices.length }, 'gateway started');
-      return { url: `http://127.0.0.1:${port}`, port, history, stop };
+      return { url: `${config.http.tls ? 'https' : 'http'}://127.0.0.1:${port}`, port, history, stop };
     },
   };
 }
