@@ -10,8 +10,11 @@ import { connect as mqttConnect, connectAsync, type IClientOptions, type MqttCli
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../gateway/auth/password.js';
 import { createLogger } from '../gateway/core/log.js';
+import { pino } from 'pino';
+import { Writable } from 'node:stream';
 import { mayPublish, maySubscribe, principalFor } from './acl.js';
 import { startBroker, type RunningBroker } from './index.js';
+import { LoginLockout } from './lockout.js';
 
 const log = createLogger('test', 'silent');
 let broker: RunningBroker;
@@ -132,6 +135,92 @@ describe('site broker', () => {
       expect(plain.connected).toBe(false);
     } finally {
       await tls.stop();
+    }
+  });
+});
+
+describe('abuse limits', () => {
+  it('delays, then bans, password guessing, and logs a summary instead of a line per try', async () => {
+    const lines: string[] = [];
+    const sink = pino({ level: 'info' }, new Writable({ write(chunk: Buffer, _enc, cb) { lines.push(chunk.toString()); cb(); } }));
+    const guarded = await startBroker({
+      port: 0, host: '127.0.0.1', log: sink, site: 'demo', deviceTypes: { 'fire-1': 'fire_panel' },
+      config: { users: [{ username: 'fire-1', role: 'device', device: 'fire-1', passwordHash: await hashPassword('fire-pass') }], limits: { loginFailuresBeforeDelay: 2, loginFailuresBeforeBan: 5, loginBanSeconds: 60 } },
+    });
+    try {
+      const answers: { error: string; ms: number }[] = [];
+      for (let i = 0; i < 8; i++) {
+        const t = Date.now();
+        const error = await connect({ username: 'fire-1', password: `guess-${i}` }, guarded.url).then(() => 'connected', (e: Error) => e.message);
+        answers.push({ error, ms: Date.now() - t });
+      }
+      expect(answers.slice(0, 5).every((a) => /Bad username or password/i.test(a.error))).toBe(true);
+      expect(answers.slice(5).every((a) => /Not authorized/i.test(a.error))).toBe(true);
+      expect(answers[4]!.ms).toBeGreaterThan(answers[1]!.ms + 500); // 250 ms doubling after 2 failures
+      // Banned: even the right password is refused for now.
+      await expect(connect({ username: 'fire-1', password: 'fire-pass' }, guarded.url)).rejects.toThrow(/Not authorized/i);
+      expect(guarded.stats().loginsBanned).toBe(4);
+      const warnings = lines.filter((l) => l.includes('MQTT'));
+      expect(warnings.length).toBeLessThanOrEqual(3);
+      expect(lines.join('')).not.toContain('guess-');
+    } finally {
+      await guarded.stop();
+    }
+  });
+
+  it('counts failures per username across addresses and per address across usernames', () => {
+    let now = 0;
+    const l = new LoginLockout({ delayAfter: 1, banAfter: 3, banMs: 60_000 }, () => now);
+    for (const addr of ['10.0.0.1', '10.0.0.2', '10.0.0.3']) l.fail('fire-1', addr);
+    expect(l.check('fire-1', '10.0.0.4').banned).toBe(true);
+    expect(l.check('gateway', '10.0.0.4').banned).toBe(false);
+    for (const user of ['a', 'b', 'c']) l.fail(user, '10.0.0.9');
+    expect(l.check('gateway', '10.0.0.9').banned).toBe(true);
+    now += 61_000;
+    expect(l.check('fire-1', '10.0.0.4').banned).toBe(false);
+    // A device's own address keeps its account while strangers guess it.
+    l.succeed('fire-1', '10.0.0.50');
+    for (const addr of ['10.1.0.1', '10.1.0.2', '10.1.0.3']) l.fail('fire-1', addr);
+    expect(l.check('fire-1', '10.1.0.4').banned).toBe(true);
+    expect(l.check('fire-1', '10.0.0.50')).toEqual({ banned: false, delayMs: 0 });
+  });
+
+  it('applies maxClientIdLength to MQTT 3.1.1 clients too', async () => {
+    await expect(connect({ username: 'gateway', password: 'gw-pass', clientId: 'x'.repeat(500), protocolVersion: 4 })).rejects.toThrow(/Identifier rejected/i);
+    const ok = await connect({ username: 'gateway', password: 'gw-pass', clientId: 'x'.repeat(100), protocolVersion: 4 });
+    expect(ok.connected).toBe(true);
+  });
+
+  it('keeps at most retainedPerAccount retained messages per device', async () => {
+    const quota = await startBroker({
+      port: 0, host: '127.0.0.1', log, site: 'demo', deviceTypes: { 'fire-1': 'fire_panel' },
+      config: {
+        users: [{ username: 'gateway', role: 'gateway', passwordHash: await hashPassword('gw-pass') }, { username: 'fire-1', role: 'device', device: 'fire-1', passwordHash: await hashPassword('fire-pass') }],
+        limits: { retainedPerAccount: 5, retainedBytesPerAccount: 10_000 },
+      },
+    });
+    try {
+      const dev = await connect({ username: 'fire-1', password: 'fire-pass' }, quota.url);
+      for (let i = 0; i < 20; i++) await dev.publishAsync(`site/demo/fire_panel/fire-1/r${i}`, 'x'.repeat(500), { qos: 1, retain: true });
+      const gw = await connect({ username: 'gateway', password: 'gw-pass' }, quota.url);
+      const got: string[] = [];
+      let markerSeen = () => undefined as void;
+      let fiveSeen = () => undefined as void;
+      const marker = new Promise<void>((resolve) => (markerSeen = resolve));
+      const five = new Promise<void>((resolve) => (fiveSeen = resolve));
+      gw.on('message', (topic, _p, packet) => {
+        if (topic.endsWith('/marker')) return markerSeen();
+        if (packet.retain && got.push(topic) === 5) fiveSeen();
+      });
+      await gw.subscribeAsync('site/demo/fire_panel/fire-1/#', { qos: 1 });
+      await five;
+      // Whatever else was retained arrives before a message published after the subscription completed.
+      await gw.publishAsync('site/demo/fire_panel/fire-1/marker', 'end', { qos: 1 });
+      await marker;
+      expect(got).toHaveLength(5);
+      expect(quota.stats().retainedRefused).toBe(15);
+    } finally {
+      await quota.stop();
     }
   });
 });

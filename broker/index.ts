@@ -16,6 +16,8 @@ import type { Logger } from '../gateway/core/log.js';
 import { mayPublish, maySubscribe, principalFor, type Principal } from './acl.js';
 import { BrokerConfig } from '../gateway/config/broker.js';
 import { ConnectionRate, PacketSizeGuard } from './guard.js';
+import { FailureLog, LoginLockout } from './lockout.js';
+import { RetainedQuota } from './retained.js';
 
 export { BrokerConfig } from '../gateway/config/broker.js';
 
@@ -24,7 +26,7 @@ export interface BrokerOptions {
   host?: string;
   log: Logger;
   /** The `broker:` section of the site config; defaults: anonymous refused, no accounts. */
-  config?: Partial<BrokerConfig>;
+  config?: Partial<Omit<BrokerConfig, 'limits'>> & { limits?: Partial<BrokerConfig['limits']> };
   /** Site id: device topics are `site/<site>/<type>/<device>/...`. */
   site?: string;
   /** Device id → equipment type, to pin each device account to its own topics. */
@@ -40,6 +42,10 @@ export interface BrokerStats {
   subscribeDenied: number;
   oversizedPackets: number;
   rateLimited: number;
+  /** Logins refused without a password check because the username or address is banned. */
+  loginsBanned: number;
+  /** Retained publications stored without their retain flag because the account's quota is full. */
+  retainedRefused: number;
 }
 
 export interface RunningBroker {
@@ -50,7 +56,7 @@ export interface RunningBroker {
 }
 
 type AuthError = Error & { returnCode: number };
-const authError = (message: string, returnCode: 4 | 5): AuthError => Object.assign(new Error(message), { returnCode });
+const authError = (message: string, returnCode: 2 | 4 | 5): AuthError => Object.assign(new Error(message), { returnCode });
 
 export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
   const config = Value.Default(BrokerConfig, structuredClone(opts.config ?? {})) as BrokerConfig;
@@ -58,7 +64,11 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
   const log = opts.log;
   const users = new Map(config.users.map((u) => [u.username, u]));
   const principals = new WeakMap<Client, Principal>();
-  const stats: BrokerStats = { connections: 0, authFailures: 0, publishDenied: 0, subscribeDenied: 0, oversizedPackets: 0, rateLimited: 0 };
+  const stats: BrokerStats = { connections: 0, authFailures: 0, publishDenied: 0, subscribeDenied: 0, oversizedPackets: 0, rateLimited: 0, loginsBanned: 0, retainedRefused: 0 };
+  const limits = config.limits;
+  const lockout = new LoginLockout({ delayAfter: limits.loginFailuresBeforeDelay, banAfter: limits.loginFailuresBeforeBan, banMs: limits.loginBanSeconds * 1000 });
+  const failures = new FailureLog(log);
+  const retained = new RetainedQuota(limits.retainedPerAccount, limits.retainedBytesPerAccount);
   if (config.allowAnonymous) log.warn('broker.allowAnonymous is true: clients without credentials get full access');
   void dummyHash();
 
@@ -70,6 +80,11 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
     drainTimeout: 10_000,
     // Callback style: each hook calls its callback exactly once (aedes #106).
     authenticate(client, username, password, done) {
+      // aedes checks the client id length for MQTT 3.1 only; 3.1.1 clients get the same limit.
+      if (client.id.length > config.limits.maxClientIdLength) {
+        log.warn({ length: client.id.length, max: config.limits.maxClientIdLength }, 'MQTT client id too long; refused');
+        return done(authError('client id too long', 2), false);
+      }
       if (username === undefined || username === '') {
         if (config.allowAnonymous) {
           principals.set(client, { username: null, role: 'anonymous' });
@@ -80,14 +95,29 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
         return done(authError('credentials required', 5), false);
       }
       const user = users.get(username);
-      void (async () => verifyPassword(password?.toString('utf8') ?? '', user?.passwordHash ?? (await dummyHash())))().then(
+      const addr = (client.conn as { remoteAddress?: string }).remoteAddress ?? 'unknown';
+      const gate = lockout.check(username, addr);
+      if (gate.banned) {
+        stats.loginsBanned++;
+        stats.authFailures++;
+        failures.failed(addr);
+        return done(authError('temporarily banned after repeated failures', 5), false);
+      }
+      const verify = async () => {
+        if (gate.delayMs) await new Promise((r) => setTimeout(r, gate.delayMs));
+        return verifyPassword(password?.toString('utf8') ?? '', user?.passwordHash ?? (await dummyHash()));
+      };
+      void verify().then(
         (ok) => {
           if (ok && user) {
+            lockout.succeed(username, addr);
             principals.set(client, principalFor(user, site, opts.deviceTypes ?? {}));
             done(null, true);
           } else {
             stats.authFailures++;
-            log.warn({ client: client.id, username }, 'MQTT login refused: bad username or password');
+            failures.failed(addr);
+            const banned = lockout.fail(username, addr);
+            if (banned.length) failures.banned(banned, limits.loginBanSeconds * 1000);
             done(authError('bad username or password', 4), false);
           }
         },
@@ -97,7 +127,16 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
     authorizePublish(client, packet, cb) {
       if (!client) return cb(null); // the broker's own publications (stored wills)
       const p = principals.get(client);
-      if (p && mayPublish(p, packet.topic)) return cb(null);
+      if (p && mayPublish(p, packet.topic)) {
+        if (packet.retain && !retained.accept(p.username ?? client.id, packet.topic, packet.payload.length)) {
+          stats.retainedRefused++;
+          if (stats.retainedRefused === 1 || stats.retainedRefused % 100 === 0) {
+            log.warn({ client: client.id, username: p.username, refused: stats.retainedRefused }, 'MQTT retained quota full: message passed on without its retain flag');
+          }
+          packet.retain = false;
+        }
+        return cb(null);
+      }
       stats.publishDenied++;
       log.warn({ client: client.id, username: p?.username, topic: packet.topic }, 'MQTT publish denied; closing the client');
       cb(new Error(`not authorized to publish to ${packet.topic}`));
@@ -158,6 +197,7 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
     stats: () => ({ ...stats }),
     stop: () =>
       new Promise<void>((res) => {
+        failures.close();
         for (const s of sockets) s.destroy();
         server.close(() => aedes.close(() => res()));
       }),

@@ -13,9 +13,12 @@ import type { Logger } from './core/log.js';
 import { DEFAULT_RULES } from './alarms/defaults.js';
 import { AlarmEngine } from './alarms/engine.js';
 import { AlarmRepository } from './alarms/repository.js';
-import { buildApi } from './api/server.js';
+import { dirname } from 'node:path';
+import { buildApi, httpsOf } from './api/server.js';
+import { warnDemoCredentials } from './auth/demo-warning.js';
 import { requireSocketToken } from './api/auth/socket.js';
 import { UserBook } from './auth/users.js';
+import { watchUsers } from './auth/reload.js';
 import { EmbeddedHistory } from './history/embedded.js';
 import { InfluxHistory, spoolDirOf } from './history/influx.js';
 import type { HistoryStore } from './history/store.js';
@@ -39,6 +42,8 @@ export interface GatewayOptions {
   host?: string;
   /** Overrides `history.influx`: `http://host:port/database`. */
   influxUrl?: string;
+  /** How often the config file is checked for changed users (gateway/auth/reload.ts); default 30 s. */
+  usersReloadMs?: number;
 }
 
 export interface RunningGateway {
@@ -118,9 +123,10 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
   const startedAt = Date.now();
   const users = new UserBook(config.users, config.auth, dataDir, log.child({ room: 'auth' }));
   const byProtocol = new Map<string, Connector>();
-  const app = await buildApi({ config, pipeline, history, alarms, alarmRepo, orders, startedAt, users, connectors: byProtocol, predict, ...(uplink ? { uplink } : {}) }, log);
+  const app = await buildApi({ config, pipeline, history, alarms, alarmRepo, orders, startedAt, users, connectors: byProtocol, predict, ...(uplink ? { uplink } : {}) }, log, { https: httpsOf(config.http.tls, dirname(loaded.file)) });
   const realtime = new RealtimeHub(app.server);
   requireSocketToken(realtime.io, users);
+  const unwatchUsers = watchUsers(loaded.file, users, log.child({ room: 'auth' }), opts.usersReloadMs);
 
   // The one-way data path.
   pipeline.use({ name: 'history', onReadings: (b) => history.write(b) });
@@ -158,6 +164,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
       pipeline.close();
       predict.close();
       maintenance.stop();
+      unwatchUsers();
       await notifier.close();
       await realtime.close();
       await app.close();
@@ -184,11 +191,13 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
           message: `head office unreachable: ${n} events wait in the outbox (limit ${config.uplink!.backlogAlarm})`,
         }, holds, n),
       }, orders);
-      await app.listen({ port: opts.port ?? config.http.port, host: opts.host ?? config.http.host });
+      const host = opts.host ?? config.http.host;
+      await app.listen({ port: opts.port ?? config.http.port, host });
+      void warnDemoCredentials(config.users, host, log.child({ room: 'auth' }));
       const port = (app.server.address() as AddressInfo).port;
       await Promise.all(running.map((c) => c.start()));
       log.info({ port, history: history.backend, devices: config.devices.length }, 'gateway started');
-      return { url: `http://127.0.0.1:${port}`, port, history, stop };
+      return { url: `${config.http.tls ? 'https' : 'http'}://127.0.0.1:${port}`, port, history, stop };
     },
   };
 }

@@ -9,6 +9,7 @@ import { toMs } from '../config/durations.js';
 import { Errors } from '../core/errors.js';
 import type { Alarm } from '../core/model.js';
 import type { ApiContext } from './context.js';
+import { apiTime } from './time.js';
 
 const ListQuery = Type.Object(
   {
@@ -38,7 +39,11 @@ export const actorOf = (req: FastifyRequest, fallback = 'operator'): string =>
   (req as FastifyRequest & { user?: { username?: string } | null }).user?.username ?? fallback;
 
 export function alarmsApi(ctx: ApiContext) {
-  const withOrder = (a: Alarm): Alarm => ({ ...a, workOrderId: ctx.orders.orderForAlarm(a.id) });
+  // A cancelled order no longer answers its alarm: the alarm shows no order (workorders/permissions.ts).
+  const withOrder = (a: Alarm): Alarm => {
+    const id = ctx.orders.orderForAlarm(a.id);
+    return { ...a, workOrderId: id && ctx.orders.get(id)?.status !== 'cancelled' ? id : null };
+  };
 
   return async (app: FastifyInstance) => {
     app.get<{ Querystring: Static<typeof ListQuery> }>('/api/alarms', { schema: { querystring: ListQuery } }, async (req) => {
@@ -62,7 +67,7 @@ export function alarmsApi(ctx: ApiContext) {
         const { until, duration, comment } = req.body ?? {};
         if ((until === undefined) === (duration === undefined)) throw Errors.BAD_REQUEST('body needs exactly one of "until" or "duration"');
         const now = ctx.orders.now();
-        const end = duration !== undefined ? now + toMs(duration) : typeof until === 'number' ? until : Date.parse(until!);
+        const end = duration !== undefined ? now + toMs(duration) : apiTime('body.until', until)!;
         if (!Number.isFinite(end) || end <= now) throw Errors.BAD_REQUEST('body.until must be a time in the future');
         if (end - now > MAX_SHELVE_MS) throw Errors.BAD_REQUEST('a shelve lasts at most 7 days');
         return withOrder(ctx.alarms.shelve(req.params.id, end, actorOf(req), comment));

@@ -123,3 +123,48 @@ describe('GET /api/history.csv and /api/events', () => {
     expect((await get(`/api/events?from=x`)).status).toBe(400);
   });
 });
+
+describe('hostile values', () => {
+  it('escapes cells that a spreadsheet would run as a formula, in the history export', async () => {
+    const ts = end - 30 * 60_000;
+    const evil = ["=cmd|' /C calc'!A0", '+1+2', '-2+3', '@SUM(A1)', '\tx', '\ry'];
+    gw.pipeline.ingest(evil.map((value, i) => ({ device: 'fire-1', point: 'disabled_zones', value, quality: 'good' as const, ts: ts + i * 1000 })));
+    await gw.history.flush();
+    const csv = await get<string>(`/api/history.csv?device=fire-1&point=disabled_zones&from=${ts - 1}&to=${ts + 10_000}`);
+    const cells = csv.body.trim().split('\n').slice(1).map((line) => line.slice(line.indexOf(',disabled_zones,') + ',disabled_zones,'.length));
+    expect(cells).toEqual(["'=cmd|' /C calc'!A0", "'+1+2", "'-2+3", "'@SUM(A1)", "'\tx", `"'\ry"`]);
+    // A negative number is still a number.
+    gw.pipeline.ingest([{ device: 'power-1', point: 'current_l1', value: -3.5, quality: 'good', ts: end + 1000 }]);
+    await gw.history.flush();
+    const num = await get<string>(`/api/history.csv?device=power-1&point=current_l1&from=${end}&to=${end + 2000}`);
+    expect(num.body.trim().split('\n')[1]).toMatch(/,-3\.5$/);
+  });
+
+  it('refuses a text value on a numeric point as bad quality, with the reason', async () => {
+    gw.pipeline.ingest([{ device: 'fire-1', point: 'battery_voltage', value: 26.9, quality: 'good', ts: Date.now() - 1000 }]);
+    gw.pipeline.ingest([{ device: 'fire-1', point: 'battery_voltage', value: "=cmd|' /C calc'!A0", quality: 'good', ts: Date.now() }]);
+    const dev = await get<{ points: Record<string, { value: unknown; quality: string; reason?: string }> }>('/api/devices/fire-1');
+    expect(dev.body.points.battery_voltage).toMatchObject({ value: null, quality: 'bad', reason: expect.stringContaining('expected a number') });
+    // No unit, but numbers so far: the same.
+    gw.pipeline.ingest([{ device: 'fire-1', point: 'zones_in_alarm', value: 0, quality: 'good', ts: Date.now() }]);
+    gw.pipeline.ingest([{ device: 'fire-1', point: 'zones_in_alarm', value: 'lots', quality: 'good', ts: Date.now() }]);
+    expect((await get<{ points: Record<string, { quality: string }> }>('/api/devices/fire-1')).body.points.zones_in_alarm!.quality).toBe('bad');
+  });
+
+  it('range-checks every time it takes, with a 400 that gives the allowed range', async () => {
+    for (const url of ['/api/history.csv?device=power-1&point=voltage_l1&to=9000000000000000', '/api/history?device=power-1&point=voltage_l1&from=-5',
+      '/api/kpis.csv?to=9000000000000000', '/api/kpis?from=-1', '/api/events?to=9000000000000000']) {
+      const res = await get<{ code: string; message: string }>(url);
+      expect(res.status, url).toBe(400);
+      expect(res.body).toMatchObject({ code: 'GW_ERR_TIME_RANGE', message: expect.stringContaining('2100-01-01T00:00:00.000Z') });
+    }
+    const order = (await gw.app.inject({ method: 'POST', url: '/api/work-orders', headers: auth, payload: { fault: 'ledger_time', category: 'general', title: 'Ledger time check' } })).json<{ id: string }>();
+    await gw.app.inject({ method: 'POST', url: `/api/work-orders/${order.id}/transition`, headers: auth, payload: { to: 'accepted' } });
+    const entry = { personnel: ['tech'], tools: [], result: 'checked', safetyMeasures: 'none needed' };
+    const far = await gw.app.inject({ method: 'POST', url: `/api/work-orders/${order.id}/ledger`, headers: auth, payload: { ...entry, time: 9e15 } });
+    expect(far.statusCode).toBe(400);
+    expect(far.json().code).toBe('GW_ERR_TIME_RANGE');
+    expect((await gw.app.inject({ method: 'POST', url: `/api/work-orders/${order.id}/ledger`, headers: auth, payload: { ...entry, time: Date.now() } })).statusCode).toBe(201);
+    expect((await get<{ ledger: unknown[] }>(`/api/work-orders/${order.id}`)).body.ledger).toHaveLength(1);
+  });
+});

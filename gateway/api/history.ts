@@ -16,7 +16,9 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
+import { csvRow } from '../core/csv.js';
 import { Errors } from '../core/errors.js';
+import { apiTime } from './time.js';
 import { MAX_RANGE, RAW_EXPLICIT_MAX_SPAN, pickResolution } from '../history/query.js';
 import type { HistorySample, Resolution } from '../history/store.js';
 import type { ApiContext } from './context.js';
@@ -51,10 +53,7 @@ const EventsQuery = Type.Object(
 );
 
 function parseTime(name: string, v: string | undefined, fallback: number): number {
-  if (v === undefined) return fallback;
-  const t = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
-  if (!Number.isFinite(t)) throw Errors.BAD_REQUEST(`${name} must be epoch milliseconds or an ISO 8601 time (got "${v}")`);
-  return t;
+  return apiTime(name, v) ?? fallback;
 }
 
 interface Range {
@@ -125,8 +124,8 @@ export function historyApi(ctx: ApiContext) {
       let csv = `time,device,point,value${rollup ? ',min,max' : ''}\n`;
       for (const s of series) {
         for (const x of s.samples) {
-          csv += `${new Date(x.ts).toISOString()},${csvField(r.device)},${csvField(s.point)},${csvField(x.value)}`;
-          csv += rollup ? `,${x.min ?? ''},${x.max ?? ''}\n` : '\n';
+          csv += `${new Date(x.ts).toISOString()},${csvRow([r.device, s.point, x.value])}`;
+          csv += rollup ? `,${csvRow([x.min, x.max])}\n` : '\n';
         }
       }
       const name = `${r.device}_${new Date(r.range.from).toISOString().slice(0, 10)}_${new Date(r.range.to).toISOString().slice(0, 10)}.csv`;
@@ -146,8 +145,3 @@ export function historyApi(ctx: ApiContext) {
   };
 }
 
-function csvField(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  const s = String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}

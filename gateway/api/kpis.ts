@@ -8,18 +8,14 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Errors } from '../core/errors.js';
 import { kpisToCsv, monthRange } from '../workorders/kpis.js';
 import type { ApiContext } from './context.js';
+import { apiTime } from './time.js';
 
 const Time = Type.Union([Type.Integer({ minimum: 0 }), Type.String({ minLength: 1 })]);
 const RangeQuery = Type.Object({ from: Type.Optional(Time), to: Type.Optional(Time) }, { additionalProperties: false });
 const ReportQuery = Type.Object({ month: Type.String({ pattern: '^\\d{4}-(0[1-9]|1[0-2])$' }) }, { additionalProperties: false });
 const DAY = 86_400_000;
 
-function parseTime(v: number | string | undefined, name: string): number | undefined {
-  if (v === undefined) return undefined;
-  const t = typeof v === 'number' ? v : /^\d+$/.test(v) ? Number(v) : Date.parse(v);
-  if (!Number.isFinite(t)) throw Errors.BAD_REQUEST(`querystring.${name} must be epoch milliseconds or ISO 8601`);
-  return t;
-}
+const parseTime = (v: number | string | undefined, name: string): number | undefined => apiTime(`querystring.${name}`, v);
 
 export function kpisApi(ctx: ApiContext) {
   const range = (q: Static<typeof RangeQuery>) => {

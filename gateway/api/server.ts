@@ -2,17 +2,20 @@
  * The HTTP face of the gateway: one fastify plugin per API area, one error handler, and the built
  * dashboard served as static files from the same origin.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
+import { Errors } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { alarmsApi } from './alarms.js';
 import type { ApiContext } from './context.js';
 import { devicesApi } from './devices.js';
 import { registerErrorHandler } from './errors.js';
+import { registerSecurityHeaders } from './headers.js';
 import { registerAuth } from './auth/plugin.js';
 import { metricsApi } from './metrics.js';
 import { healthApi } from './health.js';
@@ -24,14 +27,22 @@ import { uplinkApi } from './uplink.js';
 
 export const DASHBOARD_DIR = fileURLToPath(new URL('../../dashboard/dist/', import.meta.url));
 
-export async function buildApi(ctx: ApiContext, log: Logger): Promise<FastifyInstance> {
+export interface ApiOptions {
+  /** Key and certificate (PEM) to serve HTTPS; plain HTTP without. */
+  https?: { key: Buffer; cert: Buffer };
+}
+
+export async function buildApi(ctx: ApiContext, log: Logger, opts: ApiOptions = {}): Promise<FastifyInstance> {
+  // An HTTPS server is an http.Server for everything the gateway does with it (socket.io, listen).
   const app = Fastify({
+    ...(opts.https ? { https: opts.https } : {}),
     loggerInstance: log.child({ room: 'api' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 256 * 1024,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
   });
   const errorCounts = registerErrorHandler(app);
+  registerSecurityHeaders(app, !!opts.https);
   // OpenAPI from the routes' TypeBox schemas; must see the routes, so it comes first.
   await app.register(fastifySwagger, {
     openapi: {
@@ -57,4 +68,17 @@ export async function buildApi(ctx: ApiContext, log: Logger): Promise<FastifyIns
     log.warn({ dir: DASHBOARD_DIR }, 'dashboard is not built (run `npm run build:dashboard`); serving the API only');
   }
   return app;
+}
+
+/** Reads `http.tls` (paths relative to the config file's folder); a missing file is a coded config error. */
+export function httpsOf(tls: { key: string; cert: string } | undefined, configDir: string): ApiOptions['https'] {
+  if (!tls) return undefined;
+  const read = (what: string, p: string) => {
+    try {
+      return readFileSync(resolve(configDir, p));
+    } catch (err) {
+      throw Errors.CONFIG_INVALID('http.tls', [`http.tls.${what}: cannot read ${p}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`]);
+    }
+  };
+  return { key: read('key', tls.key), cert: read('cert', tls.cert) };
 }

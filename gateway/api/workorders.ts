@@ -7,9 +7,11 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { Category } from '../config/schema.js';
 import { Errors } from '../core/errors.js';
-import type { WorkOrderStatus } from '../core/model.js';
+import type { WorkOrder, WorkOrderStatus } from '../core/model.js';
+import { checkAssignee, checkTransition, type PermissionFacts } from '../workorders/permissions.js';
 import { actorOf } from './alarms.js';
 import type { ApiContext } from './context.js';
+import { apiTime } from './time.js';
 
 const Status = Type.Union(['new', 'accepted', 'dispatched', 'on_site', 'resolved', 'closed', 'cancelled'].map((s) => Type.Literal(s)));
 const ListQuery = Type.Object(
@@ -57,7 +59,17 @@ const CreateBody = Type.Object(
   { additionalProperties: false },
 );
 
+/** Alarms linked to an order that are still active (an active alarm keeps its order's reason to exist). */
+export function activeAlarmsOf(ctx: ApiContext, order: WorkOrder): string[] {
+  if (!order.device) return [];
+  return ctx.alarmRepo
+    .list({ limit: 5000, device: order.device })
+    .filter((a) => (a.state === 'active_unack' || a.state === 'active_ack') && ctx.orders.orderForAlarm(a.id) === order.id)
+    .map((a) => a.id);
+}
+
 export function workOrdersApi(ctx: ApiContext) {
+  const facts: PermissionFacts = { activeAlarms: (o) => activeAlarmsOf(ctx, o), roleOf: (u) => ctx.users.roleOf(u) };
   return async (app: FastifyInstance) => {
     app.get<{ Querystring: Static<typeof ListQuery> }>('/api/work-orders', { schema: { querystring: ListQuery } }, async (req) =>
       ctx.orders.list({ limit: req.query.limit ?? 500, ...(req.query.device ? { device: req.query.device } : {}), ...(req.query.open ? { open: true } : {}) }),
@@ -78,6 +90,9 @@ export function workOrdersApi(ctx: ApiContext) {
       { schema: { params: Params, body: TransitionBody } },
       async (req) => {
         const { to, note, assignee, feedback } = req.body;
+        const order = ctx.orders.get(req.params.id);
+        if (!order) throw Errors.NOT_FOUND(`work order ${req.params.id}`);
+        if (req.user) checkTransition(req.user, order, { to: to as WorkOrderStatus, ...(note !== undefined ? { note } : {}), ...(assignee !== undefined ? { assignee } : {}), ...(feedback ? { feedback } : {}) }, facts);
         return ctx.orders.transition(req.params.id, to as WorkOrderStatus, actorOf(req), {
           ...(note !== undefined ? { note } : {}), ...(assignee !== undefined ? { assignee } : {}), ...(feedback ? { feedback } : {}),
         });
@@ -86,7 +101,10 @@ export function workOrdersApi(ctx: ApiContext) {
     app.post<{ Params: Static<typeof Params>; Body: Static<typeof AssignBody> }>(
       '/api/work-orders/:id/assign',
       { schema: { params: Params, body: AssignBody } },
-      async (req) => ctx.orders.assign(req.params.id, req.body.assignee, actorOf(req)),
+      async (req) => {
+        checkAssignee('body.assignee', req.body.assignee, facts);
+        return ctx.orders.assign(req.params.id, req.body.assignee, actorOf(req));
+      },
     );
     app.get<{ Params: Static<typeof Params> }>('/api/work-orders/:id/ledger', { schema: { params: Params } }, async (req) => {
       const o = ctx.orders.get(req.params.id);
@@ -98,8 +116,7 @@ export function workOrdersApi(ctx: ApiContext) {
       { schema: { params: Params, body: LedgerBody } },
       async (req, reply) => {
         const { time, ...rest } = req.body;
-        const t = time === undefined ? undefined : typeof time === 'number' ? time : Date.parse(time);
-        if (t !== undefined && !Number.isFinite(t)) throw Errors.BAD_REQUEST('body.time must be epoch ms or ISO 8601');
+        const t = apiTime('body.time', time);
         const entry = ctx.orders.addLedger(req.params.id, { ...rest, ...(t !== undefined ? { time: t } : {}) }, actorOf(req));
         return reply.status(201).send(entry);
       },

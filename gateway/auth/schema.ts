@@ -32,8 +32,10 @@ export const AuthConfig = Type.Object(
   {
     /** How long a login token stays valid: `12h`, `30m`, or milliseconds. */
     tokenTtl: Type.Union([Type.String({ pattern: '^\\d+(\\.\\d+)?(ms|s|m|h|d)$' }), Type.Integer({ minimum: 1000 })], { default: '12h' }),
-    /** Login attempts allowed per client address per minute (`POST /api/auth/login`). */
+    /** Login attempts allowed per username per minute (`POST /api/auth/login`). */
     loginAttemptsPerMinute: Type.Integer({ minimum: 1, maximum: 10_000, default: 10 }),
+    /** Login attempts allowed per client address per minute: higher, a shared NAT carries many users. */
+    loginAttemptsPerMinutePerAddress: Type.Integer({ minimum: 1, maximum: 100_000, default: 60 }),
     /**
      * `/metrics`: `token` (default) needs `Authorization: Bearer` with an admin login token or
      * the value of `GW_METRICS_TOKEN`; `public` serves it to anyone (only behind a firewall);

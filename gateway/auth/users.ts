@@ -15,7 +15,8 @@ export interface AuthUser {
 }
 
 export class UserBook {
-  private readonly users: Map<string, UserConfig>;
+  private users: Map<string, UserConfig>;
+  private readonly listeners: (() => void)[] = [];
   readonly tokens: TokenSigner;
 
   constructor(
@@ -29,6 +30,21 @@ export class UserBook {
     this.tokens = new TokenSigner(loadTokenSecret(dataDir, env), toMs(settings.tokenTtl));
     if (this.users.size === 0) log.warn('no users in the config: nobody can log in to the API or the dashboard');
     void dummyHash();
+  }
+
+  /** Replaces the users (a changed config): sessions of removed users or changed roles end. */
+  update(users: readonly UserConfig[]): void {
+    this.users = new Map(users.map((u) => [u.username, u]));
+    for (const l of this.listeners) l();
+  }
+
+  /** Called after every `update()`. */
+  onChange(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  roleOf(username: string): Role | undefined {
+    return this.users.get(username)?.role;
   }
 
   /** The user when the password matches; undefined otherwise (same cost for unknown users). */

@@ -41,7 +41,16 @@ export const BrokerConfig = Type.Object(
         maxTopicLevels: Type.Integer({ minimum: 1, maximum: 100, default: 16 }),
         /** New connections accepted per client address per second; more are closed at once. */
         connectionsPerSecond: Type.Integer({ minimum: 1, maximum: 10_000, default: 20 }),
+        /** Longest client id, for MQTT 3.1 and 3.1.1 alike; longer → CONNACK 2 (identifier rejected). */
         maxClientIdLength: Type.Integer({ minimum: 1, maximum: 65_535, default: 128 }),
+        /** Failed logins (per username and per address) before each further try is delayed (250 ms doubling, 8 s at most). */
+        loginFailuresBeforeDelay: Type.Integer({ minimum: 1, maximum: 1000, default: 3 }),
+        /** Failed logins before the username or address is banned for `loginBanSeconds`. */
+        loginFailuresBeforeBan: Type.Integer({ minimum: 1, maximum: 10_000, default: 10 }),
+        loginBanSeconds: Type.Integer({ minimum: 1, maximum: 86_400, default: 600 }),
+        /** Retained messages one account may keep, and their total payload bytes; beyond, the retain flag is dropped. */
+        retainedPerAccount: Type.Integer({ minimum: 0, maximum: 100_000, default: 100 }),
+        retainedBytesPerAccount: Type.Integer({ minimum: 0, maximum: 1_073_741_824, default: 1_048_576 }),
       },
       { additionalProperties: false, default: {} },
     ),

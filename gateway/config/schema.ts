@@ -220,6 +220,8 @@ export const SiteConfig = Type.Object(
       {
         host: Type.String({ default: '0.0.0.0' }),
         port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+        /** Serve the API and dashboard over HTTPS (paths relative to the config file); adds HSTS. */
+        tls: Type.Optional(Type.Object({ key: Type.String({ minLength: 1 }), cert: Type.String({ minLength: 1 }) }, { additionalProperties: false })),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -73,14 +73,17 @@ export class Recorder {
   readonly batches: Reading[][] = [];
   readonly statuses: StatusEvent[] = [];
   readonly ctx: ConnectorContext;
+  private readonly waiters = new Set<() => void>();
 
   constructor(dataDir = tmpdir(), log: Logger = testLogger()) {
     this.ctx = {
       emit: (readings) => {
         this.batches.push(readings);
+        this.wake();
       },
       status: (device, status, reason) => {
         this.statuses.push({ device, status, ...(reason !== undefined ? { reason } : {}), at: Date.now() });
+        this.wake();
       },
       log,
       dataDir,
@@ -105,6 +108,28 @@ export class Recorder {
   status(device: string): StatusEvent | undefined {
     for (let i = this.statuses.length - 1; i >= 0; i--) if (this.statuses[i]!.device === device) return this.statuses[i];
     return undefined;
+  }
+
+  /**
+   * Resolves with `probe`'s first truthy value, checked now and after every reading batch and status
+   * the connector reports: it waits on the connector's events, not on a clock that load can outrun
+   * (the test's own timeout bounds it).
+   */
+  until<T>(probe: () => T): Promise<Exclude<T, Falsy>> {
+    return new Promise((resolve) => {
+      const check = () => {
+        const v = probe();
+        if (!v) return;
+        this.waiters.delete(check);
+        resolve(v as Exclude<T, Falsy>);
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  private wake(): void {
+    for (const w of [...this.waiters]) w();
   }
 
   /** A mark to pass as `since` to `latest`: only readings that arrive from now on count. */

@@ -10,6 +10,8 @@ export interface PointView {
   quality: Quality;
   ts: number;
   unit?: string;
+  /** Why the quality is not good (the last reading's reason). */
+  reason?: string | undefined;
 }
 
 export interface DeviceView {

@@ -91,6 +91,20 @@ describe('webhooks', () => {
     expect(hooks.stats.dropped).toBeGreaterThan(0);
     expect(hooks.stats.queued).toBeLessThanOrEqual(5);
   });
+
+  it('does not follow a redirect: the signed body never reaches another address', async () => {
+    const elsewhere = await receiver(0);
+    const redirecting = createServer((_req, res) => res.writeHead(307, { location: elsewhere.url }).end());
+    await new Promise<void>((r) => redirecting.listen(0, '127.0.0.1', () => r()));
+    cleanups.push(() => new Promise<void>((r) => redirecting.close(() => r())));
+    const url = `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/hook`;
+    const hooks = new WebhookNotifier([{ url, secret: SECRET }], 'demo', log, { baseDelayMs: 50 });
+    cleanups.push(() => hooks.close());
+    hooks.publish('work-order', { id: 'o2' }, 'created');
+    await hooks.drained();
+    expect(elsewhere.calls()).toBe(0);
+    expect(hooks.stats).toMatchObject({ delivered: 0, failed: 1 });
+  });
 });
 
 describe('MQTT publications', () => {

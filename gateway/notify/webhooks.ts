@@ -136,6 +136,8 @@ export class WebhookNotifier {
           'x-delivery': d.id,
         },
         body: d.body,
+        // A redirect would carry the body and its signature to an address nobody configured: not followed.
+        redirect: 'manual',
         signal: AbortSignal.timeout(this.o.timeoutMs),
       });
       await res.arrayBuffer().catch(() => undefined);
@@ -144,7 +146,7 @@ export class WebhookNotifier {
         return;
       }
       retry = res.status === 429 || res.status >= 500;
-      why = `HTTP ${res.status}`;
+      why = res.status >= 300 && res.status < 400 ? `HTTP ${res.status} redirect not followed (configure the final URL)` : `HTTP ${res.status}`;
     } catch (err) {
       retry = true;
       why = (err as Error).message;

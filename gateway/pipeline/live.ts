@@ -54,6 +54,7 @@ export class LiveState {
     p.value = r.value;
     p.quality = r.quality;
     p.ts = r.ts;
+    if (r.reason !== undefined || p.reason !== undefined) p.reason = r.reason;
     if (r.quality === 'good' && (d.lastSeen === null || r.ts > d.lastSeen)) d.lastSeen = r.ts;
     return d.comm;
   }

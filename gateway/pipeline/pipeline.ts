@@ -8,6 +8,7 @@ import type { DeviceStatusEvent } from '../core/model.js';
 import type { Logger } from '../core/log.js';
 import type { CommStatus, Reading } from '../core/reading.js';
 import { LiveState } from './live.js';
+import { NumericGuard } from './numeric.js';
 
 export interface PipelineSink {
   readonly name: string;
@@ -22,6 +23,7 @@ export class Pipeline {
   unknownReadings = 0;
   totalReadings = 0;
   private readonly staleTimer: NodeJS.Timeout;
+  private readonly numeric: NumericGuard;
 
   constructor(
     private readonly devices: readonly DeviceConfig[],
@@ -29,6 +31,7 @@ export class Pipeline {
     private readonly now: () => number = Date.now,
   ) {
     this.live = new LiveState(devices);
+    this.numeric = new NumericGuard(devices);
     this.staleTimer = setInterval(() => this.checkStale(), 1000);
     this.staleTimer.unref();
   }
@@ -41,6 +44,7 @@ export class Pipeline {
     let accepted: Reading[] | undefined;
     for (let i = 0; i < batch.length; i++) {
       const r = batch[i]!;
+      this.numeric.check(r);
       const comm = this.live.apply(r);
       if (comm !== undefined) {
         if (accepted) accepted.push(r);

@@ -17,6 +17,7 @@
 import type { Category } from '../config/schema.js';
 import type { Priority, WorkOrder } from '../core/model.js';
 import type { WorkOrderRepository } from './repository.js';
+import { csvCell } from '../core/csv.js';
 
 export const REPEAT_WINDOW_MS = 30 * 86_400_000;
 const HOUR = 3_600_000;
@@ -152,10 +153,9 @@ export function kpisToCsv(k: KpiReport): string {
   for (const p of ['emergency', 'urgent', 'normal'] as const) rows.push(['open_backlog', p, k.backlog[p]]);
   rows.push(['open_backlog', '', k.backlog.total], ['pm_compliance', '', k.pmCompliance.rate], ['pm_due', '', k.pmCompliance.due]);
   rows.push(['repeat_failure_rate', '', k.repeatFailureRate], ['orders_total', '', k.orders.total]);
-  const esc = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
   return [
     `# from=${iso(k.from)} to=${iso(k.to)} asOf=${iso(k.asOf)}`,
     'metric,scope,value',
-    ...rows.map(([m, s, v]) => `${m},${esc(s)},${v === null ? '' : Number.isInteger(v) ? v : v.toFixed(4)}`),
+    ...rows.map(([m, s, v]) => `${m},${csvCell(s)},${v === null ? '' : Number.isInteger(v) ? v : v.toFixed(4)}`),
   ].join('\n') + '\n';
 }

@@ -17,6 +17,8 @@ const setup = await demoSetup('gw-dash-');
 let demo: Demo | undefined;
 let browser: Browser | undefined;
 let page: Page;
+/** Content-Security-Policy violations the browser reports (gateway/api/headers.ts): none allowed. */
+const cspViolations: string[] = [];
 
 const shot = (name: string) => page.screenshot({ path: `${ARTIFACTS}dashboard-${name}.png`, fullPage: true });
 const byId = (id: string) => page.locator(`[data-testid="${id}"]`);
@@ -32,6 +34,7 @@ beforeAll(async () => {
   // Tablet portrait: what a technician carries.
   page = await browser.newPage({ viewport: { width: 768, height: 1024 } });
   page.setDefaultTimeout(20_000);
+  page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text()); });
 });
 
 afterAll(async () => {
@@ -155,5 +158,11 @@ describe('dashboard in headless Chromium', () => {
     expect(await page.locator('html').getAttribute('lang')).toBe('en');
     await page.setViewportSize({ width: 1920, height: 1080 });
     await shot('09-kpis-en-large');
+  });
+
+  it('runs under the gateway\'s Content-Security-Policy without a single violation', async () => {
+    const res = await fetch(`${setup.api}/`);
+    expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(cspViolations).toEqual([]);
   });
 });

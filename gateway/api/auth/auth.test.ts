@@ -107,11 +107,11 @@ describe('API access', () => {
     expect(JSON.stringify(detail.json().audit)).toContain('"tech"');
   });
 
-  it('limits login attempts per address with a coded 429', async () => {
+  it('limits login attempts per username with a coded 429', async () => {
     const from = { remoteAddress: '10.9.9.9' };
     const statuses: number[] = [];
     for (let i = 0; i < 12; i++) {
-      const res = await gw.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'admin', password: `guess-${i}` }, ...from });
+      const res = await gw.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'dispatcher', password: `guess-${i}` }, ...from });
       statuses.push(res.statusCode);
       if (res.statusCode === 429) expect(res.json().code).toBe('GW_ERR_RATE_LIMITED');
     }

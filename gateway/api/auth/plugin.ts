@@ -1,7 +1,9 @@
 /**
  * Authentication and authorization of the REST API:
  *  - `POST /api/auth/login` `{ username, password }` → `{ token, expiresAt, user }`, rate limited
- *    per client address (`auth.loginAttemptsPerMinute`);
+ *    per username (`auth.loginAttemptsPerMinute`) and per client address
+ *    (`auth.loginAttemptsPerMinutePerAddress`); a failure logs the address only (the typed username
+ *    may be a password typed into the wrong field);
  *  - every other /api route needs `Authorization: Bearer <token>` and the role of policy.ts
  *    (401 GW_ERR_UNAUTHORIZED without a valid token, 403 GW_ERR_FORBIDDEN with too small a role);
  *  - `req.user` carries `{ username, role }` for the handlers (audit "who");
@@ -14,6 +16,7 @@ import { roleAtLeast, type Role } from '../../auth/schema.js';
 import { bearer, type UserBook } from '../../auth/users.js';
 import type { WorkOrder } from '../../core/model.js';
 import { AuthErrors } from './errors.js';
+import { PerKeyWindow } from './limits.js';
 import { accessFor, minRole } from './policy.js';
 
 export interface RequestUser {
@@ -96,24 +99,28 @@ export async function registerAuth(app: FastifyInstance, opts: AuthPluginOptions
   });
 
   await app.register(rateLimit, { global: false });
+  const perUser = new PerKeyWindow(users.settings.loginAttemptsPerMinute);
   app.post<{ Body: Static<typeof LoginBody> }>(
     '/api/auth/login',
     {
       schema: { tags: ['auth'], summary: 'Log in; returns a bearer token', body: LoginBody, response: { 200: LoginReply } },
       config: {
         rateLimit: {
-          max: users.settings.loginAttemptsPerMinute,
+          max: users.settings.loginAttemptsPerMinutePerAddress,
           timeWindow: 60_000,
           errorResponseBuilder: (_req, ctx) => AuthErrors.RATE_LIMITED(Math.ceil(ctx.ttl / 1000)),
         },
       },
     },
     async (req) => {
+      const limit = perUser.hit(req.body.username.toLowerCase());
+      if (!limit.ok) throw AuthErrors.RATE_LIMITED(limit.retryS);
       const user = await users.login(req.body.username, req.body.password);
       if (!user) {
-        req.log.warn({ username: req.body.username, ip: req.ip }, 'login failed');
+        req.log.warn({ ip: req.ip }, 'login failed');
         throw AuthErrors.BAD_LOGIN();
       }
+      perUser.reset(req.body.username.toLowerCase());
       const { token, expiresAt } = users.tokens.sign(user.username, user.role);
       req.log.info({ username: user.username, role: user.role }, 'login');
       return { token, expiresAt, user };

@@ -189,6 +189,7 @@ export class EndpointLink {
         let reason = `cannot connect to ${this.opts.endpoint}: ${shortReason(err)}`;
         if (/server certificate not trusted/.test(reason)) {
           const m = this.pki.manager;
+          this.pki.serverRefused();
           reason += `; it was put in ${m.rejectedFolder}: move it to ${m.trustedFolder} or set trustUnknownServer: true`;
         }
         attempt.fail(reason);
