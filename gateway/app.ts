@@ -29,6 +29,7 @@ import { SlaBook } from './workorders/sla.js';
 import { wireMaintenance, type Maintenance } from './workorders/wiring.js';
 import { Notifier } from './notify/index.js';
 import { collectStartupGarbage } from './core/heap.js';
+import { toMs } from './config/durations.js';
 
 export interface GatewayOptions {
   log: Logger;
@@ -104,7 +105,9 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
   const db = openDatabase(dataDir, 'gateway.db', '');
   const alarmRepo = new AlarmRepository(db);
   const orders = new WorkOrderService(new WorkOrderRepository(db), new SlaBook(config.sla), log.child({ room: 'workorders' }));
-  const pipeline = new Pipeline(config.devices, log.child({ room: 'pipeline' }));
+  const futureTolerance = config.deviceClock?.futureTolerance;
+  const pipeline = new Pipeline(config.devices, log.child({ room: 'pipeline' }), Date.now,
+    futureTolerance === undefined ? {} : { futureToleranceMs: toMs(futureTolerance) });
   const predict = createPredict({ config, db, orders, log: log.child({ room: 'predict' }) });
   const alarms = new AlarmEngine(config.rules, config.devices, alarmRepo, log.child({ room: 'alarms' }), { defaults: config.defaultRules === false ? [] : DEFAULT_RULES });
 

@@ -70,6 +70,8 @@ export interface PredictSettings {
   minShiftSigma: number;
   /** Minimum samples in an hour for its aggregate to count. */
   minSamplesPerHour: number;
+  /** A prediction order is due this long before the early edge of the forecast crossing. */
+  dueMarginMs: number;
 }
 
 export const DEFAULT_INDICATORS: Record<EquipmentType, IndicatorSpec[]> = {
@@ -117,6 +119,8 @@ export function resolveSettings(m: MaintenanceConfig | undefined): PredictSettin
     cusumH: 5,
     minShiftSigma: 3,
     minSamplesPerHour: 3,
+    // One working day to plan and staff the intervention before the earliest forecast crossing [guess].
+    dueMarginMs: toMs('24h'),
   };
 }
 

@@ -120,6 +120,8 @@ export class PredictService implements PipelineSink {
   readonly settings: PredictSettings;
   private readonly devices = new Map<string, DeviceRt>();
   private readonly tracked = new Map<string, TrackedOrder>(); // key device|fault
+  /** Reading time of the last alerting forecast per open prediction order (key device|fault). */
+  private readonly lastAlert = new Map<string, number>();
   private readonly pmOpen = new Map<string, PmRow>(); // key plan|device
   private now = 0;
   private lastPersist = 0;
@@ -362,20 +364,38 @@ export class PredictService implements PipelineSink {
 
   private raisePrediction(rt: DeviceRt, s: Series, fault: string, win: Array<{ t: number; v: number }>, now: number): void {
     const f = s.forecast!;
-    const days = f.hoursToLimit === null ? null : f.hoursToLimit / 24;
+    const key = `${rt.cfg.id}|${fault}`;
+    const name = rt.cfg.name ?? rt.cfg.id;
+    // The order follows the latest forecast (DESIGN.md §9): its title, evidence and due date.
+    if (f.alert) this.lastAlert.set(key, now);
+    const healthyH = (now - (this.lastAlert.get(key) ?? now)) / H;
     const band = f.hoursBand.map((h) => (h === null ? '∞' : (h / 24).toFixed(1))).join('–');
-    const title = days === null
-      ? `Predicted: ${s.point} trend on ${rt.cfg.name ?? rt.cfg.id} (limit ${f.limit}) has receded`
-      : `Predicted: ${s.point} reaches ${f.limit} in ~${days.toFixed(1)} d (band ${band} d)`;
+    let status: 'predicted' | 'unconfirmed' | 'withdrawn';
+    let title: string;
+    if (f.alert) {
+      status = 'predicted';
+      title = `Predicted: ${s.point} on ${name} reaches ${f.limit} in ~${((f.hoursToLimit ?? 0) / 24).toFixed(1)} d (band ${band} d)`;
+    } else if (healthyH < this.settings.windowMs / H) {
+      status = 'unconfirmed';
+      title = `Prediction unconfirmed for ${Math.round(healthyH)} h: ${s.point} on ${name} no longer forecast to reach ${f.limit} within ${Math.round(this.settings.horizonMs / 86_400_000)} d`;
+    } else {
+      status = 'withdrawn';
+      title = `Prediction withdrawn: ${s.point} on ${name} has not been forecast to reach ${f.limit} for ${Math.round(healthyH)} h (trend reversed); review and cancel`;
+    }
+    // Due before the early edge of the forecast crossing, minus a planning margin (never before now).
+    const early = f.crossingBand[0] ?? f.crossingAt;
+    const dueAt = status === 'predicted' && early !== null ? Math.max(now, early - this.settings.dueMarginMs) : undefined;
     const evidence = {
+      status,
+      equipmentCategory: CATEGORY[rt.cfg.type],
       method: 'Theil–Sen trend on hourly medians, Sen slope band, Mann–Kendall test; robust baseline, EWMA and CUSUM',
       forecast: f,
       baseline: s.baseline,
       detectors: { z: s.det.z === null ? null : fmt(s.det.z), ewma: fmt(s.det.ewma.value), cusum: fmt(s.det.cusum), drift: s.det.drift, anomaly: s.det.anomaly },
       series: win.map((p) => [p.t, fmt(p.v, 3)]),
     };
-    const key = `${rt.cfg.id}|${fault}`;
-    const order = this.opts.orders.raise({ source: 'prediction', device: rt.cfg.id, fault, category: CATEGORY[rt.cfg.type] === 'fire' ? 'general' : CATEGORY[rt.cfg.type], title, faultAt: now, evidence });
+    // Category `predictive`: planned work with no emergency response clock (gateway/workorders/sla.ts).
+    const order = this.opts.orders.raise({ source: 'prediction', device: rt.cfg.id, fault, category: 'predictive', title, faultAt: now, evidence, ...(dueAt !== undefined ? { dueAt } : {}) });
     const prev = this.tracked.get(key);
     const t: TrackedOrder = prev && prev.orderId === order.id
       ? { ...prev, updates: prev.updates + 1 }
@@ -391,6 +411,7 @@ export class PredictService implements PipelineSink {
     const t = this.tracked.get(key);
     if (t && t.orderId === o.id && (o.status === 'resolved' || o.status === 'closed' || o.status === 'cancelled')) {
       this.tracked.delete(key);
+      this.lastAlert.delete(key);
       const rt = this.devices.get(o.device);
       const at = Math.max(o.updatedAt, this.now);
       if (rt && t.series) {
