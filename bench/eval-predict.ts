@@ -10,9 +10,10 @@
  * looked at while tuning. Writes bench/results/predict.json.
  *
  *   tsx bench/eval-predict.ts [--tune] [--runs 6] [--healthy-days 30]
+ *   tsx bench/eval-predict.ts --real [--data path.csv]   the real run to failure (bench/eval-predict-real.ts)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import type { DeviceConfig } from '../gateway/config/schema.js';
@@ -21,9 +22,29 @@ import { MemoryOrders } from '../gateway/predict/orders.js';
 import { PredictService } from '../gateway/predict/service.js';
 import { PredictStore } from '../gateway/predict/store.js';
 import { median } from '../gateway/predict/stats.js';
+import { defaultRealData, evalReal } from './eval-predict-real.js';
 import { createScenario, type ScenarioName } from '../simulators/scenarios/index.js';
 
 const args = process.argv.slice(2);
+
+if (args.includes('--real')) {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+  const i = args.indexOf('--data');
+  const file = i >= 0 && args[i + 1] ? resolve(args[i + 1]!) : defaultRealData(root);
+  try {
+    const result = await evalReal(file);
+    console.log(JSON.stringify({ ...result, channels: undefined }, null, 2));
+    for (const c of result.channels) console.log(JSON.stringify(c));
+    const out = join(root, 'bench', 'results', 'predict-real.json');
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+    console.log(`wrote ${out}`);
+    process.exit(0);
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  }
+}
 const opt = (name: string, dflt: number) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? Number(args[i + 1]) : dflt;
