@@ -47,6 +47,8 @@ export interface TelemetryEvent {
   value: PointValue | null;
   quality: Quality;
   ts: number;
+  /** Why the quality is not good; present whenever it is not. */
+  reason?: string;
 }
 
 export interface DeviceStatusEvent {

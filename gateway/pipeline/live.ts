@@ -16,6 +16,10 @@ interface DeviceState {
   clock: DeviceClockView | null;
 }
 
+/** Why a reading is not good: the connector's reason, or a generic one (every view carries one). */
+export const reasonOf = (r: Reading): string =>
+  r.reason ?? (r.quality === 'bad' ? 'bad quality reported by the connector' : 'uncertain quality reported by the connector');
+
 export class LiveState {
   private readonly devices = new Map<string, DeviceState>();
   /** The device of the last `apply()`: a message's readings share it, one lookup per message. */
@@ -76,7 +80,7 @@ export class LiveState {
       if (p.reason !== undefined) delete p.reason;
       if (d.lastSeen === null || arrival > d.lastSeen) d.lastSeen = arrival;
     } else {
-      p.reason = r.reason ?? (r.quality === 'bad' ? 'bad quality reported by the connector' : 'uncertain quality reported by the connector');
+      p.reason = reasonOf(r);
     }
     return d.comm;
   }
