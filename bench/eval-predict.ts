@@ -10,20 +10,45 @@
  * looked at while tuning. Writes bench/results/predict.json.
  *
  *   tsx bench/eval-predict.ts [--tune] [--runs 6] [--healthy-days 30]
+ *   tsx bench/eval-predict.ts --real [--data path.csv]   the real run to failure (bench/eval-predict-real.ts)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import type { DeviceConfig } from '../gateway/config/schema.js';
 import type { Reading } from '../gateway/core/reading.js';
-import { MemoryOrders } from '../gateway/predict/orders.js';
+import { createLogger } from '../gateway/core/log.js';
+import { orderPort } from '../gateway/predict/orders.js';
+import { WorkOrderRepository } from '../gateway/workorders/repository.js';
+import { WorkOrderService } from '../gateway/workorders/service.js';
+import { SlaBook } from '../gateway/workorders/sla.js';
 import { PredictService } from '../gateway/predict/service.js';
 import { PredictStore } from '../gateway/predict/store.js';
 import { median } from '../gateway/predict/stats.js';
+import { defaultRealData, evalReal } from './eval-predict-real.js';
 import { createScenario, type ScenarioName } from '../simulators/scenarios/index.js';
 
 const args = process.argv.slice(2);
+
+if (args.includes('--real')) {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+  const i = args.indexOf('--data');
+  const file = i >= 0 && args[i + 1] ? resolve(args[i + 1]!) : defaultRealData(root);
+  try {
+    const result = await evalReal(file);
+    console.log(JSON.stringify({ ...result, channels: undefined }, null, 2));
+    for (const c of result.channels) console.log(JSON.stringify(c));
+    const out = join(root, 'bench', 'results', 'predict-real.json');
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+    console.log(`wrote ${out}`);
+    process.exit(0);
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  }
+}
 const opt = (name: string, dflt: number) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? Number(args[i + 1]) : dflt;
@@ -34,8 +59,14 @@ const HEALTHY_PER_TYPE = opt('healthy', 4);
 const HEALTHY_DAYS = opt('healthy-days', 30);
 const EVERY_S = 60;
 /** Settings under test (tuning only); the reported run uses the predictor's defaults. */
-const OVERRIDE = { ...(args.includes('--window-h') ? { windowMs: opt('window-h', 48) * 3_600_000 } : {}), ...(args.includes('--alpha') ? { alpha: opt('alpha', 0.01) } : {}), ...(args.includes('--shift') ? { minShiftSigma: opt('shift', 3) } : {}), ...(args.includes('--exp') ? { exponential: true } : {}), ...(args.includes('--recent') ? { recentFraction: opt('recent', 0.5) } : {}), ...(args.includes('--peak-hours') ? { peakHours: opt('peak-hours', 6) } : {}), ...(args.includes('--min-hours') ? { minHours: opt('min-hours', 24) } : {}), ...(args.includes('--peak-window-h') ? { peakWindowMs: opt('peak-window-h', 72) * 3_600_000 } : {}) };
+const OVERRIDE: Record<string, number | boolean> = { ...(args.includes('--window-h') ? { windowMs: opt('window-h', 48) * 3_600_000 } : {}), ...(args.includes('--alpha') ? { alpha: opt('alpha', 0.01) } : {}), ...(args.includes('--shift') ? { minShiftSigma: opt('shift', 3) } : {}), ...(args.includes('--exp') ? { exponential: true } : {}), ...(args.includes('--recent') ? { recentFraction: opt('recent', 0.5) } : {}), ...(args.includes('--peak-hours') ? { peakHours: opt('peak-hours', 6) } : {}), ...(args.includes('--min-hours') ? { minHours: opt('min-hours', 24) } : {}), ...(args.includes('--peak-window-h') ? { peakWindowMs: opt('peak-window-h', 72) * 3_600_000 } : {}) };
+/** Healthy controls with real-plant disturbances (load change, season, re-mount step, failing neighbour); `--kind-controls` turns them off. */
+const DISTURBED = !args.includes('--kind-controls');
+/** `--naive`: the predictor as it was before the physics gates (absolute σ floors, no progress or sustain gate), for comparison. */
+const NAIVE = args.includes('--naive');
+if (NAIVE) Object.assign(OVERRIDE, { minProgress: 0, sustainHours: 0, relNoise: 0.005, gapNoise: 0 });
 const SEED_BASE = TUNE ? 9001 : 1;
+const silent = createLogger('eval', 'silent');
 const DAY = 86_400_000;
 
 type Kind = 'pump' | 'elevator' | 'power';
@@ -65,15 +96,23 @@ interface RunResult {
 
 function runOne(scenario: ScenarioName, type: Kind, seed: number, durationDays: number): RunResult {
   const t0 = performance.now();
-  const run = createScenario({ scenario, type, seed, durationDays });
+  const run = createScenario({ scenario, type, seed, durationDays, disturbances: DISTURBED });
   const device = `${type}-${seed}`;
   const iter = run.samples(EVERY_S)[Symbol.iterator]();
   const first = iter.next();
   if (first.done) throw new Error('empty scenario');
   const points = Object.keys(first.value.values).filter((k) => k !== 'starts_per_hour');
   const cfg: DeviceConfig = { id: device, type, protocol: 'sim', connection: {}, points: points.map((name) => ({ name })) };
-  const orders = new MemoryOrders();
-  const predict = new PredictService({ config: { devices: [cfg], rules: [], maintenance: { defaultPlans: false } }, store: new PredictStore(new Database(':memory:')), orders, persistEveryMs: 3_600_000, settings: OVERRIDE });
+  // The product's work-order service (SLA book, dedup, evidence and due-date updates) on an in-memory database.
+  const db = new Database(':memory:');
+  const service = new WorkOrderService(new WorkOrderRepository(db), new SlaBook([]), silent);
+  const seen = new Map<string, { updates: number; firstEvidence: Record<string, unknown> | null; raisedAt: number }>();
+  service.onChange((o, action) => {
+    const at = ((o.evidence as { forecast?: { at: number } } | null)?.forecast?.at) ?? 0;
+    if (action === 'created') seen.set(o.id, { updates: 0, firstEvidence: o.evidence ?? null, raisedAt: at });
+    else if (action === 'evidence') seen.get(o.id)!.updates++;
+  });
+  const predict = new PredictService({ config: { devices: [cfg], rules: [], maintenance: { defaultPlans: false } }, store: new PredictStore(db), orders: orderPort(service), persistEveryMs: 3_600_000, settings: OVERRIDE });
   const feed = (s: { ts: number; values: Record<string, number | boolean> }) => {
     const batch: Reading[] = [];
     for (const p of points) {
@@ -86,7 +125,9 @@ function runOne(scenario: ScenarioName, type: Kind, seed: number, durationDays: 
   for (let r = iter.next(); !r.done; r = iter.next()) feed(r.value);
 
   const target = run.indicator ? `predicted_${run.indicator.point}` : null;
-  const list = [...orders.orders.values()].filter((o) => o.source === 'prediction');
+  // Raise time on the readings' clock (the forecast's own time), as the predictor sees it.
+  const list = service.list({ limit: 10_000 }).filter((o) => o.source === 'prediction')
+    .map((o) => ({ ...o, createdAt: seen.get(o.id)!.raisedAt, updates: seen.get(o.id)!.updates, firstEvidence: seen.get(o.id)!.firstEvidence }));
   const hit = target ? list.filter((o) => o.fault === target && run.failureAt !== null && o.createdAt < run.failureAt).sort((a, b) => a.createdAt - b.createdAt)[0] : undefined;
   return {
     scenario, type, seed, days: durationDays, failAfterDays: run.failureAt ? (run.failureAt - run.start) / DAY : null, indicator: run.indicator?.point ?? null,
@@ -162,7 +203,8 @@ const summary = {
     return e.length ? Number(median(e).toFixed(1)) : null;
   })(),
   failure_within_band_rate: Number((degr.filter((r) => r.firstForecast?.inBand).length / Math.max(1, degr.filter((r) => r.firstForecast).length)).toFixed(3)),
-  settings: 'predictor defaults (gateway/predict/config.ts)',
+  settings: NAIVE ? 'naive: no progress or sustain gate, absolute σ floors (comparison only)' : 'predictor defaults (gateway/predict/config.ts)',
+  healthy_controls: DISTURBED ? 'real-plant disturbances: load change, seasonal warming, sensor re-mount step, failing neighbour (simulators/scenarios)' : 'kind: load cycles, noise, glitches only',
   /** Prediction orders on other indicators during degradation runs (e.g. bearing temperature during bearing wear: a real second symptom). */
   false_orders_per_device_month_in_degradation_runs: Number((degr.reduce((a, r) => a + r.falseOrders, 0) / degrMonths).toFixed(3)),
   by_scenario: byScenario,
@@ -174,7 +216,7 @@ const summary = {
 };
 console.log(JSON.stringify({ ...summary, details: undefined }, null, 2));
 if (!TUNE) {
-  const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'predict.json');
+  const out = join(dirname(fileURLToPath(import.meta.url)), 'results', `predict${NAIVE ? '-naive' : ''}${DISTURBED ? '' : '-kind'}.json`);
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(summary, null, 2)}\n`);
   console.log(`wrote ${out}`);

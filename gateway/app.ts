@@ -34,6 +34,7 @@ import { Notifier } from './notify/index.js';
 import { collectStartupGarbage } from './core/heap.js';
 import { NO_EVENT_LOG } from './core/envelope.js';
 import { createUplink, estateOf } from './uplink/index.js';
+import { toMs } from './config/durations.js';
 
 export interface GatewayOptions {
   log: Logger;
@@ -116,7 +117,9 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
   const events = uplink?.outbox ?? NO_EVENT_LOG;
   const alarmRepo = new AlarmRepository(db, estate.site, events);
   const orders = new WorkOrderService(new WorkOrderRepository(db, { estate, events }), new SlaBook(config.sla), log.child({ room: 'workorders' }));
-  const pipeline = new Pipeline(config.devices, log.child({ room: 'pipeline' }));
+  const futureTolerance = config.deviceClock?.futureTolerance;
+  const pipeline = new Pipeline(config.devices, log.child({ room: 'pipeline' }), Date.now,
+    futureTolerance === undefined ? {} : { futureToleranceMs: toMs(futureTolerance) });
   const predict = createPredict({ config, db, orders, log: log.child({ room: 'predict' }) });
   const alarms = new AlarmEngine(config.rules, config.devices, alarmRepo, log.child({ room: 'alarms' }), { defaults: config.defaultRules === false ? [] : DEFAULT_RULES });
 

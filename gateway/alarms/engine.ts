@@ -34,13 +34,49 @@ interface RuleState {
   active: Alarm | null;
   /** Timestamp of the newest reading evaluated (restored at start from the last transition). */
   lastTs: number;
+  /** The last REDELIVERY_MEMORY readings evaluated (ring): time and value, to know a redelivery. */
+  seenTs: number[];
+  seenValue: PointValue[];
+  seenNext: number;
+  /**
+   * Restored at start: readings up to this time were evaluated by the previous run (it persisted a
+   * raise or clear made by a reading this old or newer; devices send in order).
+   */
+  replayUntil: number;
+  /** Restored raises (time → value) and clears (time → null) of the previous run, within LATE_WINDOW_MS of replayUntil. */
+  restored: Map<number, PointValue | null> | null;
+}
+
+/** Fire and trapped passengers (DESIGN.md §3, §9): never held back by a time guard. */
+export const isLifeSafety = (rule: RuleConfig): boolean => rule.priority === 'emergency' || rule.category === 'fire';
+
+/** How many evaluated readings per rule and device are remembered to recognise a redelivery. */
+const REDELIVERY_MEMORY = 16;
+
+function remember(s: RuleState, ts: number, value: PointValue): void {
+  if (s.seenTs.length < REDELIVERY_MEMORY) {
+    s.seenTs.push(ts);
+    s.seenValue.push(value);
+    return;
+  }
+  s.seenTs[s.seenNext] = ts;
+  s.seenValue[s.seenNext] = value;
+  s.seenNext = (s.seenNext + 1) % REDELIVERY_MEMORY;
+}
+
+function seenBefore(s: RuleState, ts: number, value: PointValue): boolean {
+  for (let i = 0; i < s.seenTs.length; i++) if (s.seenTs[i] === ts && s.seenValue[i] === value) return true;
+  return false;
 }
 
 /**
- * A reading older than the newest one a rule has evaluated, by at most this much, is late: an
- * MQTT QoS 1 redelivery after a crash [MQTT-4.3.2] or an out-of-order sample. It must not replay
- * a fault that was already raised and cleared. A jump further back is a device clock reset and is
- * evaluated normally.
+ * The redelivery guard. A reading with the same point, timestamp and value as one a rule has already
+ * evaluated is a redelivery (MQTT QoS 1 after a crash or reconnect [MQTT-4.3.2]) and is ignored: it
+ * must not replay a fault that was raised and cleared. Nothing else is held back: a reading older
+ * than the newest one is evaluated in arrival order, and a jump back of more than LATE_WINDOW_MS is
+ * taken as a device clock reset (the rule's timeline restarts there). Future-dated readings never
+ * reach the rules: the pipeline stamps them with their arrival time (DESIGN.md §9), so no device
+ * clock can hide a fire alarm behind an earlier reading.
  */
 export const LATE_WINDOW_MS = 10 * 60_000;
 
@@ -81,7 +117,7 @@ export class AlarmEngine implements PipelineSink {
   private readonly downSince = new Map<string, number>();
   private readonly now: () => number;
   private readonly startedAt: number;
-  /** Readings the rules ignored as late (see LATE_WINDOW_MS). */
+  /** Redelivered readings the rules ignored (see LATE_WINDOW_MS). */
   lateReadings = 0;
   private timer: NodeJS.Timeout | null = null;
 
@@ -96,7 +132,7 @@ export class AlarmEngine implements PipelineSink {
     this.startedAt = this.now();
     this.rules = compileRules(rules, devices, opts.defaults ?? []);
     for (const c of this.rules.all) {
-      this.states.set(c, { since: null, holds: false, lastValue: null, onsets: [], samples: null, active: null, lastTs: -Infinity });
+      this.states.set(c, { since: null, holds: false, lastValue: null, onsets: [], samples: null, active: null, lastTs: -Infinity, seenTs: [], seenValue: [], seenNext: 0, replayUntil: -Infinity, restored: null });
       this.byId.set(`${c.rule.id}\u0000${c.device}`, c);
     }
     for (const d of devices) this.downSince.set(d.id, this.startedAt);
@@ -110,9 +146,15 @@ export class AlarmEngine implements PipelineSink {
     // Readings redelivered after a crash must not raise again what was raised and cleared before it.
     // Only rules whose raise and clear times are reading times: stale and comms-lost rules never
     // see readings, and a repeat rule clears on the gateway's clock, not the device's.
-    for (const t of repo.lastTransitions()) {
+    for (const t of repo.recentTransitions(LATE_WINDOW_MS)) {
       const c = this.byId.get(`${t.rule}\u0000${t.device}`);
-      if (c && c.kind !== 'stale' && c.kind !== 'commLost' && c.repeatCount === 0) this.states.get(c)!.lastTs = t.ts;
+      if (!c || c.kind === 'stale' || c.kind === 'commLost' || c.repeatCount > 0) continue;
+      const s = this.states.get(c)!;
+      const restored = (s.restored ??= new Map());
+      restored.set(t.raisedAt, t.value);
+      if (t.clearedAt !== null) restored.set(t.clearedAt, null);
+      s.replayUntil = Math.max(s.replayUntil, t.raisedAt, t.clearedAt ?? -Infinity);
+      s.lastTs = s.replayUntil;
     }
     for (const s of repo.shelves(this.startedAt)) this.shelves.set(`${s.rule}\u0000${s.device}`, s.until);
   }
@@ -186,14 +228,21 @@ export class AlarmEngine implements PipelineSink {
 
   private evaluate(c: CompiledRule, value: PointValue, ts: number): void {
     const s = this.states.get(c)!;
-    if (ts < s.lastTs) {
-      if (s.lastTs - ts <= LATE_WINDOW_MS) {
+    if (ts <= s.lastTs) {
+      if (seenBefore(s, ts, value) || this.replayed(c, s, ts, value)) {
         this.lateReadings++;
         return;
       }
-      this.log.warn({ device: c.device, rule: c.rule.id, ts, last: s.lastTs }, 'reading far older than the previous one; taken as a device clock reset');
+      if (s.lastTs - ts > LATE_WINDOW_MS) {
+        this.log.warn({ device: c.device, rule: c.rule.id, ts, last: s.lastTs }, 'reading far older than the previous one; taken as a device clock reset');
+        s.lastTs = ts;
+        s.replayUntil = -Infinity;
+        s.restored = null;
+      }
+    } else {
+      s.lastTs = ts;
     }
-    s.lastTs = ts;
+    remember(s, ts, value);
     let holds: boolean;
     if (c.kind === 'rate') {
       if (typeof value !== 'number') return;
@@ -206,6 +255,20 @@ export class AlarmEngine implements PipelineSink {
     }
     s.lastValue = value;
     this.update(c, s, holds, ts);
+  }
+
+  /**
+   * Whether a reading is one the previous run evaluated before a restart. A life-safety rule only
+   * drops the very readings that made a persisted raise (same time and value) or clear (same time,
+   * condition not holding); any other rule drops what is dated at or before the last persisted
+   * transition (within LATE_WINDOW_MS), since the previous run evaluated it.
+   */
+  private replayed(c: CompiledRule, s: RuleState, ts: number, value: PointValue): boolean {
+    if (ts > s.replayUntil || s.replayUntil - ts > LATE_WINDOW_MS) return false;
+    if (!isLifeSafety(c.rule)) return true;
+    const was = s.restored?.get(ts);
+    if (was === undefined) return false;
+    return was === null ? c.kind === 'rate' || !conditionHolds(c.rule, value, true) : was === value;
   }
 
   /** Applies a fresh evaluation of the condition: on-delay, repeat count, raise or clear. */

@@ -127,4 +127,17 @@ export class AlarmRepository {
     const sql = `SELECT * FROM alarms ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY raised_at DESC LIMIT ?`;
     return (this.db.prepare(sql).all(...args, opts.limit) as Row[]).map(toAlarm);
   }
+
+  /**
+   * Per rule and device, the raise time and value and the clear time of every alarm raised within
+   * `windowMs` of the rule's last one (the redelivery guard at start, gateway/alarms/engine.ts).
+   */
+  recentTransitions(windowMs: number): { rule: string; device: string; raisedAt: number; value: Alarm['value']; clearedAt: number | null }[] {
+    return (this.db
+      .prepare(`SELECT rule, device, raised_at, value, cleared_at FROM
+                  (SELECT rule, device, raised_at, value, cleared_at, MAX(raised_at) OVER (PARTITION BY rule, device) AS last FROM alarms)
+                WHERE raised_at >= last - ?`)
+      .all(windowMs) as { rule: string; device: string; raised_at: number; value: string | null; cleared_at: number | null }[])
+      .map((r) => ({ rule: r.rule, device: r.device, raisedAt: r.raised_at, value: r.value === null ? null : (JSON.parse(r.value) as Alarm['value']), clearedAt: r.cleared_at }));
+  }
 }

@@ -77,7 +77,11 @@ export function metricsApi(ctx: ApiContext, errors: ErrorCounts) {
     collect() { this.reset(); this.inc(ctx.pipeline.unknownReadings); },
   });
   new Counter({
-    name: 'gw_alarm_late_readings_total', help: 'Readings older than the last one a rule evaluated (QoS 1 redeliveries, out-of-order samples); ignored by the rules', registers: [register],
+    name: 'gw_readings_future_total', help: 'Readings dated beyond the tolerance after the gateway clock (device clock ahead), stamped with their arrival time', registers: [register],
+    collect() { this.reset(); this.inc(ctx.pipeline.futureReadings); },
+  });
+  new Counter({
+    name: 'gw_alarm_late_readings_total', help: 'Redelivered readings (same point, timestamp and value as one a rule already evaluated, e.g. MQTT QoS 1 after a crash); ignored by the rules', registers: [register],
     collect() { this.reset(); this.inc(ctx.alarms.lateReadings); },
   });
   new Gauge({

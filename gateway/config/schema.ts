@@ -31,6 +31,8 @@ export const Category = Type.Union([
   Type.Literal('elevator'),
   Type.Literal('fire'),
   Type.Literal('general'),
+  /** Forecast failures: planned work, due before the forecast crossing (DESIGN.md §9). */
+  Type.Literal('predictive'),
 ]);
 export type Category = Static<typeof Category>;
 
@@ -275,6 +277,14 @@ export const SiteConfig = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     maintenance: Type.Optional(MaintenanceConfig),
+    /**
+     * Device time (DESIGN.md §9): a reading dated more than `futureTolerance` after the gateway's
+     * clock is stamped with its arrival time and counted (gateway/pipeline/pipeline.ts); default 5 s.
+     */
+    deviceClock: Type.Optional(Type.Object(
+      { futureTolerance: Type.Optional(Duration) },
+      { additionalProperties: false },
+    )),
     /** API and dashboard users (gateway/auth/schema.ts); passwords as scrypt hashes. */
     users: Type.Array(UserConfig, { default: [] }),
     /** Token lifetime, login rate limit, /metrics access, CORS (gateway/auth/schema.ts). */

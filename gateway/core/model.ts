@@ -10,8 +10,17 @@ export interface PointView {
   quality: Quality;
   ts: number;
   unit?: string;
-  /** Why the quality is not good (the last reading's reason). */
+  /** Why the quality is not good; present whenever it is not. */
   reason?: string | undefined;
+}
+
+/** Device-clock diagnostic (DESIGN.md §9): readings dated after the gateway clock, stamped on arrival. */
+export interface DeviceClockView {
+  futureReadings: number;
+  /** How far ahead the last such reading was dated, ms. */
+  lastAheadMs: number;
+  /** Gateway time of the last such reading. */
+  lastAt: number;
 }
 
 export interface DeviceView {
@@ -22,8 +31,10 @@ export interface DeviceView {
   protocol: string;
   comm: CommStatus;
   commReason?: string;
-  /** Time of the last reading, epoch ms; null before the first one. */
+  /** Gateway time the last good reading arrived, epoch ms; null before the first one. */
   lastSeen: number | null;
+  /** Present once a reading was dated after the gateway clock. */
+  clock?: DeviceClockView;
   points: Record<string, PointView>;
   activeAlarms: number;
   openOrders: number;
@@ -36,6 +47,8 @@ export interface TelemetryEvent {
   value: PointValue | null;
   quality: Quality;
   ts: number;
+  /** Why the quality is not good; present whenever it is not. */
+  reason?: string;
 }
 
 export interface DeviceStatusEvent {

@@ -3,7 +3,7 @@
  * `GET /api/devices` shows and what the dashboard paints on first load.
  */
 import type { DeviceConfig } from '../config/schema.js';
-import type { DeviceView, PointView } from '../core/model.js';
+import type { DeviceClockView, DeviceView, PointView } from '../core/model.js';
 import type { CommStatus, Reading } from '../core/reading.js';
 
 interface DeviceState {
@@ -12,7 +12,13 @@ interface DeviceState {
   commReason: string | undefined;
   lastSeen: number | null;
   points: Map<string, PointView>;
+  /** Device-clock diagnostic: readings dated after the gateway clock (DESIGN.md §9). */
+  clock: DeviceClockView | null;
 }
+
+/** Why a reading is not good: the connector's reason, or a generic one (every view carries one). */
+export const reasonOf = (r: Reading): string =>
+  r.reason ?? (r.quality === 'bad' ? 'bad quality reported by the connector' : 'uncertain quality reported by the connector');
 
 export class LiveState {
   private readonly devices = new Map<string, DeviceState>();
@@ -26,7 +32,7 @@ export class LiveState {
         const unit = typeof p.unit === 'string' ? p.unit : undefined;
         points.set(String(p.name), { value: null, quality: 'uncertain', ts: 0, ...(unit ? { unit } : {}) });
       }
-      this.devices.set(d.id, { config: d, comm: 'connecting', commReason: undefined, lastSeen: null, points });
+      this.devices.set(d.id, { config: d, comm: 'connecting', commReason: undefined, lastSeen: null, points, clock: null });
     }
   }
 
@@ -39,10 +45,25 @@ export class LiveState {
   }
 
   /**
-   * Applies one reading; returns the device's comm status (so the caller needs no second lookup),
-   * or undefined when the device or point is not in the config.
+   * Notes a reading of a known device dated `aheadMs` after the gateway clock (its time is replaced
+   * by the arrival time); false when the device is not in the config.
    */
-  apply(r: Reading): CommStatus | undefined {
+  clockAhead(device: string, aheadMs: number, at: number): boolean {
+    const d = this.devices.get(device);
+    if (!d) return false;
+    const c = (d.clock ??= { futureReadings: 0, lastAheadMs: 0, lastAt: 0 });
+    c.futureReadings++;
+    c.lastAheadMs = aheadMs;
+    c.lastAt = at;
+    return true;
+  }
+
+  /**
+   * Applies one reading that arrived at `arrival` (gateway clock); returns the device's comm status
+   * (so the caller needs no second lookup), or undefined when the device or point is not in the config.
+   * `lastSeen` is the arrival time: a device clock set back must not make a talking device stale.
+   */
+  apply(r: Reading, arrival: number = r.ts): CommStatus | undefined {
     let d = this.last;
     if (d === undefined || d.config.id !== r.device) {
       d = this.devices.get(r.device);
@@ -54,8 +75,13 @@ export class LiveState {
     p.value = r.value;
     p.quality = r.quality;
     p.ts = r.ts;
-    if (r.reason !== undefined || p.reason !== undefined) p.reason = r.reason;
-    if (r.quality === 'good' && (d.lastSeen === null || r.ts > d.lastSeen)) d.lastSeen = r.ts;
+    // Why a point is not good travels with it (REST and socket.io views alike).
+    if (r.quality === 'good') {
+      if (p.reason !== undefined) delete p.reason;
+      if (d.lastSeen === null || arrival > d.lastSeen) d.lastSeen = arrival;
+    } else {
+      p.reason = reasonOf(r);
+    }
     return d.comm;
   }
 
@@ -97,6 +123,7 @@ export class LiveState {
       comm: d.comm,
       ...(d.commReason ? { commReason: d.commReason } : {}),
       lastSeen: d.lastSeen,
+      ...(d.clock ? { clock: { ...d.clock } } : {}),
       points: Object.fromEntries(d.points),
       ...counts,
     };

@@ -16,12 +16,27 @@ export interface PipelineSink {
   onStatus?(event: DeviceStatusEvent): void;
 }
 
+export interface PipelineOptions {
+  /**
+   * How far a reading's own time may run ahead of the gateway's clock (DESIGN.md §9). A reading
+   * dated later is stamped with its arrival time and counted: a fast device clock must never date
+   * a reading into the future, where it would hide the readings after it.
+   */
+  futureToleranceMs?: number;
+}
+
+/** Default of `deviceClock.futureTolerance` (gateway/config/schema.ts). */
+export const FUTURE_TOLERANCE_MS = 5_000;
+
 export class Pipeline {
   readonly live: LiveState;
   private readonly sinks: PipelineSink[] = [];
   /** Readings for devices or points that the config does not know. */
   unknownReadings = 0;
   totalReadings = 0;
+  /** Readings dated beyond the tolerance after the gateway's clock, stamped with their arrival time. */
+  futureReadings = 0;
+  private readonly futureToleranceMs: number;
   private readonly staleTimer: NodeJS.Timeout;
   private readonly numeric: NumericGuard;
 
@@ -29,7 +44,9 @@ export class Pipeline {
     private readonly devices: readonly DeviceConfig[],
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
+    opts: PipelineOptions = {},
   ) {
+    this.futureToleranceMs = opts.futureToleranceMs ?? FUTURE_TOLERANCE_MS;
     this.live = new LiveState(devices);
     this.numeric = new NumericGuard(devices);
     this.staleTimer = setInterval(() => this.checkStale(), 1000);
@@ -42,10 +59,22 @@ export class Pipeline {
 
   ingest(batch: readonly Reading[]): void {
     let accepted: Reading[] | undefined;
+    const arrival = this.now();
+    const latest = arrival + this.futureToleranceMs;
     for (let i = 0; i < batch.length; i++) {
-      const r = batch[i]!;
+      let r = batch[i]!;
       this.numeric.check(r);
-      const comm = this.live.apply(r);
+      if (r.ts > latest) {
+        // A device clock ahead of ours: keep the reading, at its arrival time (DESIGN.md §9).
+        if (this.live.clockAhead(r.device, r.ts - arrival, arrival)) {
+          if (this.futureReadings++ === 0 || this.futureReadings % 1000 === 0) {
+            this.log.warn({ device: r.device, point: r.point, aheadMs: r.ts - arrival, count: this.futureReadings }, 'reading dated after the gateway clock; stamped with its arrival time');
+          }
+          r = { ...r, ts: arrival };
+          accepted ??= batch.slice(0, i);
+        }
+      }
+      const comm = this.live.apply(r, arrival);
       if (comm !== undefined) {
         if (accepted) accepted.push(r);
         // Data is the best proof of life: a device marked stale comes back online with it.

@@ -70,6 +70,16 @@ export interface PredictSettings {
   minShiftSigma: number;
   /** Minimum samples in an hour for its aggregate to count. */
   minSamplesPerHour: number;
+  /** A prediction order is due this long before the early edge of the forecast crossing. */
+  dueMarginMs: number;
+  /** Baseline σ floor as a fraction of the baseline level (measurement repeatability). */
+  relNoise: number;
+  /** Baseline σ floor as a fraction of the distance from the baseline to the limit. */
+  gapNoise: number;
+  /** The fitted level must have gone this share of the way from the baseline to the limit. */
+  minProgress: number;
+  /** The order conditions must have held in every analysis for this many hours of reading time. */
+  sustainHours: number;
 }
 
 export const DEFAULT_INDICATORS: Record<EquipmentType, IndicatorSpec[]> = {
@@ -117,7 +127,22 @@ export function resolveSettings(m: MaintenanceConfig | undefined): PredictSettin
     cusumH: 5,
     minShiftSigma: 3,
     minSamplesPerHour: 3,
+    // One working day to plan and staff the intervention before the earliest forecast crossing [guess].
+    dueMarginMs: toMs('24h'),
+    relNoise: 0.02,
+    gapNoise: 0.01,
+    minProgress: 0.1,
+    sustainHours: 12,
   };
+}
+
+/**
+ * A default indicator given another limit keeps its σ floor in proportion to the limit: the floor
+ * of 0.05 mm/s next to 7.1 mm/s must not become 0.05 g next to 0.3 g.
+ */
+function scaleTo(spec: IndicatorSpec, limit: number): { limit: number; minSigma: number } {
+  const ratio = spec.limit !== 0 ? Math.abs(limit / spec.limit) : 1;
+  return { limit, minSigma: spec.minSigma * ratio };
 }
 
 /** Indicators of one device: defaults of its type, limits from matching `above` rules, then overrides. */
@@ -132,7 +157,7 @@ export function indicatorsFor(device: DeviceConfig, rules: readonly RuleConfig[]
     if (r.above === undefined || !r.point) continue;
     if (r.device ? r.device !== device.id : r.equipment !== device.type) continue;
     const s = out.get(r.point);
-    if (s) s.limit = r.above;
+    if (s) Object.assign(s, scaleTo(s, r.above));
   }
   for (const o of m?.prediction?.indicators ?? []) {
     if (o.device ? o.device !== device.id : o.equipment ? o.equipment !== device.type : false) continue;
@@ -142,7 +167,8 @@ export function indicatorsFor(device: DeviceConfig, rules: readonly RuleConfig[]
     }
     const prev = out.get(o.point);
     if (!prev && o.limit === undefined) continue;
-    out.set(o.point, { ...prev, point: o.point, limit: o.limit ?? prev!.limit, state: o.state ?? prev?.state ?? 'any', minSigma: prev?.minSigma ?? 0 });
+    const limit = o.limit ?? prev!.limit;
+    out.set(o.point, { ...prev, point: o.point, limit, state: o.state ?? prev?.state ?? 'any', minSigma: prev ? scaleTo(prev, limit).minSigma : 0 });
   }
   return [...out.values()];
 }

@@ -25,7 +25,7 @@ export function orderPort(service: WorkOrderService): OrderPort {
   };
 }
 
-/** In-memory order port for the evaluation and tests: same dedup contract as `raise`. */
+/** In-memory order port for unit tests: same dedup contract as `raise` (the evaluations use WorkOrderService). */
 export class MemoryOrders implements OrderPort {
   readonly orders = new Map<string, WorkOrder & { updates: number; firstEvidence: Record<string, unknown> | null }>();
   private readonly listeners: Array<(order: WorkOrder, action: string) => void> = [];

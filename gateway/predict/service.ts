@@ -15,7 +15,7 @@ import { indicatorsFor, plansFor, resolveSettings, type IndicatorSpec, type Mete
 import { DeviceMeters, METERS } from './meters.js';
 import type { OrderPort } from './orders.js';
 import { PredictStore, type BaselineRow, type PmRow, type PredictOrderRow } from './store.js';
-import { cusumStep, ewmaLimit, ewmaStep, mad, MAD_TO_SIGMA, median, theilSen, timeToLimit, type EwmaState } from './stats.js';
+import { cusumStep, ewmaLimit, ewmaStep, mad, MAD_TO_SIGMA, median, quantile, theilSen, timeToLimit, type EwmaState } from './stats.js';
 
 const H = 3_600_000;
 
@@ -57,8 +57,12 @@ export interface Forecast {
   crossingBand: [number | null, number | null];
   /** Level shift from the baseline in baseline σ. */
   shiftSigma: number | null;
-  /** The forecast calls for a prediction order. */
+  /** Share of the way from the baseline median to the limit the fitted level has gone. */
+  progress: number;
+  /** The forecast calls for a prediction order (conditions held for `sustainHours` analyses in a row). */
   alert: boolean;
+  /** Hours of reading time the order conditions have held in every analysis. */
+  sustainedHours: number;
 }
 
 interface Detectors {
@@ -85,6 +89,8 @@ interface Series {
   lastPointT: number;
   /** Peak indicators: median per hour of day (UTC) over the baseline window. */
   profile: number[] | null;
+  /** Reading time from which the order conditions have held in every analysis (null: they do not hold). */
+  sustainedSince: number | null;
 }
 
 interface DeviceRt {
@@ -120,6 +126,8 @@ export class PredictService implements PipelineSink {
   readonly settings: PredictSettings;
   private readonly devices = new Map<string, DeviceRt>();
   private readonly tracked = new Map<string, TrackedOrder>(); // key device|fault
+  /** Reading time of the last alerting forecast per open prediction order (key device|fault). */
+  private readonly lastAlert = new Map<string, number>();
   private readonly pmOpen = new Map<string, PmRow>(); // key plan|device
   private now = 0;
   private lastPersist = 0;
@@ -209,7 +217,7 @@ export class PredictService implements PipelineSink {
     const key = seriesKeyOf(spec.point, state);
     let s = rt.series.get(key);
     if (!s) {
-      s = { key, point: spec.point, state, spec, bucket: null, samples: [], hourly: [], resetAt: 0, baseline: null, det: freshDetectors(), forecast: null, suppressUntil: 0, lastPointT: 0, profile: null };
+      s = { key, point: spec.point, state, spec, bucket: null, samples: [], hourly: [], resetAt: 0, baseline: null, det: freshDetectors(), forecast: null, suppressUntil: 0, lastPointT: 0, profile: null, sustainedSince: null };
       rt.series.set(key, s);
     }
     return s;
@@ -272,11 +280,18 @@ export class PredictService implements PipelineSink {
 
     if (!s.baseline) {
       const span = last.t - pts[0]!.t + H;
-      if (span >= cfg.baselineWindowMs && pts.length >= (cfg.baselineWindowMs / H / 2) * (s.spec.peak ? cfg.peakHours / 24 : 1)) {
+      // Hours of data, not calendar time: a machine stopped for days has not shown its normal yet.
+      const enough = s.spec.peak
+        ? span >= cfg.baselineWindowMs && pts.length >= (cfg.baselineWindowMs / H / 2) * (cfg.peakHours / 24)
+        : pts.length >= cfg.baselineWindowMs / H;
+      if (enough) {
         const ys = pts.map((p) => p.v);
         const med = median(ys);
         const m = mad(ys, med);
-        s.baseline = { median: med, mad: m, sigma: Math.max(MAD_TO_SIGMA * m, s.spec.minSigma, Math.abs(med) * 0.005), n: ys.length, from: pts[0]!.t, to: last.t + H };
+        // Noise floor relative to the level and to the distance to the limit, never an absolute
+        // constant: the same machine in g or in mm/s, with any limit, gets the same σ (README).
+        const floor = Math.max(s.spec.minSigma, cfg.relNoise * Math.abs(med), cfg.gapNoise * Math.abs(s.spec.limit - med));
+        s.baseline = { median: med, mad: m, sigma: Math.max(MAD_TO_SIGMA * m, floor), n: ys.length, from: pts[0]!.t, to: last.t + H };
         this.opts.log?.info({ device: rt.cfg.id, series: s.key, median: fmt(med, 3), sigma: fmt(s.baseline.sigma, 3) }, 'baseline learned');
       }
       if (!s.baseline) return;
@@ -305,6 +320,15 @@ export class PredictService implements PipelineSink {
       if (!best || (f.significant && (!best.f.significant || earlier(f, best.f)))) best = { f, win };
     }
     if (best) {
+      // Sustained: the conditions must hold in consecutive hourly analyses (a step or a burst of a
+      // few hours is not wear, ISO 13381-1 asks for a confirmed trend before a prognosis).
+      // Measured in reading time since the first analysis of the run (a daily-peak series is only
+      // analysed at its peak hours), the run breaks at the first analysis where they fail.
+      if (!best.f.alert) s.sustainedSince = null;
+      else s.sustainedSince ??= now - H;
+      const held = s.sustainedSince === null ? 0 : (now - s.sustainedSince) / H;
+      best.f.sustainedHours = fmt(held, 1);
+      best.f.alert = best.f.alert && held >= cfg.sustainHours;
       s.forecast = best.f;
       this.opts.store.saveForecast(rt.cfg.id, s.key, now, s.forecast);
       const fault = `predicted_${s.point}`;
@@ -325,8 +349,12 @@ export class PredictService implements PipelineSink {
     const hrs = timeToLimit(level, fit.slope, limit, dir);
     const fast = dir === 1 ? fit.slopeHigh : fit.slopeLow;
     const slow = dir === 1 ? fit.slopeLow : fit.slopeHigh;
-    const early = timeToLimit(level, fast, limit, dir);
-    const late = timeToLimit(level, slow, limit, dir);
+    // Band: Sen's slope band and the scatter of the points about the line (the level now is only
+    // known to within the residuals' `confidence` quantile), both toward the early and the late side.
+    const ys = win.map((p) => p.v);
+    const spread = quantile(ys.map((y, i) => Math.abs(y - (fit.intercept + fit.slope * xs[i]!))), cfg.confidence);
+    const early = timeToLimit(level + dir * spread, fast, limit, dir);
+    const late = timeToLimit(level - dir * spread, slow, limit, dir);
     // Mann–Kendall decides significance; the Sen band (which ties can pin at 0) is the uncertainty shown.
     const significant = fit.pValue < cfg.alpha && dir * fit.slope > 0;
     const shift = (dir * (level - b.median)) / b.sigma;
@@ -340,42 +368,66 @@ export class PredictService implements PipelineSink {
       if (ex.length >= Math.max(8, win.length / 3) && gap > 0) {
         const fe = theilSen(ex.map((p) => p.x), ex.map((p) => Math.log(p.e)), cfg.confidence);
         if (fe && fe.slope > 0 && fe.pValue < cfg.alpha) {
-          const tt = (r: number) => (Math.log(gap) <= fe.intercept ? 0 : r > 0 ? (Math.log(gap) - fe.intercept) / r : Infinity);
+          const q = quantile(ex.map((p) => Math.abs(Math.log(p.e) - (fe.intercept + fe.slope * p.x))), cfg.confidence);
+          const tt = (r: number, c = fe.intercept) => (Math.log(gap) <= c ? 0 : r > 0 ? (Math.log(gap) - c) / r : Infinity);
           if (tt(fe.slope) < h0) {
             model = 'exponential';
-            [h0, e0, l0] = [tt(fe.slope), tt(fe.slopeHigh), tt(fe.slopeLow)];
+            [h0, e0, l0] = [tt(fe.slope), tt(fe.slopeHigh, fe.intercept + q), tt(fe.slopeLow, fe.intercept - q)];
           }
         }
       }
     }
     const fin = (x: number) => (Number.isFinite(x) ? fmt(x, 1) : null);
-    const alert = significant && h0 * H <= cfg.horizonMs && shift >= cfg.minShiftSigma && now >= s.suppressUntil;
+    // The level must have left the baseline by a meaningful part of the way to the limit (a healthy
+    // neighbour's rise far below the limit is no forecast), and the band's early edge must be within
+    // the horizon. `alert` then also needs the trend to be sustained (analyse()).
+    const gapToLimit = Math.abs(limit - b.median);
+    const progress = gapToLimit > 0 ? (dir * (level - b.median)) / gapToLimit : 0;
+    const alert = significant && Number.isFinite(e0) && e0 * H <= cfg.horizonMs && shift >= cfg.minShiftSigma && progress >= cfg.minProgress && now >= s.suppressUntil;
     return {
       device: rt.cfg.id, series: s.key, point: s.point, state: s.state, limit, direction: dir, at: now, points: win.length, windowHours: windowMs / H,
       level: fmt(level, 3), slopePerDay: fmt(fit.slope * 24, 4), slopeBandPerDay: [fmt(fit.slopeLow * 24, 4), fmt(fit.slopeHigh * 24, 4)],
       pValue: Number(fit.pValue.toPrecision(3)), significant, model, hoursToLimit: fin(h0), hoursBand: [fin(e0), fin(l0)],
       crossingAt: Number.isFinite(h0) ? Math.round(now + h0 * H) : null,
       crossingBand: [Number.isFinite(e0) ? Math.round(now + e0 * H) : null, Number.isFinite(l0) ? Math.round(now + l0 * H) : null],
-      shiftSigma: fmt(shift, 2), alert,
+      shiftSigma: fmt(shift, 2), progress: fmt(progress, 3), alert, sustainedHours: 0,
     };
   }
 
   private raisePrediction(rt: DeviceRt, s: Series, fault: string, win: Array<{ t: number; v: number }>, now: number): void {
     const f = s.forecast!;
-    const days = f.hoursToLimit === null ? null : f.hoursToLimit / 24;
+    const key = `${rt.cfg.id}|${fault}`;
+    const name = rt.cfg.name ?? rt.cfg.id;
+    // The order follows the latest forecast (DESIGN.md §9): its title, evidence and due date.
+    if (f.alert) this.lastAlert.set(key, now);
+    const healthyH = (now - (this.lastAlert.get(key) ?? now)) / H;
     const band = f.hoursBand.map((h) => (h === null ? '∞' : (h / 24).toFixed(1))).join('–');
-    const title = days === null
-      ? `Predicted: ${s.point} trend on ${rt.cfg.name ?? rt.cfg.id} (limit ${f.limit}) has receded`
-      : `Predicted: ${s.point} reaches ${f.limit} in ~${days.toFixed(1)} d (band ${band} d)`;
+    let status: 'predicted' | 'unconfirmed' | 'withdrawn';
+    let title: string;
+    if (f.alert) {
+      status = 'predicted';
+      title = `Predicted: ${s.point} on ${name} reaches ${f.limit} in ~${((f.hoursToLimit ?? 0) / 24).toFixed(1)} d (band ${band} d)`;
+    } else if (healthyH < this.settings.windowMs / H) {
+      status = 'unconfirmed';
+      title = `Prediction unconfirmed for ${Math.round(healthyH)} h: ${s.point} on ${name} no longer forecast to reach ${f.limit} within ${Math.round(this.settings.horizonMs / 86_400_000)} d`;
+    } else {
+      status = 'withdrawn';
+      title = `Prediction withdrawn: ${s.point} on ${name} has not been forecast to reach ${f.limit} for ${Math.round(healthyH)} h (trend reversed); review and cancel`;
+    }
+    // Due before the early edge of the forecast crossing, minus a planning margin (never before now).
+    const early = f.crossingBand[0] ?? f.crossingAt;
+    const dueAt = status === 'predicted' && early !== null ? Math.max(now, early - this.settings.dueMarginMs) : undefined;
     const evidence = {
+      status,
+      equipmentCategory: CATEGORY[rt.cfg.type],
       method: 'Theil–Sen trend on hourly medians, Sen slope band, Mann–Kendall test; robust baseline, EWMA and CUSUM',
       forecast: f,
       baseline: s.baseline,
       detectors: { z: s.det.z === null ? null : fmt(s.det.z), ewma: fmt(s.det.ewma.value), cusum: fmt(s.det.cusum), drift: s.det.drift, anomaly: s.det.anomaly },
       series: win.map((p) => [p.t, fmt(p.v, 3)]),
     };
-    const key = `${rt.cfg.id}|${fault}`;
-    const order = this.opts.orders.raise({ source: 'prediction', device: rt.cfg.id, fault, category: CATEGORY[rt.cfg.type] === 'fire' ? 'general' : CATEGORY[rt.cfg.type], title, faultAt: now, evidence });
+    // Category `predictive`: planned work with no emergency response clock (gateway/workorders/sla.ts).
+    const order = this.opts.orders.raise({ source: 'prediction', device: rt.cfg.id, fault, category: 'predictive', title, faultAt: now, evidence, ...(dueAt !== undefined ? { dueAt } : {}) });
     const prev = this.tracked.get(key);
     const t: TrackedOrder = prev && prev.orderId === order.id
       ? { ...prev, updates: prev.updates + 1 }
@@ -391,6 +443,7 @@ export class PredictService implements PipelineSink {
     const t = this.tracked.get(key);
     if (t && t.orderId === o.id && (o.status === 'resolved' || o.status === 'closed' || o.status === 'cancelled')) {
       this.tracked.delete(key);
+      this.lastAlert.delete(key);
       const rt = this.devices.get(o.device);
       const at = Math.max(o.updatedAt, this.now);
       if (rt && t.series) {
@@ -418,6 +471,7 @@ export class PredictService implements PipelineSink {
 
   private resetSeries(rt: DeviceRt, s: Series, at: number): void {
     s.resetAt = at;
+    s.sustainedSince = null;
     s.hourly = [];
     s.baseline = null;
     s.profile = null;

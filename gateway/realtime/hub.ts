@@ -9,6 +9,7 @@ import { Server } from 'socket.io';
 import type { Alarm, DeviceStatusEvent, EscalationEvent, TelemetryEvent, WorkOrder } from '../core/model.js';
 import type { Reading } from '../core/reading.js';
 import type { PipelineSink } from '../pipeline/pipeline.js';
+import { reasonOf } from '../pipeline/live.js';
 
 const TELEMETRY_MS = 250;
 
@@ -28,8 +29,9 @@ export class RealtimeHub implements PipelineSink {
   onReadings(batch: readonly Reading[]): void {
     if (this.io.engine.clientsCount === 0) return;
     for (const r of batch) {
-      // The reading itself is the event (a TelemetryEvent plus an optional `reason`): no copy per reading.
-      this.pending.set(`${r.device}\u0000${r.point}`, r);
+      // The reading itself is the event (a TelemetryEvent plus an optional `reason`): no copy per
+      // good reading; a reading that is not good always says why.
+      this.pending.set(`${r.device}\u0000${r.point}`, r.quality === 'good' || r.reason !== undefined ? r : { ...r, reason: reasonOf(r) });
     }
   }
 

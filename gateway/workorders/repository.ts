@@ -284,4 +284,9 @@ export class WorkOrderRepository {
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn)();
   }
+
+  /** Moves the due date and response deadline of a planned (predictive) order to the latest forecast. */
+  reschedule(id: string, dueAt: number, respondBy: number): void {
+    this.db.prepare('UPDATE work_orders SET due_at = ?, respond_by = ? WHERE id = ?').run(dueAt, respondBy, id);
+  }
 }

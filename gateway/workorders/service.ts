@@ -39,7 +39,10 @@ export interface RaiseInput {
   /** Fault (or forecast) time: the SLA clock starts here. For a preventive order, when it became due for planning. */
   faultAt: number;
   evidence?: Record<string, unknown>;
-  /** Due date of a preventive order (PM compliance, SMRP 5.4). */
+  /**
+   * Due date of a preventive order (PM compliance, SMRP 5.4). For a `predictive` order, on the
+   * readings' clock like `faultAt`: the order is due `dueAt − faultAt` after it is raised.
+   */
   dueAt?: number;
   priority?: Priority;
 }
@@ -107,15 +110,26 @@ export class WorkOrderService {
    */
   raise(input: RaiseInput): { order: WorkOrder; created: boolean } {
     const now = this.now();
+    // Planned work (category `predictive`, DESIGN.md §9): due `dueAt − faultAt` after now. The lead
+    // is measured on the readings' clock and applied to the gateway's, so replayed data is not late.
+    const planned = input.category === 'predictive' && input.dueAt !== undefined;
+    const plannedDue = planned ? now + Math.max(0, input.dueAt! - input.faultAt) : undefined;
     const result = this.repo.transaction(() => {
       const open = this.repo.openFor(input.device, input.fault);
       if (open) {
-        const updated: WorkOrder = { ...open, evidence: input.evidence ?? open.evidence ?? null, updatedAt: now };
+        let updated: WorkOrder = { ...open, evidence: input.evidence ?? open.evidence ?? null, updatedAt: now };
+        if (open.source === input.source) updated = { ...updated, title: input.title };
+        if (plannedDue !== undefined && open.source === input.source) {
+          // The latest forecast moves the due date (and the response deadline while unanswered).
+          updated = { ...updated, dueAt: plannedDue, respondBy: open.respondedAt === null ? plannedDue : open.respondBy };
+          this.repo.reschedule(updated.id, plannedDue, updated.respondBy);
+        }
         this.repo.update(updated, 'evidence');
         this.repo.audit(open.id, { ts: now, actor: input.source, action: 'evidence', from: null, to: null, detail: input.evidence ? JSON.stringify(input.evidence).slice(0, 2000) : null });
         return { order: updated, created: false };
       }
-      const o = this.build({ ...input, evidence: input.evidence ?? null, dueAt: input.dueAt ?? null }, input.source, now);
+      const built = this.build({ ...input, evidence: input.evidence ?? null, dueAt: plannedDue ?? input.dueAt ?? null }, input.source, now);
+      const o: WorkOrder = plannedDue === undefined ? built : { ...built, respondBy: plannedDue };
       this.repo.insert(o);
       this.repo.audit(o.id, { ts: now, actor: input.source, action: 'created', from: null, to: 'new', detail: null });
       return { order: o, created: true };

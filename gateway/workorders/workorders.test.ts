@@ -105,6 +105,27 @@ describe('work-order lifecycle', () => {
   });
 });
 
+describe('prediction orders are planned work (DESIGN.md §9)', () => {
+  it('have no 1 h clock, are due before the forecast crossing, follow the latest forecast and are not escalated by a replay', () => {
+    const { orders, clock, m } = rig();
+    // Replayed data: the readings are a month old, the forecast crossing 3 days after the newest one.
+    const dataNow = T0 - 30 * 24 * HOUR;
+    const first = orders.raise({ source: 'prediction', device: 'pump-1', fault: 'predicted_vibration', category: 'predictive',
+      title: 'Predicted: vibration reaches 7.1 in ~3.0 d', faultAt: dataNow, dueAt: dataNow + 48 * HOUR, evidence: { n: 1 } });
+    expect(first.created).toBe(true);
+    expect(first.order).toMatchObject({ category: 'predictive', priority: 'normal', dueAt: T0 + 48 * HOUR, respondBy: T0 + 48 * HOUR });
+    expect(m.escalationTick(T0 + HOUR)).toEqual([]); // a water fault would be overdue after 1 h
+    clock.now = T0 + 2 * HOUR;
+    const again = orders.raise({ source: 'prediction', device: 'pump-1', fault: 'predicted_vibration', category: 'predictive',
+      title: 'Predicted: vibration reaches 7.1 in ~1.5 d', faultAt: dataNow + 2 * HOUR, dueAt: dataNow + 2 * HOUR + 12 * HOUR, evidence: { n: 2 } });
+    expect(again.created).toBe(false);
+    expect(again.order).toMatchObject({ title: 'Predicted: vibration reaches 7.1 in ~1.5 d', evidence: { n: 2 }, dueAt: clock.now + 12 * HOUR, respondBy: clock.now + 12 * HOUR });
+    expect(orders.get(first.order.id)).toMatchObject({ title: again.order.title, dueAt: clock.now + 12 * HOUR });
+    expect(m.escalationTick(clock.now + 11 * HOUR)).toEqual([]);
+    expect(m.escalationTick(clock.now + 13 * HOUR).map((e) => e.deadline)).toEqual(['respond']); // overdue planned work is escalated
+  });
+});
+
 describe('SLA escalation on a controllable clock', () => {
   it('escalates a missed deadline exactly once, also after a restart', () => {
     const r = rig();

@@ -13,7 +13,7 @@
  *  - never two alarms active at once for the same rule and device;
  *  - no more alarms per device than fault starts published: QoS 1 messages whose PUBACK died with
  *    the process are redelivered after the restart [MQTT-4.4.0-1], and the rules ignore them
- *    because they are older than the last transition the database remembers.
+ *    because the database remembers the raises and clears they made (same time and value).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -67,6 +67,8 @@ function startGateway(config: string): Promise<ChildProcess> {
 
 const exited = (p: ChildProcess) => new Promise<void>((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once('exit', () => r())));
 
+let lastTs = 0;
+
 /** The burst: per device CYCLES × (true, false), then a final true; `onProgress` after each publish. */
 async function burst(client: mqtt.MqttClient, gapMs: number, onProgress?: (sent: number, total: number) => Promise<void> | void): Promise<void> {
   const msgs: [string, boolean][] = [];
@@ -76,8 +78,10 @@ async function burst(client: mqtt.MqttClient, gapMs: number, onProgress?: (sent:
   const acks: Promise<unknown>[] = [];
   for (const [d, v] of msgs) {
     // Not awaited one by one: QoS 1 keeps the order, and a round trip per message would be slow.
-    // Device time in the payload, as panels send it: how the rules tell a redelivery from news.
-    acks.push(client.publishAsync(`durable/${d}/telemetry`, JSON.stringify({ ts: Date.now(), fire_alarm: v }), { qos: 1 }));
+    // Device time in the payload, as panels send it: how the rules tell a redelivery (same time and
+    // value) from news. A panel never dates two events with the same millisecond; neither do we.
+    lastTs = Math.max(Date.now(), lastTs + 1);
+    acks.push(client.publishAsync(`durable/${d}/telemetry`, JSON.stringify({ ts: lastTs, fire_alarm: v }), { qos: 1 }));
     sent++;
     await onProgress?.(sent, msgs.length);
     if (gapMs) await new Promise((r) => setTimeout(r, gapMs));

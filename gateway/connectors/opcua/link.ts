@@ -244,6 +244,10 @@ export class EndpointLink {
     a.session = session;
     session.on('session_closed', () => a.fail('session closed'));
     session.on('keepalive_failure', () => a.fail('session keepalive failed'));
+    // After node-opcua's own repair it re-creates the monitored items and says nothing of those that
+    // fail (a server restarted without some nodes): check every point, so none keeps a stale `good`.
+    session.on('session_restored', () => void this.verifyPoints(a, session));
+    session.on('session_repaired', () => void this.verifyPoints(a, session));
     if (a.isFailed) return;
     await this.readLimits(session);
     if (a.isFailed) return;
@@ -423,6 +427,38 @@ export class EndpointLink {
       if (!a.isFailed) a.pollTimer = setTimeout(() => void tick(), Math.max(0, started + interval - Date.now()));
     };
     a.pollTimer = setTimeout(() => void tick(), 0);
+  }
+
+  /**
+   * After node-opcua's own reconnection: read every monitored point once; a point whose node the
+   * server no longer serves (any bad status of the Value read) becomes `bad` with the reason.
+   * Retried briefly while the repaired session is not ready yet.
+   */
+  private async verifyPoints(a: Attempt, session: ClientSession): Promise<void> {
+    const perRead = this.limits.maxNodesPerRead > 0 ? Math.min(NODES_PER_READ, this.limits.maxNodesPerRead) : NODES_PER_READ;
+    this.log.debug({ points: this.points.length }, 'opcua session repaired; checking every point');
+    for (let attempt = 0; attempt < 10 && !a.isFailed && !this.stopped; attempt++) {
+      try {
+        const bad: Reading[] = [];
+        for (let i = 0; i < this.points.length; i += perRead) {
+          const chunk = this.points.slice(i, i + perRead);
+          const values = await withTimeout(session.read(chunk.map((p) => ({ nodeId: p.nodeId, attributeId: AttributeIds.Value })), 0), 5000, 'no answer to the check read');
+          const now = Date.now();
+          values.forEach((dv, j) => {
+            const p = chunk[j]!;
+            if (dv.statusCode.value >>> 31 !== 1) return;
+            const reason = `cannot monitor ${p.nodeId} after reconnect: ${dv.statusCode.toString()}`;
+            this.log.warn({ device: p.device, point: p.point }, reason);
+            bad.push({ device: p.device, point: p.point, value: null, quality: 'bad', ts: now, reason });
+          });
+        }
+        if (bad.length && !a.isFailed && !this.stopped) this.emit(bad);
+        return;
+      } catch (err) {
+        this.log.debug({ err: shortReason(err) }, 'point check after reconnect failed; retrying');
+        await sleep(200);
+      }
+    }
   }
 
   /** Data or a keepalive arrived: the stack works. */
