@@ -82,7 +82,7 @@ export interface EnsuredStreams {
   commands: StreamInfo;
 }
 
-type StreamSpec = Pick<
+export type StreamSpec = Pick<
   StreamConfig,
   'name' | 'subjects' | 'description' | 'retention' | 'storage' | 'num_replicas' | 'duplicate_window' | 'max_age' | 'max_bytes' | 'max_msg_size' | 'discard'
 >;
@@ -137,6 +137,8 @@ export function streamConfigs(opts: EnsureStreamsOptions = {}): { events: Stream
     },
   };
 }
+
+const isTimeout = (err: unknown): boolean => err instanceof Error && err.name === 'TimeoutError';
 
 /** True when a field of `want` has another value in `have` (arrays compared element by element). */
 function differs(want: object, have: object): boolean {
@@ -194,8 +196,6 @@ async function createOrFind<T>(create: () => Promise<T>, lookup: () => Promise<T
     done = true;
   }
 }
-
-const isTimeout = (err: unknown): boolean => err instanceof Error && err.name === 'TimeoutError';
 
 /**
  * Create the stream, or update it to `spec` when it exists (also when another process just made
