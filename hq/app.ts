@@ -125,8 +125,23 @@ export async function startHq(config: HqConfig, opts: HqOptions = {}): Promise<H
     })(nc);
     const jsm = await jetstreamManager(nc, { timeout: 10_000 });
     js = jetstream(nc, { timeout: 10_000 });
-    await ensureStreams(jsm, { ...opts.streams, replicas: config.nats.replicas });
-    for (const e of config.estates) await ensureCommandConsumer(jsm, e.site);
+    const mb = config.nats.streamsMB;
+    const MiB = 1024 * 1024;
+    // Streams and estate consumers: retried until they exist (a cluster still electing, a limit
+    // an operator must raise); the API answers meanwhile and the error is logged each time.
+    for (let backoff = 1000; !stopping; backoff = Math.min(backoff * 2, 30_000)) {
+      try {
+        await ensureStreams(jsm, {
+          ...(mb?.events ? { eventsMaxBytes: mb.events * MiB } : {}), ...(mb?.rollups ? { rollupsMaxBytes: mb.rollups * MiB } : {}),
+          ...(mb?.commands ? { commandsMaxBytes: mb.commands * MiB } : {}), ...opts.streams, replicas: config.nats.replicas,
+        });
+        for (const e of config.estates) await ensureCommandConsumer(jsm, e.site);
+        break;
+      } catch (err) {
+        log.error({ err: err instanceof Error ? err.message : String(err), retryInMs: backoff }, 'cannot set up the JetStream streams; retrying');
+        await new Promise((r) => setTimeout(r, backoff).unref());
+      }
+    }
     if (stopping) return;
     consumers = await startConsumers({ js, jsm, pool, metrics, log }, opts.consumer);
     desk.startRepublisher(opts.republishEveryMs ?? 5000);

@@ -38,6 +38,15 @@ export const HqConfig = Type.Object(
         password: Type.String({ minLength: 1 }),
         /** Stream replicas: 3 in production, 1 for a single dev server. */
         replicas: Type.Integer({ minimum: 1, maximum: 5, default: 3 }),
+        /**
+         * Stream sizes, MiB (defaults 8 GiB events, 48 GiB rollups, 1 GiB commands). Their sum must fit
+         * each node's JetStream `max_file_store`, or the cluster refuses the streams.
+         */
+        streamsMB: Type.Optional(Type.Object({
+          events: Type.Optional(Type.Integer({ minimum: 1 })),
+          rollups: Type.Optional(Type.Integer({ minimum: 1 })),
+          commands: Type.Optional(Type.Integer({ minimum: 1 })),
+        }, { additionalProperties: false })),
       },
       { additionalProperties: false },
     ),

@@ -47,7 +47,11 @@ export class UplinkLink {
     private readonly commands: CommandApplier,
     private readonly log: Logger,
   ) {
-    this.stats = { connected: false, published: 0, rollupsPublished: 0, publishErrors: 0, ackedSeq: 0, commands: commands };
+    const c = commands;
+    this.stats = {
+      connected: false, published: 0, rollupsPublished: 0, publishErrors: 0, ackedSeq: 0,
+      get commands() { return { applied: c.applied, refused: c.refused, duplicates: c.duplicates }; },
+    };
   }
 
   /** Connects in the background (never throws; retries for ever) and starts the loops. */

@@ -53,7 +53,7 @@ export async function startCompany(sites: { site: string; code: string }[], pane
     const file = join(dir, `hq-${port}.json`);
     writeFileSync(file, JSON.stringify({
       http: { host: '127.0.0.1', port },
-      nats: { servers: cluster.urls, user: cluster.hqCredentials.user, password: cluster.hqCredentials.pass, replicas: 3 },
+      nats: { servers: cluster.urls, user: cluster.hqCredentials.user, password: cluster.hqCredentials.pass, replicas: 3, streamsMB: { events: 256, rollups: 256, commands: 64 } },
       postgres: { url: pgServer.url },
       estates: sites.map((s) => ({ site: s.site, name: `${s.site} estate`, code: s.code })),
       users: [{ username: 'desk', role: 'hq-desk', passwordHash: deskHash }],
@@ -104,6 +104,7 @@ export async function startCompany(sites: { site: string; code: string }[], pane
   }));
 
   const db = new pg.Pool({ connectionString: pgServer.url, max: 3 });
+  db.on('error', () => undefined); // idle connections die when a test restarts PostgreSQL
   const login = await fetch(`${hqs[0]!.url}/api/auth/login`, {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'desk', password: DESK_PASSWORD }),
   });
@@ -142,8 +143,8 @@ export async function hqState(db: pg.Pool, site: string) {
     'SELECT COUNT(*) AS n, MAX(seq) AS max, COUNT(DISTINCT seq) AS distinct_seq FROM events WHERE site = $1', [site]);
   const est = await db.query<{ watermark: string }>('SELECT watermark FROM estates WHERE site = $1', [site]);
   const orders = await db.query<{ id: string; status: string; occurrences: number; assignee: string | null }>(
-    'SELECT id::text AS id, status, occurrences, assignee FROM orders WHERE site = $1 ORDER BY id::text', [site]);
-  const alarms = await db.query<{ id: string; state: string }>('SELECT id::text AS id, state FROM alarms WHERE site = $1 ORDER BY id::text', [site]);
+    `SELECT id, status, (doc->>'occurrences')::int AS occurrences, assignee FROM orders WHERE site = $1 ORDER BY id COLLATE "C"`, [site]);
+  const alarms = await db.query<{ id: string; state: string }>(`SELECT id, state FROM alarms WHERE site = $1 ORDER BY id COLLATE "C"`, [site]);
   return {
     events: Number(ev.rows[0]!.n), distinctSeq: Number(ev.rows[0]!.distinct_seq), maxSeq: ev.rows[0]!.max ?? 0,
     watermark: Number(est.rows[0]?.watermark ?? 0), orders: orders.rows, alarms: alarms.rows,
