@@ -34,6 +34,7 @@ import { Notifier } from './notify/index.js';
 import { collectStartupGarbage } from './core/heap.js';
 import { NO_EVENT_LOG } from './core/envelope.js';
 import { createUplink, estateOf } from './uplink/index.js';
+import { activeAlarmsOf } from './api/workorders.js';
 import { toMs } from './config/durations.js';
 
 export interface GatewayOptions {
@@ -193,6 +194,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
           rule: 'gateway.uplink-backlog', device: config.site.id, fault: 'uplink_backlog', severity: 'major', category: 'general',
           message: `head office unreachable: ${n} events wait in the outbox (limit ${config.uplink!.backlogAlarm})`,
         }, holds, n),
+        permissions: { activeAlarms: (o) => activeAlarmsOf({ alarmRepo, orders }, o), roleOf: (u) => users.roleOf(u) },
       }, orders);
       const host = opts.host ?? config.http.host;
       await app.listen({ port: opts.port ?? config.http.port, host });

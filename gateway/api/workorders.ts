@@ -60,7 +60,7 @@ const CreateBody = Type.Object(
 );
 
 /** Alarms linked to an order that are still active (an active alarm keeps its order's reason to exist). */
-export function activeAlarmsOf(ctx: ApiContext, order: WorkOrder): string[] {
+export function activeAlarmsOf(ctx: Pick<ApiContext, 'alarmRepo' | 'orders'>, order: WorkOrder): string[] {
   if (!order.device) return [];
   return ctx.alarmRepo
     .list({ limit: 5000, device: order.device })

@@ -13,6 +13,7 @@ import type { WorkOrder, WorkOrderStatus } from '../core/model.js';
 import type { Db } from '../storage/sqlite.js';
 import type { WorkOrderService } from '../workorders/service.js';
 import type { Category } from '../config/schema.js';
+import { checkAssignee, checkTransition, type PermissionFacts } from '../workorders/permissions.js';
 
 const SCHEMA = `CREATE TABLE IF NOT EXISTS uplink_commands (
   id TEXT PRIMARY KEY, kind TEXT NOT NULL, at INTEGER NOT NULL, status TEXT NOT NULL, order_id TEXT, reason TEXT)`;
@@ -34,6 +35,8 @@ export class CommandApplier {
     private readonly events: EventLog,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
+    /** The estate's own permission rules; head office acts with the desk's (dispatcher's) rights. */
+    private readonly facts: PermissionFacts | null = null,
   ) {
     db.exec(SCHEMA);
   }
@@ -79,10 +82,14 @@ export class CommandApplier {
       }
       case 'assign':
         if (typeof c.assignee !== 'string' || !c.assignee) throw bad('assignee is required');
+        if (this.facts) checkAssignee('assignee', c.assignee, this.facts);
         return this.orders.assign(c.order, c.assignee, actor);
-      case 'transition':
+      case 'transition': {
         if (!STATUSES.includes(c.to)) throw bad(`to must be one of ${STATUSES.join(', ')}`);
+        const order = this.orders.get(c.order);
+        if (order && this.facts) checkTransition({ username: actor, role: 'dispatcher' }, order, { to: c.to as WorkOrderStatus, ...(c.note ? { note: c.note } : {}) }, this.facts);
         return this.orders.transition(c.order, c.to as WorkOrderStatus, actor, c.note ? { note: c.note } : {});
+      }
       default:
         throw bad(`unknown command kind ${String((c as { kind?: unknown }).kind)}`);
     }

@@ -13,6 +13,7 @@ import type { PipelineSink } from '../pipeline/pipeline.js';
 import { Outbox, type OutboxBacklog } from '../storage/outbox.js';
 import type { Db } from '../storage/sqlite.js';
 import type { WorkOrderService } from '../workorders/service.js';
+import type { PermissionFacts } from '../workorders/permissions.js';
 import { CommandApplier } from './commands.js';
 import { UplinkLink, type UplinkStats } from './link.js';
 import { RollupSink } from './rollups.js';
@@ -29,6 +30,8 @@ export interface UplinkView {
   commOf(device: string): string;
   /** Raise or clear the backlog alarm (AlarmEngine.systemCondition). */
   backlogAlarm(holds: boolean, backlog: number): void;
+  /** The estate's permission rules, applied to head-office commands too. */
+  permissions: PermissionFacts;
 }
 
 export interface Uplink {
@@ -90,7 +93,7 @@ export function createUplink(config: SiteConfig, uplink: UplinkConfig, db: Db, l
     },
     start(v, orders) {
       view = v;
-      const commands = new CommandApplier(db, site, orders, outbox, log, now);
+      const commands = new CommandApplier(db, site, orders, outbox, log, now, v.permissions);
       link = new UplinkLink(uplink, site, outbox, commands, log);
       outbox.onAppend = () => setImmediate(() => link?.wake());
       status();

@@ -38,7 +38,10 @@ function rig(dir = mkdtempSync(join(tmpdir(), 'gw-uplink-')), clock = { now: T0 
     alarmRepo, log, { now: () => clock.now },
   );
   wireMaintenance({ alarms, alarmRepo, orders, history: { writeEvent: () => undefined }, realtime: null, notifier: null, log });
-  const commands = new CommandApplier(db, estate.site, orders, outbox, log, () => clock.now);
+  const roles: Record<string, 'technician' | 'viewer'> = { 'li.wei': 'technician', guest: 'viewer' };
+  const commands = new CommandApplier(db, estate.site, orders, outbox, log, () => clock.now, {
+    activeAlarms: () => [], roleOf: (u) => roles[u],
+  });
   return { db, outbox, orders, alarms, commands, clock, dir };
 }
 
@@ -141,6 +144,17 @@ describe('commands from head office', () => {
     const refusals = outbox.next(0, 100).filter((e) => e.type === 'command.refused').map((e) => e.data as { command: string; code: string; reason: string });
     expect(refusals.map((r) => [r.command, r.code])).toEqual([['c-2', 'GW_ERR_TRANSITION'], ['c-3', 'GW_ERR_NOT_FOUND'], ['c-4', 'GW_ERR_COMMAND_SITE']]);
     expect(refusals[0]!.reason).toMatch(/new to closed/);
+  });
+
+  it("holds head office to the estate's own rules: assignees must be its technicians", () => {
+    const { commands, orders, outbox } = rig();
+    const o = orders.create({ device: null, fault: 'call', category: 'general', title: 'call' }, 'desk');
+    expect(commands.apply(cmd('c-5', { kind: 'assign', order: o.id, assignee: 'ghost-user-does-not-exist' }))).toBe('refused');
+    expect(commands.apply(cmd('c-6', { kind: 'assign', order: o.id, assignee: 'guest' }))).toBe('refused');
+    expect(commands.apply(cmd('c-7', { kind: 'assign', order: o.id, assignee: 'li.wei' }))).toBe('applied');
+    expect(orders.get(o.id)?.assignee).toBe('li.wei');
+    const codes = outbox.next(0, 100).filter((e) => e.type === 'command.refused').map((e) => (e.data as { code: string }).code);
+    expect(codes).toEqual(['GW_ERR_UNKNOWN_USER', 'GW_ERR_UNKNOWN_USER']);
   });
 });
 
