@@ -1,18 +1,10 @@
 /** REST client for the gateway (same origin). Errors arrive as `{ code, message }`. */
 import { endSession, getToken, type SessionUser } from './auth.js';
+import { createSender, parseLenient, type Method } from './shared/http.js';
 import type { Alarm, DeviceView, LedgerEntry, WorkOrder, WorkOrderStatus } from './types.js';
 import type { DeviceForecast, Forecast, Health, KpiReport, Plan, PmCompliance } from './types.js';
 
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
-}
+export { ApiError } from './shared/http.js';
 
 export interface HistoryResult {
   device: string;
@@ -36,40 +28,12 @@ export interface TransitionExtra {
   feedback?: { rating: number; comment?: string };
 }
 
-async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-  let res: Response;
-  const headers: Record<string, string> = body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' };
-  const token = getToken();
-  if (token) headers.authorization = `Bearer ${token}`;
-  try {
-    res = await fetch(path, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch (err) {
-    throw new ApiError(0, 'network', err instanceof Error ? err.message : String(err));
-  }
-  const text = await res.text();
-  let data: unknown = undefined;
-  if (text) {
-    try {
-      data = JSON.parse(text);
-    } catch {
-      data = undefined;
-    }
-  }
-  // Token missing or expired: back to the login page (not for the login call itself).
-  if (res.status === 401 && path !== '/api/auth/login') endSession('expired');
-  if (!res.ok) {
-    const e = (data ?? {}) as { code?: unknown; message?: unknown };
-    throw new ApiError(
-      res.status,
-      typeof e.code === 'string' ? e.code : `http_${res.status}`,
-      typeof e.message === 'string' ? e.message : `${res.status} ${res.statusText}`,
-    );
-  }
-  return data as T;
+const send = createSender({ getToken, onUnauthorized: () => endSession('expired') });
+
+/** The answer as JSON (undefined when empty or not JSON). */
+async function request<T>(method: Method, path: string, body?: unknown): Promise<T> {
+  const res = await send(method, path, body);
+  return parseLenient(await res.text()) as T;
 }
 
 const enc = encodeURIComponent;

@@ -1,4 +1,5 @@
 import { getLang, t, tn } from './i18n.js';
+import { localeTag as locale } from './shared/lang.js';
 import type { PointValue } from './types.js';
 
 /** Boolean points whose `true` is bad news: shown in red wherever they appear. */
@@ -23,9 +24,6 @@ export function fmtValue(value: PointValue | null | undefined): string {
   return tn('enum', value);
 }
 
-function locale(): string {
-  return getLang() === 'en' ? 'en-GB' : 'zh-CN';
-}
 
 const timeFmt = new Map<string, Intl.DateTimeFormat>();
 function dtf(kind: 'time' | 'datetime'): Intl.DateTimeFormat {

@@ -3,31 +3,24 @@
  * click away and remembered in localStorage. `zh` defines the keys, `en` must have them all.
  */
 import { enPages, zhPages } from './i18n-pages.js';
+import { enCommon, zhCommon } from './shared/i18n-common.js';
+import { fill, getLang } from './shared/lang.js';
 
-export type Lang = 'zh-CN' | 'en';
+export { getLang, onLangChange, setLang, type Lang } from './shared/lang.js';
 
 const zh = {
   ...zhPages,
+  ...zhCommon,
   'app.title': '设施监控',
   'nav.overview': '设备总览',
   'nav.alarms': '报警',
   'nav.orders': '工单',
-  'nav.main': '主导航',
   'conn.connected': '已连接',
   'conn.connecting': '连接中…',
   'conn.reconnecting': '重连中…',
   'conn.title': '实时数据连接',
   'login.title': '登录',
-  'login.username': '用户名',
-  'login.password': '密码',
-  'login.submit': '登录',
-  'login.failed': '用户名或密码错误',
-  'login.rateLimited': '登录尝试过多，请稍后再试',
-  'login.expired': '登录已过期，请重新登录',
-  'auth.logout': '退出',
   'auth.forbidden': '权限不足：{msg}',
-  'lang.switch': 'English',
-  'lang.switchTitle': 'Switch to English',
   'banner.critical': '{n} 条紧急报警未恢复',
   'common.loading': '加载中…',
   'common.none': '—',
@@ -119,26 +112,17 @@ export type Key = keyof typeof zh;
 
 const en: Record<Key, string> = {
   ...enPages,
+  ...enCommon,
   'app.title': 'Facility monitor',
   'nav.overview': 'Overview',
   'nav.alarms': 'Alarms',
   'nav.orders': 'Work orders',
-  'nav.main': 'Main navigation',
   'conn.connected': 'Connected',
   'conn.connecting': 'Connecting…',
   'conn.reconnecting': 'Reconnecting…',
   'conn.title': 'Live data connection',
   'login.title': 'Sign in',
-  'login.username': 'Username',
-  'login.password': 'Password',
-  'login.submit': 'Sign in',
-  'login.failed': 'Wrong username or password',
-  'login.rateLimited': 'Too many attempts; try again in a minute',
-  'login.expired': 'Your session has expired; please sign in again',
-  'auth.logout': 'Sign out',
   'auth.forbidden': 'Not allowed: {msg}',
-  'lang.switch': '中文',
-  'lang.switchTitle': '切换到中文',
   'banner.critical': '{n} critical alarm(s) active',
   'common.loading': 'Loading…',
   'common.none': '—',
@@ -445,59 +429,18 @@ const enNames: Record<string, string> = {
   'enum.closing': 'Closing',
 };
 
-const STORAGE_KEY = 'fgw.lang';
-const listeners = new Set<() => void>();
-
-function initialLang(): Lang {
-  try {
-    const saved = localStorage.getItem(STORAGE_KEY);
-    if (saved === 'en' || saved === 'zh-CN') return saved;
-  } catch {
-    /* storage may be blocked: fall back to the default */
-  }
-  return 'zh-CN';
-}
-
-let lang: Lang = initialLang();
-
-export function getLang(): Lang {
-  return lang;
-}
-
-export function setLang(next: Lang): void {
-  if (next === lang) return;
-  lang = next;
-  try {
-    localStorage.setItem(STORAGE_KEY, next);
-  } catch {
-    /* not remembered, still switched */
-  }
-  document.documentElement.lang = next;
-  for (const fn of listeners) fn();
-}
-
-export function onLangChange(fn: () => void): () => void {
-  listeners.add(fn);
-  return () => listeners.delete(fn);
-}
-
-function fill(text: string, params?: Record<string, string | number>): string {
-  if (!params) return text;
-  return text.replace(/\{(\w+)\}/g, (m, k: string) => (k in params ? String(params[k]) : m));
-}
-
 /** A fixed UI string. */
 export function t(key: Key, params?: Record<string, string | number>): string {
-  return fill(lang === 'en' ? en[key] : zh[key], params);
+  return fill(getLang() === 'en' ? en[key] : zh[key], params);
 }
 
 /** A name from the wire, e.g. tn('point', 'flow'); unknown names show as they are. */
 export function tn(kind: string, name: string): string {
   const key = `${kind}.${name}`;
-  return (lang === 'en' ? enNames[key] : zhNames[key]) ?? name;
+  return (getLang() === 'en' ? enNames[key] : zhNames[key]) ?? name;
 }
 
 /** Whether a wire name has a translation (to decide between a label and the raw message). */
 export function hasName(kind: string, name: string): boolean {
-  return `${kind}.${name}` in (lang === 'en' ? enNames : zhNames);
+  return `${kind}.${name}` in (getLang() === 'en' ? enNames : zhNames);
 }

@@ -4,9 +4,10 @@
  */
 import './style.css';
 import { h, setAttr, setText } from './dom.js';
-import { getLang, onLangChange, setLang, t } from './i18n.js';
+import { getLang, onLangChange, t } from './i18n.js';
 import { endSession, getToken, getUser, onSession } from './auth.js';
 import { resync, startLive, stopLive } from './live.js';
+import { langSwitch, logoutButton, navLink } from './shared/frame.js';
 import { isActiveAlarm, isUnackedAlarm, store } from './store.js';
 import { isOpenOrder } from './types.js';
 import { mountAlarms } from './views/alarms.js';
@@ -56,20 +57,10 @@ function renderFrame(): void {
   document.documentElement.lang = getLang();
   document.title = t('app.title');
   navLinks.clear();
-  const link = (name: Route['name'], href: string, label: string, badge?: HTMLElement) => {
-    const a = h('a', { href, class: 'nav-link', 'data-testid': `nav-${name}` }, label, badge);
-    navLinks.set(name, a);
-    return a;
-  };
-  const lang = h(
-    'button',
-    { type: 'button', class: 'lang-switch', 'data-testid': 'lang-switch', title: t('lang.switchTitle'), 'data-lang': getLang() },
-    t('lang.switch'),
-  );
-  lang.addEventListener('click', () => setLang(getLang() === 'en' ? 'zh-CN' : 'en'));
+  const link = (name: Route['name'], href: string, label: string, badge?: HTMLElement) => navLink(navLinks, name, href, label, badge);
+  const lang = langSwitch(t);
   const user = getUser();
-  const logout = h('button', { type: 'button', class: 'lang-switch', 'data-testid': 'logout', hidden: !user }, t('auth.logout'));
-  logout.addEventListener('click', () => endSession('logout'));
+  const logout = logoutButton(t('auth.logout'), !user, () => endSession('logout'));
   const who = h('span', { class: 'user-name', 'data-testid': 'user-name', 'data-role': user?.role ?? '', hidden: !user }, user ? (user.name ?? user.username) : '');
   const header = h(
     'header',

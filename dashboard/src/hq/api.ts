@@ -3,18 +3,10 @@
  * ends the session (back to the login page). Errors arrive as `{ statusCode, code, error, message }`
  * and become ApiError with the server's message.
  */
+import { ApiError, createSender, type Method } from '../shared/http.js';
 import { endSession, getToken, type HqUser } from './auth.js';
 
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
-}
+export { ApiError };
 
 export type Comm = 'online' | 'offline' | 'never';
 
@@ -130,38 +122,9 @@ export interface OrderQuery {
   offset?: number;
 }
 
-function authHeaders(extra: Record<string, string> = {}): Record<string, string> {
-  const token = getToken();
-  return token ? { ...extra, authorization: `Bearer ${token}` } : extra;
-}
+const send = createSender({ getToken, onUnauthorized: () => endSession('expired'), blankMessageIsStatus: true });
 
-async function send(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Response> {
-  const headers = authHeaders(body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' });
-  let res: Response;
-  try {
-    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  } catch (err) {
-    throw new ApiError(0, 'network', err instanceof Error ? err.message : String(err));
-  }
-  // Token missing or expired: back to the login page (not for the login call itself).
-  if (res.status === 401 && path !== '/api/auth/login') endSession('expired');
-  if (!res.ok) {
-    let e: { code?: unknown; message?: unknown } = {};
-    try {
-      e = (await res.json()) as typeof e;
-    } catch {
-      // not JSON: keep the status line
-    }
-    throw new ApiError(
-      res.status,
-      typeof e.code === 'string' ? e.code : `http_${res.status}`,
-      typeof e.message === 'string' && e.message ? e.message : `${res.status} ${res.statusText}`,
-    );
-  }
-  return res;
-}
-
-async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+async function request<T>(method: Method, path: string, body?: unknown): Promise<T> {
   const res = await send(method, path, body);
   const text = await res.text();
   if (!text) return undefined as T;

@@ -71,6 +71,37 @@ export function validMonth(m: string | null): m is string {
   return !!m && /^\d{4}-(0[1-9]|1[0-2])$/.test(m);
 }
 
+/** `month` of a hash query, or the current month when missing or malformed. */
+export function monthParam(p: URLSearchParams): string {
+  const m = p.get('month');
+  return validMonth(m) ? m : currentMonth();
+}
+
+/**
+ * Fills a page body from one request at a time: `show` builds it from the newest answer, a failure
+ * shows the load error; answers overtaken by a newer load, or arriving after `dispose`, are dropped.
+ */
+export function latestLoader<T>(body: HTMLElement, fetch: () => Promise<T>, show: (r: T) => Node): { load(): Promise<void>; dispose(): void } {
+  let disposed = false;
+  let seq = 0;
+  return {
+    async load() {
+      const mine = ++seq;
+      try {
+        const r = await fetch();
+        if (disposed || mine !== seq) return;
+        body.replaceChildren(show(r));
+      } catch (err) {
+        if (disposed || mine !== seq) return;
+        body.replaceChildren(message(t('error.load', { msg: errorText(err) }), 'error'));
+      }
+    },
+    dispose() {
+      disposed = true;
+    },
+  };
+}
+
 /** Categories offered in selects; others seen on the wire are added and shown raw. */
 export const CATEGORIES = ['water', 'power', 'elevator', 'fire', 'general'];
 export const STATES = ['new', 'accepted', 'dispatched', 'on_site', 'resolved', 'closed', 'cancelled'];

@@ -1,31 +1,24 @@
 /**
  * Strings of the head-office pages. Simplified Chinese is the default, English one click away;
- * the language itself (and its localStorage key) is the estate app's, so both apps and the shared
- * formatters agree. Wire names (categories, priorities, states, equipment, points) use the estate
+ * the language itself (and its localStorage key) is shared with the estate app (shared/lang.ts),
+ * so both apps and the shared formatters agree; the sign-in and frame strings are shared too. Wire names (categories, priorities, states, equipment, points) use the estate
  * app's name tables through `tn`; unknown names show as they are.
  */
-import { getLang } from '../i18n.js';
+import { enCommon, zhCommon } from '../shared/i18n-common.js';
+import { fill, getLang } from '../shared/lang.js';
 
-export { getLang, onLangChange, setLang, tn } from '../i18n.js';
+export { tn } from '../i18n.js';
+export { getLang, onLangChange, setLang } from '../shared/lang.js';
 
 const zh = {
+  ...zhCommon,
   'app.title': '集团总部 · 设施监控',
-  'nav.main': '主导航',
   'nav.sites': '项目总览',
   'nav.orders': '全部工单',
   'nav.ranking': '考核排名',
   'nav.trends': '趋势对比',
-  'lang.switch': 'English',
-  'lang.switchTitle': 'Switch to English',
-  'auth.logout': '退出',
   'login.title': '总部登录',
   'login.subtitle': '集团总部：服务台、品质督导、维保计划',
-  'login.username': '用户名',
-  'login.password': '密码',
-  'login.submit': '登录',
-  'login.failed': '用户名或密码错误',
-  'login.rateLimited': '登录尝试过多，请稍后再试',
-  'login.expired': '登录已过期，请重新登录',
   'role.hq-admin': '总部管理员',
   'role.hq-desk': '服务台',
   'role.hq-viewer': '总部查看',
@@ -151,23 +144,14 @@ const zh = {
 export type HqKey = keyof typeof zh;
 
 const en: Record<HqKey, string> = {
+  ...enCommon,
   'app.title': 'Head office · Facility monitoring',
-  'nav.main': 'Main navigation',
   'nav.sites': 'Estates',
   'nav.orders': 'All orders',
   'nav.ranking': 'Ranking',
   'nav.trends': 'Trends',
-  'lang.switch': '中文',
-  'lang.switchTitle': '切换到中文',
-  'auth.logout': 'Sign out',
   'login.title': 'Head office sign-in',
   'login.subtitle': 'Service desk, quality supervision, maintenance planning',
-  'login.username': 'Username',
-  'login.password': 'Password',
-  'login.submit': 'Sign in',
-  'login.failed': 'Wrong username or password',
-  'login.rateLimited': 'Too many attempts; try again in a minute',
-  'login.expired': 'Your session has expired; please sign in again',
   'role.hq-admin': 'HQ admin',
   'role.hq-desk': 'Service desk',
   'role.hq-viewer': 'HQ viewer',
@@ -289,11 +273,6 @@ const en: Record<HqKey, string> = {
   'trends.min': 'Min',
   'trends.max': 'Max',
 };
-
-function fill(text: string, params?: Record<string, string | number>): string {
-  if (!params) return text;
-  return text.replace(/\{(\w+)\}/g, (m, k: string) => (k in params ? String(params[k]) : m));
-}
 
 /** A fixed head-office string. */
 export function t(key: HqKey, params?: Record<string, string | number>): string {

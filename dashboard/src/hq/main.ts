@@ -6,9 +6,10 @@
 import '../style.css';
 import './hq.css';
 import { h } from '../dom.js';
+import { langSwitch, logoutButton, navLink } from '../shared/frame.js';
 import { endSession, getToken, getUser, onSession } from './auth.js';
 import { parseHash, type View } from './common.js';
-import { getLang, onLangChange, roleName, setLang, t } from './i18n.js';
+import { getLang, onLangChange, roleName, t } from './i18n.js';
 import { mountLogin } from './views/login.js';
 import { mountOrders } from './views/orders.js';
 import { mountRanking } from './views/ranking.js';
@@ -44,21 +45,11 @@ function renderFrame(): void {
   document.documentElement.lang = getLang();
   document.title = t('app.title');
   navLinks.clear();
-  const link = (name: RouteName, href: string, label: string) => {
-    const a = h('a', { href, class: 'nav-link', 'data-testid': `nav-${name}` }, label);
-    navLinks.set(name, a);
-    return a;
-  };
-  const lang = h(
-    'button',
-    { type: 'button', class: 'lang-switch', 'data-testid': 'lang-switch', title: t('lang.switchTitle'), 'data-lang': getLang() },
-    t('lang.switch'),
-  );
-  lang.addEventListener('click', () => setLang(getLang() === 'en' ? 'zh-CN' : 'en'));
+  const link = (name: RouteName, href: string, label: string) => navLink(navLinks, name, href, label);
+  const lang = langSwitch(t);
   const user = getUser();
   const signedIn = !!user && !!getToken();
-  const logout = h('button', { type: 'button', class: 'lang-switch', 'data-testid': 'logout', hidden: !signedIn }, t('auth.logout'));
-  logout.addEventListener('click', () => endSession('logout'));
+  const logout = logoutButton(t('auth.logout'), !signedIn, () => endSession('logout'));
   const who = h(
     'span',
     { class: 'user-name', 'data-testid': 'user-name', hidden: !signedIn },

@@ -6,8 +6,7 @@
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { fmtNumber } from '../format.js';
-import { getLang } from '../i18n.js';
+import { bandSeries, baseOptions, chartLocale, fitWidth, numValue, timeSeries } from '../shared/chart-kit.js';
 
 export interface TrendInit {
   label: string;
@@ -41,11 +40,10 @@ export function createTrend(el: HTMLElement, init: TrendInit): TrendChart {
   const xs = init.ts.map((t) => t / 1000);
   const cols: (number | null)[][] = [init.values.slice()];
   if (band) cols.push(init.maxs!.slice(), init.mins!.slice());
-  const locale = getLang() === 'en' ? 'en-GB' : 'zh-CN';
+  const locale = chartLocale();
   const long = init.windowMs > 86_400_000;
   const tick = new Intl.DateTimeFormat(locale, long ? { month: '2-digit', day: '2-digit', hour: '2-digit', hour12: false } : { hour: '2-digit', minute: '2-digit', hour12: false });
   const full = new Intl.DateTimeFormat(locale, { month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
-  const num = (_u: uPlot, v: number | null) => (v === null ? '—' : fmtNumber(v));
 
   let zoomed = false;
   let programmatic = false;
@@ -63,26 +61,14 @@ export function createTrend(el: HTMLElement, init: TrendInit): TrendChart {
   };
 
   const series: uPlot.Series[] = [
-    { label: init.timeLabel, value: (_u, v) => (v === null ? '—' : full.format(v * 1000)) },
-    { label: init.unit ? `${init.label} (${init.unit})` : init.label, stroke: '#1d6fd8', width: 1.5, spanGaps: false, points: { show: false }, value: num },
+    timeSeries(init.timeLabel, full),
+    { label: init.unit ? `${init.label} (${init.unit})` : init.label, stroke: '#1d6fd8', width: 1.5, spanGaps: false, points: { show: false }, value: numValue },
   ];
-  if (band) {
-    series.push(
-      { label: init.maxLabel, stroke: 'rgba(29, 111, 216, 0.35)', width: 1, points: { show: false }, value: num },
-      { label: init.minLabel, stroke: 'rgba(29, 111, 216, 0.35)', width: 1, points: { show: false }, value: num },
-    );
-  } else series[1]!.fill = 'rgba(29, 111, 216, 0.08)';
+  if (band) series.push(...bandSeries(init.maxLabel, init.minLabel));
+  else series[1]!.fill = 'rgba(29, 111, 216, 0.08)';
 
   const opts: uPlot.Options = {
-    width: Math.max(el.clientWidth, 280),
-    height: HEIGHT,
-    scales: { x: { time: true, auto: false } },
-    series,
-    ...(band ? { bands: [{ series: [2, 3], fill: 'rgba(29, 111, 216, 0.15)' }] } : {}),
-    axes: [
-      { values: (_u, splits) => splits.map((s) => tick.format(s * 1000)), stroke: '#55606e', grid: { stroke: '#e6e9ee' } },
-      { stroke: '#55606e', grid: { stroke: '#e6e9ee' }, size: 60 },
-    ],
+    ...baseOptions(el, { height: HEIGHT, series, band, tick: (s) => tick.format(s * 1000), ySize: 60 }),
     cursor: {
       drag: { x: true, y: false, setScale: true },
       bind: {
@@ -99,7 +85,6 @@ export function createTrend(el: HTMLElement, init: TrendInit): TrendChart {
         },
       ],
     },
-    legend: { live: true },
   };
 
   const plot = new uPlot(opts, [xs, ...cols] as uPlot.AlignedData, el);
@@ -128,11 +113,7 @@ export function createTrend(el: HTMLElement, init: TrendInit): TrendChart {
   }
   // Slide the window even when no new value arrives.
   const slide = setInterval(schedule, 5000);
-  const ro = new ResizeObserver(() => {
-    const w = Math.max(el.clientWidth, 280);
-    if (w !== plot.width) plot.setSize({ width: w, height: HEIGHT });
-  });
-  ro.observe(el);
+  const stopFit = fitWidth(el, plot, HEIGHT);
 
   return {
     push(ts, value) {
@@ -161,7 +142,7 @@ export function createTrend(el: HTMLElement, init: TrendInit): TrendChart {
     resetZoom,
     destroy() {
       clearInterval(slide);
-      ro.disconnect();
+      stopFit();
       plot.destroy();
     },
   };

@@ -3,8 +3,8 @@
  * (`GET /api/ranking`), a link to the monthly report. Each estate links to its orders.
  */
 import { h, setText } from '../../dom.js';
-import { api, errorText, type Ranking, type RankingKpi } from '../api.js';
-import { currentMonth, fmtKpi, hashOf, message, slaLevel, validMonth, type View } from '../common.js';
+import { api, type Ranking, type RankingKpi } from '../api.js';
+import { currentMonth, fmtKpi, hashOf, latestLoader, message, monthParam, slaLevel, validMonth, type View } from '../common.js';
 import { t } from '../i18n.js';
 
 export const KPIS: RankingKpi[] = ['sla', 'response', 'mttr', 'overdue', 'backlog', 'satisfaction'];
@@ -14,16 +14,9 @@ function kpiOf(p: URLSearchParams): RankingKpi {
   return KPIS.find((x) => x === k) ?? 'sla';
 }
 
-function monthOf(p: URLSearchParams): string {
-  const m = p.get('month');
-  return validMonth(m) ? m : currentMonth();
-}
-
 export function mountRanking(root: HTMLElement, params: URLSearchParams): View {
   let kpi = kpiOf(params);
-  let month = monthOf(params);
-  let disposed = false;
-  let seq = 0;
+  let month = monthParam(params);
 
   const kpiSelect = h('select', { 'data-testid': 'ranking-kpi', id: 'ranking-kpi' }, ...KPIS.map((k) => h('option', { value: k }, t(`kpi.${k}`))));
   const monthInput = h('input', { type: 'month', 'data-testid': 'ranking-month', id: 'ranking-month', max: currentMonth(), required: true });
@@ -71,31 +64,26 @@ export function mountRanking(root: HTMLElement, params: URLSearchParams): View {
     );
   }
 
-  async function load(): Promise<void> {
-    const mine = ++seq;
+  const loader = latestLoader(body, () => api.ranking(kpi, month), (r) => {
+    setText(better, r.better === 'lower' ? t('ranking.lowerBetter') : t('ranking.higherBetter'));
+    return render(r);
+  });
+  function load(): void {
     kpiSelect.value = kpi;
     monthInput.value = month;
     report.href = hashOf('/report', { month });
     setText(better, '');
-    try {
-      const r = await api.ranking(kpi, month);
-      if (disposed || mine !== seq) return;
-      setText(better, r.better === 'lower' ? t('ranking.lowerBetter') : t('ranking.higherBetter'));
-      body.replaceChildren(render(r));
-    } catch (err) {
-      if (disposed || mine !== seq) return;
-      body.replaceChildren(message(t('error.load', { msg: errorText(err) }), 'error'));
-    }
+    void loader.load();
   }
-  void load();
+  load();
   return {
     update(p) {
       kpi = kpiOf(p);
-      month = monthOf(p);
-      void load();
+      month = monthParam(p);
+      load();
     },
     unmount() {
-      disposed = true;
+      loader.dispose();
     },
   };
 }

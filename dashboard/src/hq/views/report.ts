@@ -3,9 +3,10 @@
  * `GET /api/report`, laid out for printing; CSV from `/api/report.csv` (fetched with the token).
  */
 import { h, setText } from '../../dom.js';
+import { localeTag } from '../../shared/lang.js';
 import { api, errorText, type Report, type ReportFigures } from '../api.js';
-import { currentMonth, fmtKpi, hashOf, message, slaLevel, validMonth, type View } from '../common.js';
-import { getLang, t, type HqKey } from '../i18n.js';
+import { currentMonth, fmtKpi, hashOf, latestLoader, message, monthParam, slaLevel, validMonth, type View } from '../common.js';
+import { t, type HqKey } from '../i18n.js';
 
 const COLUMNS: { key: keyof ReportFigures; label: HqKey }[] = [
   { key: 'orders', label: 'report.orders' },
@@ -17,11 +18,6 @@ const COLUMNS: { key: keyof ReportFigures; label: HqKey }[] = [
   { key: 'satisfaction', label: 'kpi.satisfaction' },
   { key: 'escalations', label: 'report.escalations' },
 ];
-
-function monthOf(p: URLSearchParams): string {
-  const m = p.get('month');
-  return validMonth(m) ? m : currentMonth();
-}
 
 function figureCells(f: ReportFigures | undefined, prefix: string): HTMLTableCellElement[] {
   return COLUMNS.map((c) => {
@@ -36,9 +32,7 @@ function figureCells(f: ReportFigures | undefined, prefix: string): HTMLTableCel
 }
 
 export function mountReport(root: HTMLElement, params: URLSearchParams): View {
-  let month = monthOf(params);
-  let disposed = false;
-  let seq = 0;
+  let month = monthParam(params);
 
   const title = h('h1', { 'data-testid': 'report-title' });
   const monthInput = h('input', { type: 'month', 'data-testid': 'report-month', id: 'report-month', max: currentMonth() });
@@ -86,31 +80,26 @@ export function mountReport(root: HTMLElement, params: URLSearchParams): View {
     );
   }
 
-  async function load(): Promise<void> {
-    const mine = ++seq;
+  const loader = latestLoader(body, () => api.report(month), (r) => {
+    setText(generated, t('report.generated', { time: new Date().toLocaleString(localeTag(), { hour12: false }) }));
+    return render(r);
+  });
+  function load(): void {
     monthInput.value = month;
     back.href = hashOf('/ranking', { month });
     csv.href = `/api/report.csv?month=${encodeURIComponent(month)}`;
     setText(title, t('report.title', { month }));
     document.title = `${t('report.title', { month })} · ${t('app.title')}`;
-    try {
-      const r = await api.report(month);
-      if (disposed || mine !== seq) return;
-      setText(generated, t('report.generated', { time: new Date().toLocaleString(getLang() === 'en' ? 'en-GB' : 'zh-CN', { hour12: false }) }));
-      body.replaceChildren(render(r));
-    } catch (err) {
-      if (disposed || mine !== seq) return;
-      body.replaceChildren(message(t('error.load', { msg: errorText(err) }), 'error'));
-    }
+    void loader.load();
   }
-  void load();
+  load();
   return {
     update(p) {
-      month = monthOf(p);
-      void load();
+      month = monthParam(p);
+      load();
     },
     unmount() {
-      disposed = true;
+      loader.dispose();
       document.title = t('app.title');
     },
   };

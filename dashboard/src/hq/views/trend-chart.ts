@@ -4,8 +4,7 @@
  */
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { fmtNumber } from '../../format.js';
-import { getLang } from '../i18n.js';
+import { bandSeries, baseOptions, chartLocale, fitWidth, numValue, timeSeries } from '../../shared/chart-kit.js';
 
 export interface CompareSeries {
   label: string;
@@ -49,7 +48,7 @@ export function createCompareChart(el: HTMLElement, init: CompareInit): CompareC
     return out;
   };
   const band = init.series.length === 1;
-  const locale = getLang() === 'en' ? 'en-GB' : 'zh-CN';
+  const locale = chartLocale();
   const dateFmt = new Intl.DateTimeFormat(locale, { month: '2-digit', day: '2-digit' });
   const timeFmt = new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit', hour12: false });
   // Midnight ticks carry the date, the others the time of day.
@@ -58,36 +57,23 @@ export function createCompareChart(el: HTMLElement, init: CompareInit): CompareC
     return d.getHours() === 0 && d.getMinutes() === 0 ? dateFmt.format(d) : timeFmt.format(d);
   };
   const full = new Intl.DateTimeFormat(locale, { month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false });
-  const num = (_u: uPlot, v: number | null) => (v === null ? '—' : fmtNumber(v));
 
-  const series: uPlot.Series[] = [{ label: init.timeLabel, value: (_u, v) => (v === null ? '—' : full.format(v * 1000)) }];
+  const series: uPlot.Series[] = [timeSeries(init.timeLabel, full)];
   const data: (number | null)[][] = [xsMs.map((t) => t / 1000)];
   init.series.forEach((s, i) => {
     const color = PALETTE[i % PALETTE.length] ?? '#1d6fd8';
-    series.push({ label: s.label, stroke: color, width: 1.5, spanGaps: false, points: { show: xsMs.length < 60, size: 4 }, value: num });
+    series.push({ label: s.label, stroke: color, width: 1.5, spanGaps: false, points: { show: xsMs.length < 60, size: 4 }, value: numValue });
     data.push(column(s, s.mean));
   });
   if (band) {
     const s = init.series[0]!;
-    series.push(
-      { label: init.maxLabel, stroke: 'rgba(29, 111, 216, 0.35)', width: 1, points: { show: false }, value: num },
-      { label: init.minLabel, stroke: 'rgba(29, 111, 216, 0.35)', width: 1, points: { show: false }, value: num },
-    );
+    series.push(...bandSeries(init.maxLabel, init.minLabel));
     data.push(column(s, s.max), column(s, s.min));
   }
 
   const opts: uPlot.Options = {
-    width: Math.max(el.clientWidth, 280),
-    height: HEIGHT,
-    scales: { x: { time: true, auto: false } },
-    series,
-    ...(band ? { bands: [{ series: [2, 3], fill: 'rgba(29, 111, 216, 0.15)' }] } : {}),
-    axes: [
-      { values: (_u, splits) => splits.map(tick), space: 56, stroke: '#55606e', grid: { stroke: '#e6e9ee' } },
-      { stroke: '#55606e', grid: { stroke: '#e6e9ee' }, size: 56 },
-    ],
+    ...baseOptions(el, { height: HEIGHT, series, band, tick, xSpace: 56, ySize: 56 }),
     cursor: { drag: { x: true, y: false, setScale: true } },
-    legend: { live: true },
   };
   const plot = new uPlot(opts, data as uPlot.AlignedData, el);
   // The whole requested range, even where an estate sent nothing yet.
@@ -95,14 +81,10 @@ export function createCompareChart(el: HTMLElement, init: CompareInit): CompareC
   el.dataset.series = String(init.series.length);
   el.dataset.samples = String(xsMs.length);
   el.dataset.band = String(band);
-  const ro = new ResizeObserver(() => {
-    const w = Math.max(el.clientWidth, 280);
-    if (w !== plot.width) plot.setSize({ width: w, height: HEIGHT });
-  });
-  ro.observe(el);
+  const stopFit = fitWidth(el, plot, HEIGHT);
   return {
     destroy() {
-      ro.disconnect();
+      stopFit();
       plot.destroy();
     },
   };
