@@ -7,17 +7,22 @@
  *
  * Limits are set as a maintenance engineer would, from the healthy baseline and a standard, never
  * from the failure: per channel, baseline = median of its first 48 hourly medians (the first two
- * days of operation), limit = 3 × baseline. ISO 10816-3 puts the zone C/D boundary ("risk of damage")
- * at about 3 × the A/B boundary ("new machine"): group 2 rigid 4.5 / 1.4 = 3.2, flexible 7.1 / 2.3 = 3.1
- * (shared/research/domain.md §1.2); a healthy new bearing is taken to sit at the A/B level.
+ * days of operation); a healthy new bearing is taken to sit at the ISO 10816-3 A/B level ("new
+ * machine"). Alarm (danger) limit = 3 × baseline: zone C/D ("risk of damage") ≈ 3 × A/B, group 2
+ * rigid 4.5 / 1.4 = 3.2, flexible 7.1 / 2.3 = 3.1. Alert limit = 2 × baseline: zone B/C (entry into
+ * "limited period of operation", when remedial work must be planned) ≈ 2 × A/B, 2.8 / 1.4 = 2.0,
+ * 4.5 / 2.3 = 1.96, the same as the common "baseline + 6 dB" alert (shared/research/domain.md §1.2).
+ * A prediction order forecasts the alert crossing (gateway/predict/README.md, alert and alarm limits).
  *
  * Counted per channel (4 of failed bearings 3 and 4, 4 of healthy bearings 1 and 2). The failure
  * time is the last row (the test was stopped on the failure).
  *   - warned: a prediction order before the failure; lead = failure − first raise (reading time).
  *   - healthy flagged: a healthy channel that ever got a prediction order.
- *   - forecast precision: share of prediction orders whose event happened inside the band of the
- *     forecast that raised them. The event is the first hourly median at or over the limit, or, for a
- *     failed bearing that never reached it, the failure itself. A healthy channel has no event.
+ *   - forecast precision: share of prediction orders whose event happened inside the alert-crossing
+ *     band of the forecast that raised them (first raise), and of the latest forecast the order held
+ *     before the event. The event is the first hourly median at or over the alert limit, or, for a
+ *     failed bearing that never reached it, the failure itself. A healthy channel has no event, so an
+ *     order on it is never precise.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,18 +36,23 @@ import type { WorkOrder } from '../gateway/core/model.js';
 import { median } from '../gateway/predict/stats.js';
 
 const H = 3_600_000;
-/** ISO 10816-3 zone C/D boundary over the A/B boundary (group 2: 4.5 / 1.4, 7.1 / 2.3), rounded down. */
+/** ISO 10816-3 zone C/D boundary over the A/B boundary (group 2: 4.5 / 1.4, 7.1 / 2.3), rounded down: the alarm. */
 const CD_OVER_AB = 3;
+/** ISO 10816-3 zone B/C boundary over the A/B boundary (group 2: 2.8 / 1.4, 4.5 / 2.3; + 6 dB): the alert. */
+const BC_OVER_AB = 2;
 
 interface Forecast {
   at: number;
   limit: number;
-  hoursToLimit: number | null;
-  crossingAt: number | null;
-  crossingBand: [number | null, number | null];
+  alertLimit: number;
+  hoursToAlert: number | null;
+  alertCrossingAt: number | null;
+  alertCrossingBand: [number | null, number | null];
   model: string;
   level: number;
 }
+
+type ForecastView = { at: string; hoursToAlert: number | null; band: [string | null, string | null]; bandWidthH: number | null; model: string; inBand: boolean };
 
 export interface RealResult {
   failed_warned: number;
@@ -52,10 +62,12 @@ export interface RealResult {
   healthy_flagged: number;
   healthy_total: number;
   forecast_precision: number | null;
+  forecast_precision_latest: number | null;
+  forecast_precision_definition: string;
   orders: number;
   limits: string;
-  channels: Array<{ channel: string; failed: boolean; baseline: number; limit: number; eventAt: string | null; orders: number; firstRaiseAt: string | null; leadH: number | null;
-    firstForecast: { hoursToLimit: number | null; band: [string | null, string | null]; model: string; inBand: boolean } | null }>;
+  channels: Array<{ channel: string; failed: boolean; baseline: number; alert: number; limit: number; eventAt: string | null; alarmAt: string | null; orders: number; firstRaiseAt: string | null; leadH: number | null;
+    firstForecast: ForecastView | null; latestForecast: ForecastView | null }>;
   rows: number;
   wall_s: number;
 }
@@ -90,7 +102,9 @@ export async function evalReal(file: string): Promise<RealResult> {
   const failedAt = rows[rows.length - 1]!.ts;
   const failed = (c: string) => /^bearing[34]_/.test(c);
   const ids = columns.map((c) => c.replace('_', '-'));
-  const limits = columns.map((_, i) => CD_OVER_AB * baselineOf(rows.map((r) => ({ ts: r.ts, v: r.values[i]! }))));
+  const baselines = columns.map((_, i) => baselineOf(rows.map((r) => ({ ts: r.ts, v: r.values[i]! }))));
+  const limits = baselines.map((b) => CD_OVER_AB * b);
+  const alerts = baselines.map((b) => BC_OVER_AB * b);
 
   const dir = mkdtempSync(join(tmpdir(), 'eval-real-'));
   const log = createLogger('eval', 'silent');
@@ -104,14 +118,17 @@ maintenance:
   defaultPlans: false
   prediction:
     indicators:
-${ids.map((id, i) => `      - { device: ${id}, point: vibration, limit: ${limits[i]!.toPrecision(4)}, state: any }`).join('\n')}
+${ids.map((id, i) => `      - { device: ${id}, point: vibration, limit: ${limits[i]!.toPrecision(4)}, alert: ${alerts[i]!.toPrecision(4)}, state: any }`).join('\n')}
 `;
   writeFileSync(join(dir, 'site.yaml'), yaml);
   const gw = await createGateway(loadConfig(join(dir, 'site.yaml')), { log, port: 0, host: '127.0.0.1' });
-  const created = new Map<string, Forecast>();
-  gw.orders.onChange((o: WorkOrder, action: string) => {
+  // Every forecast each prediction order held, in order: the first raised it, later ones updated it.
+  const held = new Map<string, Forecast[]>();
+  gw.orders.onChange((o: WorkOrder) => {
     const f = (o.evidence as { forecast?: Forecast } | null)?.forecast;
-    if (action === 'created' && o.source === 'prediction' && f) created.set(o.id, f);
+    if (o.source !== 'prediction' || !f) return;
+    const list = held.get(o.id) ?? held.set(o.id, []).get(o.id)!;
+    if (list[list.length - 1]?.at !== f.at) list.push(f);
   });
   const pub = await mqtt.connectAsync(broker.url, { clientId: 'ims-replay' });
   try {
@@ -135,29 +152,43 @@ ${ids.map((id, i) => `      - { device: ${id}, point: vibration, limit: ${limits
     const orders = gw.orders.list({ limit: 10_000 }).filter((o) => o.source === 'prediction');
 
     const channels: RealResult['channels'] = [];
-    let inBand = 0;
+    const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+    const inside = (f: Forecast, ev: number | null) => ev !== null && ev >= (f.alertCrossingBand[0] ?? -Infinity) && ev <= (f.alertCrossingBand[1] ?? Infinity);
+    const view = (f: Forecast | undefined, ev: number | null): ForecastView | null => {
+      if (!f) return null;
+      const [lo, hi] = f.alertCrossingBand;
+      return { at: iso(f.at)!, hoursToAlert: f.hoursToAlert, band: [iso(lo), iso(hi)], bandWidthH: lo !== null && hi !== null ? Number(((hi - lo) / H).toFixed(1)) : null, model: f.model, inBand: inside(f, ev) };
+    };
+    let inFirst = 0;
+    let inLatest = 0;
     for (const [i, c] of columns.entries()) {
       const id = ids[i]!;
-      // Event: first hourly median at or over the limit; for a failed bearing that never got there, the failure.
+      // Event: first hourly median at or over the alert; for a failed bearing that never got there, the failure.
       const hours = new Map<number, number[]>();
       for (const r of rows) (hours.get(Math.floor(r.ts / H)) ?? hours.set(Math.floor(r.ts / H), []).get(Math.floor(r.ts / H))!).push(r.values[i]!);
-      let eventAt: number | null = null;
-      for (const [h, vs] of hours) if (median(vs) >= limits[i]!) { eventAt = (h + 1) * H; break; }
+      const firstOver = (level: number) => {
+        for (const [h, vs] of hours) if (median(vs) >= level) return (h + 1) * H;
+        return null;
+      };
+      let eventAt = firstOver(alerts[i]!);
+      const alarmAt = firstOver(limits[i]!);
       if (eventAt === null && failed(c)) eventAt = failedAt;
-      const mine = orders.filter((o) => o.device === id).map((o) => ({ o, f: created.get(o.id) })).sort((a, b) => (a.f?.at ?? 0) - (b.f?.at ?? 0));
-      for (const { f } of mine) {
-        const [lo, hi] = f?.crossingBand ?? [null, null];
-        if (f && eventAt !== null && eventAt >= (lo ?? -Infinity) && eventAt <= (hi ?? Infinity)) inBand++;
+      const mine = orders.filter((o) => o.device === id).map((o) => held.get(o.id) ?? []).filter((fs) => fs.length).sort((a, b) => a[0]!.at - b[0]!.at);
+      let latestOfFirst: Forecast | undefined;
+      for (const fs of mine) {
+        if (inside(fs[0]!, eventAt)) inFirst++;
+        // The latest forecast the order held before the event (before the end of the file when there is none).
+        const before = fs.filter((f) => f.at < (eventAt ?? failedAt));
+        const latest = before[before.length - 1] ?? fs[0]!;
+        if (inside(latest, eventAt)) inLatest++;
+        if (fs === mine[0]) latestOfFirst = latest;
       }
-      const first = mine[0]?.f;
-      const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+      const first = mine[0]?.[0];
       channels.push({
-        channel: c, failed: failed(c), baseline: Number((limits[i]! / CD_OVER_AB).toPrecision(4)), limit: Number(limits[i]!.toPrecision(4)), eventAt: iso(eventAt), orders: mine.length,
+        channel: c, failed: failed(c), baseline: Number(baselines[i]!.toPrecision(4)), alert: Number(alerts[i]!.toPrecision(4)), limit: Number(limits[i]!.toPrecision(4)),
+        eventAt: iso(eventAt), alarmAt: iso(alarmAt), orders: mine.length,
         firstRaiseAt: iso(first?.at ?? null), leadH: first && failed(c) && first.at < failedAt ? Number(((failedAt - first.at) / H).toFixed(1)) : null,
-        firstForecast: first ? {
-          hoursToLimit: first.hoursToLimit, band: [iso(first.crossingBand[0]), iso(first.crossingBand[1])], model: first.model,
-          inBand: eventAt !== null && eventAt >= (first.crossingBand[0] ?? -Infinity) && eventAt <= (first.crossingBand[1] ?? Infinity),
-        } : null,
+        firstForecast: view(first, eventAt), latestForecast: view(latestOfFirst, eventAt),
       });
     }
     const f = channels.filter((c) => c.failed);
@@ -170,9 +201,11 @@ ${ids.map((id, i) => `      - { device: ${id}, point: vibration, limit: ${limits
       median_lead_h: leads.length ? Number(median(leads).toFixed(1)) : null,
       healthy_flagged: h.filter((c) => c.orders > 0).length,
       healthy_total: h.length,
-      forecast_precision: orders.length ? Number((inBand / orders.length).toFixed(3)) : null,
+      forecast_precision: orders.length ? Number((inFirst / orders.length).toFixed(3)) : null,
+      forecast_precision_latest: orders.length ? Number((inLatest / orders.length).toFixed(3)) : null,
+      forecast_precision_definition: 'share of prediction orders whose event fell inside the alert-crossing band [early, late] of a forecast: forecast_precision on the forecast that first raised the order, forecast_precision_latest on the latest forecast the order held before the event. Event = first hourly median at or over the alert limit (2 × baseline, ISO 10816-3 zone B/C), or the failure (last row) for a failed bearing that never reached it; a healthy channel has no event, so an order on it counts as imprecise. An open late edge (slope band reaching 0) counts as +∞.',
       orders: orders.length,
-      limits: `per channel ${CD_OVER_AB} × the median of its first 48 hourly medians (ISO 10816-3 zone C/D ≈ 3 × A/B); predictor defaults otherwise`,
+      limits: `per channel, baseline = median of its first 48 hourly medians; alert ${BC_OVER_AB} × baseline (ISO 10816-3 zone B/C ≈ 2 × A/B, + 6 dB), alarm ${CD_OVER_AB} × baseline (zone C/D ≈ 3 × A/B); predictor defaults otherwise`,
       channels,
       rows: rows.length,
       wall_s: Number(((performance.now() - started) / 1000).toFixed(1)),

@@ -143,6 +143,7 @@ function runOne(scenario: ScenarioName, type: Kind, seed: number, durationDays: 
   };
 }
 
+/** The scenarios' failure level is the indicator's alarm limit, so the forecast's alarm crossing (not its alert crossing) is compared. */
 function firstForecastOf(ev: Record<string, unknown> | null, failureAt: number | null, at: number): RunResult['firstForecast'] {
   const f = (ev as { forecast?: { hoursToLimit: number | null; hoursBand: [number | null, number | null]; model: string } } | null)?.forecast;
   if (!f || failureAt === null) return null;

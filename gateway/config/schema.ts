@@ -190,6 +190,8 @@ export const MaintenanceConfig = Type.Object(
             equipment: Type.Optional(EquipmentType),
             device: Type.Optional(Id),
             limit: Type.Optional(Type.Number()),
+            /** Alert limit a prediction order plans against (ISO 10816-3 zone B/C); default: the type's, scaled with the limit. */
+            alert: Type.Optional(Type.Number()),
             state: Type.Optional(Type.Union([Type.Literal('running'), Type.Literal('any')])),
             enabled: Type.Optional(Type.Boolean()),
           },

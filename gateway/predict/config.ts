@@ -9,16 +9,28 @@
  *    80 °C bearing temperature [guess], 15 starts/h jockey pump [recalled], 6 s door close (controller
  *    door-time protection), 30 cm/s² car vibration (GB/T 10058 [recalled]), 130 °C dry-type transformer
  *    winding alarm (class F, vendor setpoints 120–155 °C). A site rule with `above` on the same point overrides the default limit.
+ *  - alert limits (what a prediction order plans against): pump vibration 4.5 mm/s, the ISO 10816-3 zone B/C
+ *    boundary of the same machine class as the 7.1 mm/s C/D alarm (zone C: "may be operated for a limited
+ *    period until a suitable opportunity arises for remedial action"). Indicators without a standard alert
+ *    level plan against their alarm limit (README, "Alert and alarm limits").
  */
 import type { DeviceConfig, EquipmentType, MaintenanceConfig, MaintenancePlan, RuleConfig } from '../config/schema.js';
 import { toMs } from '../config/durations.js';
+import { scaledAlert } from './stats.js';
 
 export type MeterName = 'run_hours' | 'starts' | 'trips' | 'door_cycles';
 
 export interface IndicatorSpec {
   /** Point name, or `starts_per_hour` (derived from the starts meter). */
   point: string;
+  /** Alarm (danger) limit: ISO 10816-3 zone C/D for vibration. The alarm rule fires here. */
   limit: number;
+  /**
+   * Alert limit: the level at which planned remedial work must exist (ISO 10816-3 zone B/C, the entry
+   * into "limited period of operation"). A prediction order forecasts the crossing of this level and
+   * is due before the forecast alarm crossing. Absent: the alarm limit (no standard alert level).
+   */
+  alert?: number;
   /** Only samples taken while the device runs count (a running pump is not an idle pump). */
   state: 'running' | 'any';
   /** Floor of the baseline σ, so a perfectly flat baseline does not make every wiggle an anomaly. */
@@ -84,7 +96,8 @@ export interface PredictSettings {
 
 export const DEFAULT_INDICATORS: Record<EquipmentType, IndicatorSpec[]> = {
   pump: [
-    { point: 'vibration', limit: 7.1, state: 'running', minSigma: 0.05 },
+    // ISO 10816-3 group 2 flexible / group 1 rigid: B/C 4.5, C/D 7.1 mm/s [recalled, shared/research/domain.md §1.2].
+    { point: 'vibration', limit: 7.1, alert: 4.5, state: 'running', minSigma: 0.05 },
     { point: 'bearing_temp', limit: 80, state: 'running', minSigma: 0.5 },
     { point: 'motor_current', limit: 12, state: 'running', minSigma: 0.1 },
     { point: 'starts_per_hour', limit: 15, state: 'any', minSigma: 0.5, peak: true },
@@ -140,9 +153,11 @@ export function resolveSettings(m: MaintenanceConfig | undefined): PredictSettin
  * A default indicator given another limit keeps its σ floor in proportion to the limit: the floor
  * of 0.05 mm/s next to 7.1 mm/s must not become 0.05 g next to 0.3 g.
  */
-function scaleTo(spec: IndicatorSpec, limit: number): { limit: number; minSigma: number } {
+function scaleTo(spec: IndicatorSpec, limit: number, alert?: number): { limit: number; minSigma: number; alert?: number } {
   const ratio = spec.limit !== 0 ? Math.abs(limit / spec.limit) : 1;
-  return { limit, minSigma: spec.minSigma * ratio };
+  // The alert keeps its ratio to the alarm limit (ISO zone boundaries are ratios), unless given.
+  const a = alert ?? (spec.alert !== undefined ? scaledAlert(spec.alert, spec.limit, limit) : undefined);
+  return { limit, minSigma: spec.minSigma * ratio, ...(a !== undefined ? { alert: a } : {}) };
 }
 
 /** Indicators of one device: defaults of its type, limits from matching `above` rules, then overrides. */
@@ -168,7 +183,8 @@ export function indicatorsFor(device: DeviceConfig, rules: readonly RuleConfig[]
     const prev = out.get(o.point);
     if (!prev && o.limit === undefined) continue;
     const limit = o.limit ?? prev!.limit;
-    out.set(o.point, { ...prev, point: o.point, limit, state: o.state ?? prev?.state ?? 'any', minSigma: prev ? scaleTo(prev, limit).minSigma : 0 });
+    const scaled = prev ? scaleTo(prev, limit, o.alert) : { minSigma: 0, ...(o.alert !== undefined ? { alert: o.alert } : {}) };
+    out.set(o.point, { ...prev, point: o.point, limit, state: o.state ?? prev?.state ?? 'any', ...scaled });
   }
   return [...out.values()];
 }

@@ -14,6 +14,7 @@ import { WorkOrderService } from '../workorders/service.js';
 import { SlaBook } from '../workorders/sla.js';
 import { Rng } from '../../simulators/random.js';
 import { MemoryOrders, orderPort } from './orders.js';
+import { indicatorsFor } from './config.js';
 import { PredictService } from './service.js';
 import { PredictStore } from './store.js';
 
@@ -42,11 +43,11 @@ function services(db: Db, clock: { now: number }) {
 }
 
 /** A pump running all day, vibration flat around 2 mm/s, rising `rate` mm/s per day from `from` on. */
-function* pumpSeries(seed: number, days: number, from: number | null, rate: number, everyMs = 5 * 60_000): Generator<Reading[]> {
+function* pumpSeries(seed: number, days: number, from: number | null, rate: number, everyMs = 5 * 60_000, dailyAmp = 0.15): Generator<Reading[]> {
   const rng = new Rng(seed);
   for (let ts = T0; ts <= T0 + days * DAY; ts += everyMs) {
     const wear = from === null || ts < T0 + from * DAY ? 0 : ((ts - T0 - from * DAY) / DAY) * rate;
-    const daily = 0.15 * Math.sin((2 * Math.PI * (ts % DAY)) / DAY);
+    const daily = dailyAmp * Math.sin((2 * Math.PI * (ts % DAY)) / DAY);
     let vib = 2 + daily + wear + rng.gauss(0, 0.08);
     if (rng.next() < 0.01) vib = 40; // sensor glitch
     yield [
@@ -127,6 +128,53 @@ describe('PredictService: forecasts and prediction orders', () => {
     // Baseline forgotten at close: not enough new history in the rest of the run for a second order.
     expect(orders.orders.size).toBe(1);
     expect(predict.baselines('pump-1').find((b) => b.series === 'vibration@running')!.baseline?.from ?? Infinity).toBeGreaterThan(T0 + 3 * DAY);
+  });
+});
+
+describe('PredictService: alert and alarm limits', () => {
+  it('resolves the alert per indicator: the standard default, scaled with a changed alarm, or configured', () => {
+    const dflt = indicatorsFor(pump, [], undefined).find((i) => i.point === 'vibration')!;
+    expect(dflt).toMatchObject({ limit: 7.1, alert: 4.5 });
+    // A site rule moves the alarm (group 2 rigid, C/D 4.5): the alert keeps its ISO ratio (≈ 2.85, B/C 2.8).
+    const rule = indicatorsFor(pump, [{ id: 'r', equipment: 'pump', point: 'vibration', above: 4.5 } as never], undefined).find((i) => i.point === 'vibration')!;
+    expect(rule.limit).toBe(4.5);
+    expect(rule.alert).toBeCloseTo((4.5 * 4.5) / 7.1);
+    const cfg = indicatorsFor(pump, [], { prediction: { indicators: [{ equipment: 'pump', point: 'vibration', limit: 0.36, alert: 0.24 }] } }).find((i) => i.point === 'vibration')!;
+    expect(cfg).toMatchObject({ limit: 0.36, alert: 0.24 });
+    // No standard alert for bearing temperature: it plans against its alarm.
+    expect(indicatorsFor(pump, [], undefined).find((i) => i.point === 'bearing_temp')!.alert).toBeUndefined();
+  });
+
+  it('raises on the forecast alert (zone C entry) crossing, earlier than on the alarm, and is due before the alarm crossing', () => {
+    const run = (maintenance: SiteConfig['maintenance']) => {
+      const orders = new MemoryOrders();
+      // Linear extrapolation only, so the horizon gate (not the P–F model) decides when each one raises.
+      const predict = new PredictService({ config: config([pump], maintenance), store: new PredictStore(tempDb()), orders, settings: { exponential: false } });
+      for (const batch of pumpSeries(21, 14, 3, 0.4, 5 * 60_000, 0)) {
+        predict.onReadings(batch);
+        if (orders.orders.size) break;
+      }
+      return [...orders.orders.values()][0];
+    };
+    // Flat 2 mm/s (no daily cycle) for 3 days, then +0.4 mm/s per day: alert 4.5 about 6.3 d, alarm 7.1 about 12.8 d later,
+    // so with a 7-day horizon the alarm-only predictor has to wait for the trend to get closer.
+    const withAlert = run({ defaultPlans: false })!;
+    const alarmOnly = run({ defaultPlans: false, prediction: { indicators: [{ equipment: 'pump', point: 'vibration', alert: 7.1 }] } })!;
+    expect(withAlert).toBeDefined();
+    expect(alarmOnly).toBeDefined();
+    type F = { at: number; limit: number; alertLimit: number; hoursToAlert: number; hoursToLimit: number; alertHoursBand: [number, number]; crossingBand: [number, number] };
+    const f = (withAlert.firstEvidence as { forecast: F }).forecast;
+    const g = (alarmOnly.firstEvidence as { forecast: F }).forecast;
+    expect(f).toMatchObject({ limit: 7.1, alertLimit: 4.5 });
+    expect(g.alertLimit).toBe(7.1);
+    expect(f.at).toBeLessThan(g.at);
+    expect(f.hoursToAlert).toBeLessThan(f.hoursToLimit);
+    expect(f.alertHoursBand[0]).toBeLessThanOrEqual(f.hoursToAlert);
+    expect(f.alertHoursBand[1]).toBeGreaterThanOrEqual(f.hoursToAlert);
+    // Due one planning day before the early edge of the ALARM crossing, never before the raise.
+    expect(withAlert.dueAt).toBe(Math.max(f.at, f.crossingBand[0] - 24 * H));
+    expect(withAlert.title).toContain('alert 4.5');
+    expect(withAlert.title).toContain('alarm 7.1');
   });
 });
 

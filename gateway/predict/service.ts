@@ -15,7 +15,7 @@ import { indicatorsFor, plansFor, resolveSettings, type IndicatorSpec, type Mete
 import { DeviceMeters, METERS } from './meters.js';
 import type { OrderPort } from './orders.js';
 import { PredictStore, type BaselineRow, type PmRow, type PredictOrderRow } from './store.js';
-import { cusumStep, ewmaLimit, ewmaStep, mad, MAD_TO_SIGMA, median, quantile, theilSen, timeToLimit, type EwmaState } from './stats.js';
+import { alertLevel, crossingTimes, cusumStep, ewmaLimit, ewmaStep, mad, MAD_TO_SIGMA, median, quantile, theilSen, type CrossingTimes, type EwmaState } from './stats.js';
 
 const H = 3_600_000;
 
@@ -35,7 +35,13 @@ export interface Forecast {
   series: string;
   point: string;
   state: SeriesState;
+  /** Alarm limit (ISO 10816-3 zone C/D for vibration): the order is due before its forecast crossing. */
   limit: number;
+  /**
+   * Alert limit the order plans against (zone B/C entry; the alarm limit when the indicator has none):
+   * a prediction order is raised when the early edge of its crossing band is within the horizon.
+   */
+  alertLimit: number;
   /** +1: the indicator fails upward (rises to the limit); −1: downward. */
   direction: 1 | -1;
   at: number;
@@ -50,16 +56,21 @@ export interface Forecast {
   significant: boolean;
   /** Extrapolation: the Theil–Sen line, or the Theil–Sen line of ln(excess over baseline) (P–F curve). */
   model: 'linear' | 'exponential';
-  /** Hours to the limit: estimate and band (early, late); null = not reached on this trend. */
+  /** Hours to the alarm limit: estimate and band (early, late); null = not reached on this trend. */
   hoursToLimit: number | null;
   hoursBand: [number | null, number | null];
   crossingAt: number | null;
   crossingBand: [number | null, number | null];
+  /** The same for the alert limit: the crossing a prediction order forecasts. */
+  hoursToAlert: number | null;
+  alertHoursBand: [number | null, number | null];
+  alertCrossingAt: number | null;
+  alertCrossingBand: [number | null, number | null];
   /** Level shift from the baseline in baseline σ. */
   shiftSigma: number | null;
   /** Share of the way from the baseline median to the limit the fitted level has gone. */
   progress: number;
-  /** The forecast calls for a prediction order (conditions held for `sustainHours` analyses in a row). */
+  /** The forecast calls for a prediction order (conditions held for `sustainHours` analyses in a row; not the alert limit). */
   alert: boolean;
   /** Hours of reading time the order conditions have held in every analysis. */
   sustainedHours: number;
@@ -316,7 +327,7 @@ export class PredictService implements PipelineSink {
       if (win.length < minPts * (w / windowMs)) continue;
       const f = this.fitForecast(rt, s, win, now, w, dir);
       if (!f) continue;
-      const earlier = (a: Forecast, c: Forecast) => (a.hoursToLimit ?? Infinity) < (c.hoursToLimit ?? Infinity);
+      const earlier = (a: Forecast, c: Forecast) => (a.hoursToAlert ?? Infinity) < (c.hoursToAlert ?? Infinity);
       if (!best || (f.significant && (!best.f.significant || earlier(f, best.f)))) best = { f, win };
     }
     if (best) {
@@ -346,50 +357,56 @@ export class PredictService implements PipelineSink {
     if (!fit) return null;
     const level = fit.intercept; // x = 0 is now
     const limit = s.spec.limit;
-    const hrs = timeToLimit(level, fit.slope, limit, dir);
-    const fast = dir === 1 ? fit.slopeHigh : fit.slopeLow;
-    const slow = dir === 1 ? fit.slopeLow : fit.slopeHigh;
+    // The order plans against the alert (ISO 10816-3 zone B/C entry); the alarm (C/D) sets its due date.
+    const alertLimit = alertLevel(s.spec.alert, b.median, limit);
     // Band: Sen's slope band and the scatter of the points about the line (the level now is only
-    // known to within the residuals' `confidence` quantile), both toward the early and the late side.
+    // known to within the residuals' `confidence` quantile); it widens with the extrapolation distance.
     const ys = win.map((p) => p.v);
     const spread = quantile(ys.map((y, i) => Math.abs(y - (fit.intercept + fit.slope * xs[i]!))), cfg.confidence);
-    const early = timeToLimit(level + dir * spread, fast, limit, dir);
-    const late = timeToLimit(level - dir * spread, slow, limit, dir);
+    const linear = (target: number) => crossingTimes(level, fit.slope, fit.slopeLow, fit.slopeHigh, spread, target, dir);
+    let toAlarm = linear(limit);
+    let toAlert = linear(alertLimit);
     // Mann–Kendall decides significance; the Sen band (which ties can pin at 0) is the uncertainty shown.
     const significant = fit.pValue < cfg.alpha && dir * fit.slope > 0;
     const shift = (dir * (level - b.median)) / b.sigma;
     let model: Forecast['model'] = 'linear';
-    let [h0, e0, l0] = [hrs, early, late];
     if (cfg.exponential) {
       // P–F curve: wear grows faster as it advances. Fit ln(excess over baseline) where the excess
-      // stands out of the noise; when that trend is significant and crosses earlier, it wins.
+      // stands out of the noise; when that trend is significant and crosses the alert earlier, it wins.
       const ex = win.map((p, i) => ({ x: xs[i]!, e: dir * (p.v - b.median) })).filter((p) => p.e > 2 * b.sigma);
-      const gap = dir * (limit - b.median);
-      if (ex.length >= Math.max(8, win.length / 3) && gap > 0) {
+      if (ex.length >= Math.max(8, win.length / 3) && dir * (limit - b.median) > 0) {
         const fe = theilSen(ex.map((p) => p.x), ex.map((p) => Math.log(p.e)), cfg.confidence);
         if (fe && fe.slope > 0 && fe.pValue < cfg.alpha) {
           const q = quantile(ex.map((p) => Math.abs(Math.log(p.e) - (fe.intercept + fe.slope * p.x))), cfg.confidence);
-          const tt = (r: number, c = fe.intercept) => (Math.log(gap) <= c ? 0 : r > 0 ? (Math.log(gap) - c) / r : Infinity);
-          if (tt(fe.slope) < h0) {
+          const expo = (target: number) => crossingTimes(fe.intercept, fe.slope, fe.slopeLow, fe.slopeHigh, q, Math.log(dir * (target - b.median)), 1);
+          const eAlert = expo(alertLimit);
+          if (eAlert.t < toAlert.t) {
             model = 'exponential';
-            [h0, e0, l0] = [tt(fe.slope), tt(fe.slopeHigh, fe.intercept + q), tt(fe.slopeLow, fe.intercept - q)];
+            // The point estimate follows the accelerating model (the earlier, conservative one), but
+            // the band spans both models: the window cannot tell whether the final, accelerating stage
+            // has begun, and late bearing damage is not monotone (spall edges wear smooth and the
+            // broadband level stalls or dips before the final rise), so the linear path stays plausible.
+            const span = (e: CrossingTimes, l: CrossingTimes): CrossingTimes => ({ t: e.t, early: Math.min(e.early, l.early), late: Math.max(e.late, l.late) });
+            toAlert = span(eAlert, toAlert);
+            toAlarm = span(expo(limit), toAlarm);
           }
         }
       }
     }
     const fin = (x: number) => (Number.isFinite(x) ? fmt(x, 1) : null);
-    // The level must have left the baseline by a meaningful part of the way to the limit (a healthy
-    // neighbour's rise far below the limit is no forecast), and the band's early edge must be within
-    // the horizon. `alert` then also needs the trend to be sustained (analyse()).
+    const at = (x: number) => (Number.isFinite(x) ? Math.round(now + x * H) : null);
+    // The level must have left the baseline by a meaningful part of the way to the alarm limit (a
+    // healthy neighbour's rise far below the limit is no forecast), and the early edge of the alert
+    // crossing must be within the horizon. `alert` then also needs the trend to be sustained (analyse()).
     const gapToLimit = Math.abs(limit - b.median);
     const progress = gapToLimit > 0 ? (dir * (level - b.median)) / gapToLimit : 0;
-    const alert = significant && Number.isFinite(e0) && e0 * H <= cfg.horizonMs && shift >= cfg.minShiftSigma && progress >= cfg.minProgress && now >= s.suppressUntil;
+    const alert = significant && Number.isFinite(toAlert.early) && toAlert.early * H <= cfg.horizonMs && shift >= cfg.minShiftSigma && progress >= cfg.minProgress && now >= s.suppressUntil;
     return {
-      device: rt.cfg.id, series: s.key, point: s.point, state: s.state, limit, direction: dir, at: now, points: win.length, windowHours: windowMs / H,
+      device: rt.cfg.id, series: s.key, point: s.point, state: s.state, limit, alertLimit: fmt(alertLimit, 4), direction: dir, at: now, points: win.length, windowHours: windowMs / H,
       level: fmt(level, 3), slopePerDay: fmt(fit.slope * 24, 4), slopeBandPerDay: [fmt(fit.slopeLow * 24, 4), fmt(fit.slopeHigh * 24, 4)],
-      pValue: Number(fit.pValue.toPrecision(3)), significant, model, hoursToLimit: fin(h0), hoursBand: [fin(e0), fin(l0)],
-      crossingAt: Number.isFinite(h0) ? Math.round(now + h0 * H) : null,
-      crossingBand: [Number.isFinite(e0) ? Math.round(now + e0 * H) : null, Number.isFinite(l0) ? Math.round(now + l0 * H) : null],
+      pValue: Number(fit.pValue.toPrecision(3)), significant, model,
+      hoursToLimit: fin(toAlarm.t), hoursBand: [fin(toAlarm.early), fin(toAlarm.late)], crossingAt: at(toAlarm.t), crossingBand: [at(toAlarm.early), at(toAlarm.late)],
+      hoursToAlert: fin(toAlert.t), alertHoursBand: [fin(toAlert.early), fin(toAlert.late)], alertCrossingAt: at(toAlert.t), alertCrossingBand: [at(toAlert.early), at(toAlert.late)],
       shiftSigma: fmt(shift, 2), progress: fmt(progress, 3), alert, sustainedHours: 0,
     };
   }
@@ -401,26 +418,31 @@ export class PredictService implements PipelineSink {
     // The order follows the latest forecast (DESIGN.md §9): its title, evidence and due date.
     if (f.alert) this.lastAlert.set(key, now);
     const healthyH = (now - (this.lastAlert.get(key) ?? now)) / H;
-    const band = f.hoursBand.map((h) => (h === null ? '∞' : (h / 24).toFixed(1))).join('–');
+    const days = (h: number | null) => (h === null ? '∞' : (h / 24).toFixed(1));
+    const band = f.alertHoursBand.map(days).join('–');
+    const target = f.alertLimit !== f.limit ? `alert ${f.alertLimit} (plan remedial work)` : `${f.limit}`;
+    const alarm = f.alertLimit !== f.limit ? `; alarm ${f.limit} in ~${days(f.hoursToLimit)} d` : '';
     let status: 'predicted' | 'unconfirmed' | 'withdrawn';
     let title: string;
     if (f.alert) {
       status = 'predicted';
-      title = `Predicted: ${s.point} on ${name} reaches ${f.limit} in ~${((f.hoursToLimit ?? 0) / 24).toFixed(1)} d (band ${band} d)`;
+      title = `Predicted: ${s.point} on ${name} reaches ${target} in ~${((f.hoursToAlert ?? 0) / 24).toFixed(1)} d (band ${band} d)${alarm}`;
     } else if (healthyH < this.settings.windowMs / H) {
       status = 'unconfirmed';
-      title = `Prediction unconfirmed for ${Math.round(healthyH)} h: ${s.point} on ${name} no longer forecast to reach ${f.limit} within ${Math.round(this.settings.horizonMs / 86_400_000)} d`;
+      title = `Prediction unconfirmed for ${Math.round(healthyH)} h: ${s.point} on ${name} no longer forecast to reach ${f.alertLimit} within ${Math.round(this.settings.horizonMs / 86_400_000)} d`;
     } else {
       status = 'withdrawn';
-      title = `Prediction withdrawn: ${s.point} on ${name} has not been forecast to reach ${f.limit} for ${Math.round(healthyH)} h (trend reversed); review and cancel`;
+      title = `Prediction withdrawn: ${s.point} on ${name} has not been forecast to reach ${f.alertLimit} for ${Math.round(healthyH)} h (trend reversed); review and cancel`;
     }
-    // Due before the early edge of the forecast crossing, minus a planning margin (never before now).
+    // Due before the early edge of the forecast ALARM crossing (zone C allows operation "for a limited
+    // period until a suitable opportunity arises"; the work must be done before zone D), minus a
+    // planning margin, never before now.
     const early = f.crossingBand[0] ?? f.crossingAt;
     const dueAt = status === 'predicted' && early !== null ? Math.max(now, early - this.settings.dueMarginMs) : undefined;
     const evidence = {
       status,
       equipmentCategory: CATEGORY[rt.cfg.type],
-      method: 'Theil–Sen trend on hourly medians, Sen slope band, Mann–Kendall test; robust baseline, EWMA and CUSUM',
+      method: 'Theil–Sen trend on hourly medians (linear and exponential P–F), Sen slope band widening with the extrapolation distance, Mann–Kendall test; alert (zone B/C) crossing raises, alarm (C/D) crossing sets the due date; robust baseline, EWMA and CUSUM',
       forecast: f,
       baseline: s.baseline,
       detectors: { z: s.det.z === null ? null : fmt(s.det.z), ewma: fmt(s.det.ewma.value), cusum: fmt(s.det.cusum), drift: s.det.drift, anomaly: s.det.anomaly },

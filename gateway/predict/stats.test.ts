@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cusumStep, ewmaLimit, ewmaStep, mad, median, normalCdf, normalQuantile, quantile, robustZ, theilSen, timeToLimit } from './stats.js';
+import { alertLevel, crossingTimes, cusumStep, ewmaLimit, ewmaStep, mad, median, normalCdf, normalQuantile, quantile, robustZ, scaledAlert, theilSen, timeToLimit } from './stats.js';
 import { Rng } from '../../simulators/random.js';
 
 describe('robust statistics', () => {
@@ -88,5 +88,46 @@ describe('Theil–Sen trend', () => {
     expect(timeToLimit(5, -0.5, 7, 1)).toBe(Infinity);
     expect(timeToLimit(200, -2, 198, -1)).toBe(1);
     expect(theilSen([1, 2], [1, 2])).toBeNull();
+  });
+
+  it('crossing band widens with the extrapolation distance and brackets the estimate', () => {
+    // Level 2 ± 0.1, slope 0.1 per hour with Sen band [0.08, 0.12].
+    const near = crossingTimes(2, 0.1, 0.08, 0.12, 0.1, 3, 1);
+    const far = crossingTimes(2, 0.1, 0.08, 0.12, 0.1, 6, 1);
+    expect(near.t).toBeCloseTo(10);
+    expect(near.early).toBeCloseTo(0.9 / 0.12);
+    expect(near.late).toBeCloseTo(1.1 / 0.08);
+    for (const c of [near, far]) {
+      expect(c.early).toBeLessThan(c.t);
+      expect(c.late).toBeGreaterThan(c.t);
+    }
+    // Four times the distance: the band is wider in hours (the slope part grows with the distance,
+    // only the level part stays fixed), and never narrower, relative to the estimate, than the slope band.
+    expect(far.late - far.early).toBeGreaterThan(2.5 * (near.late - near.early));
+    expect((far.late - far.early) / far.t).toBeGreaterThanOrEqual(0.1 * (1 / 0.08 - 1 / 0.12));
+    // A slope band reaching 0 leaves the late edge open; a falling limit (dir −1) mirrors the rising one.
+    expect(crossingTimes(2, 0.1, 0, 0.12, 0.1, 3, 1).late).toBe(Infinity);
+    const down = crossingTimes(-2, -0.1, -0.12, -0.08, 0.1, -3, -1);
+    expect(down.t).toBeCloseTo(near.t);
+    expect(down.early).toBeCloseTo(near.early);
+    expect(down.late).toBeCloseTo(near.late);
+    // Already past the limit: every edge is 0.
+    expect(crossingTimes(4, 0.1, 0.08, 0.12, 0.1, 3, 1)).toEqual({ t: 0, early: 0, late: 0 });
+  });
+
+  it('alert vs alarm limit: the alert lies between the baseline and the alarm, and scales with the alarm', () => {
+    // ISO 10816-3 group 2 flexible: B/C 4.5, C/D 7.1 mm/s; a healthy pump at 2 mm/s plans against 4.5.
+    expect(alertLevel(4.5, 2, 7.1)).toBe(4.5);
+    // No alert configured, or a machine whose normal already sits above the alert: judged on the alarm.
+    expect(alertLevel(undefined, 2, 7.1)).toBe(7.1);
+    expect(alertLevel(4.5, 5, 7.1)).toBe(7.1);
+    // An alert beyond the alarm is no alert.
+    expect(alertLevel(8, 2, 7.1)).toBe(7.1);
+    // Falling indicators (limit below the baseline): the alert must lie between them too.
+    expect(alertLevel(40, 50, 30)).toBe(40);
+    expect(alertLevel(60, 50, 30)).toBe(30);
+    // The alert keeps its ratio to the alarm limit: 4.5 / 7.1 of a 0.3 g alarm.
+    expect(scaledAlert(4.5, 7.1, 0.3)).toBeCloseTo((0.3 * 4.5) / 7.1);
+    expect(scaledAlert(4.5, 0, 0.3)).toBe(0.3);
   });
 });

@@ -172,3 +172,52 @@ export function timeToLimit(level: number, slope: number, limit: number, dir: 1 
   if (!(rate > 0)) return Infinity;
   return gap / rate;
 }
+
+export interface CrossingTimes {
+  /** Time to the limit on the fitted trend (x units from now); 0 when already past, Infinity never. */
+  t: number;
+  /** Early and late edge of the crossing band (x units from now). */
+  early: number;
+  late: number;
+}
+
+/**
+ * Crossing time of `limit` by a straight trend, with its band from the fit's own uncertainty.
+ * The level now is known to within ±`spread` (a quantile of the absolute residuals) and the slope
+ * to within Sen's interval [slopeLow, slopeHigh], so at τ ahead the plausible level lies in
+ * [level − spread + slowSlope·τ, level + spread + fastSlope·τ] (toward the limit). Its half-width
+ * spread + |fast − slope|·τ grows linearly with the extrapolation distance τ, so the band of a
+ * far crossing is wider than the band of a near one, in proportion. Works in any monotone
+ * transform of the indicator (the exponential P–F model passes ln(excess) and ln(limit excess)).
+ */
+export function crossingTimes(level: number, slope: number, slopeLow: number, slopeHigh: number, spread: number, limit: number, dir: 1 | -1): CrossingTimes {
+  const fast = dir === 1 ? slopeHigh : slopeLow;
+  const slow = dir === 1 ? slopeLow : slopeHigh;
+  const s = Math.max(0, spread);
+  return {
+    t: timeToLimit(level, slope, limit, dir),
+    early: timeToLimit(level + dir * s, fast, limit, dir),
+    late: timeToLimit(level - dir * s, slow, limit, dir),
+  };
+}
+
+/**
+ * Alert limit of an indicator whose alarm limit is changed: zone boundaries of vibration severity
+ * are ratios (ISO 10816-3 / 20816-3: B/C over C/D is 2.8 / 4.5 = 0.62, 4.5 / 7.1 = 0.63,
+ * 7.1 / 11 = 0.65), so the alert keeps its ratio to the alarm limit.
+ */
+export function scaledAlert(alert: number, oldLimit: number, newLimit: number): number {
+  return oldLimit === 0 ? newLimit : alert * (newLimit / oldLimit);
+}
+
+/**
+ * The alert level a series is forecast against: the configured alert when it lies strictly between
+ * the healthy baseline and the alarm limit (on the way to the limit), else the alarm limit itself.
+ * A machine whose normal already sits beyond the alert has shown its normal; planning against an
+ * alert it has always exceeded would raise an order on any trend, so it is judged on its alarm.
+ */
+export function alertLevel(alert: number | undefined, baseline: number, limit: number): number {
+  if (alert === undefined || !Number.isFinite(alert)) return limit;
+  const dir = limit >= baseline ? 1 : -1;
+  return dir * (alert - baseline) > 0 && dir * (limit - alert) > 0 ? alert : limit;
+}
