@@ -3,6 +3,7 @@
  * simulators (2 elevators over OPC UA, 2 pumps and a power meter over Modbus TCP, a fire panel
  * over MQTT), and the gateway with embedded storage serving the API and the dashboard.
  * Ports come from the environment (defaults below); Ctrl-C stops everything within 5 s.
+ * GW_CONFIG picks another site config (the company demo runs demo/estates/estate.yaml three times).
  */
 import { dirname } from 'node:path';
 import { createLogger } from '../gateway/core/log.js';
@@ -62,7 +63,9 @@ try {
   const simAuth = `${encodeURIComponent(env.SIM_MQTT_USER ?? 'fire-1')}:${encodeURIComponent(env.SIM_MQTT_PASSWORD ?? 'fire-1-demo')}@`;
   stops.push(broker.stop);
   const sims = await startSimulators({
-    host: '127.0.0.1',
+    // SIM_BIND_HOST=0.0.0.0 makes the control API reachable from outside a container.
+    host: env.SIM_BIND_HOST ?? '127.0.0.1',
+    siteId: site.site.id,
     opcuaPort: ports.opcua,
     modbusPorts: { 'pump-1': ports.pump1, 'pump-2': ports.pump2, 'power-1': ports.power },
     controlPort: ports.control,

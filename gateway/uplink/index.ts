@@ -62,10 +62,12 @@ export function createUplink(config: SiteConfig, uplink: UplinkConfig, db: Db, l
 
   const status = () => {
     if (!view) return;
-    const online = view.devices.filter((d) => view!.commOf(d.id) === 'online').length;
+    const comm = view.devices.map((d) => view!.commOf(d.id));
+    const online = comm.filter((c) => c === 'online').length;
+    const offline = comm.filter((c) => c === 'offline').length;
     db.transaction(() => outbox.append('site.status', {
       name: config.site.name, code: estateOf(config).code, url: config.site.url ?? null,
-      devices: view!.devices.length, online, offline: view!.devices.length - online, startedAt,
+      devices: view!.devices.length, online, offline, connecting: view!.devices.length - online - offline, startedAt,
     }))();
     link?.wake();
   };
