@@ -36,6 +36,7 @@ import { NO_EVENT_LOG } from './core/envelope.js';
 import { createUplink, estateOf } from './uplink/index.js';
 import { activeAlarmsOf } from './api/workorders.js';
 import { toMs } from './config/durations.js';
+import { createArchive } from './archive/index.js';
 
 export interface GatewayOptions {
   log: Logger;
@@ -127,7 +128,8 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
   const startedAt = Date.now();
   const users = new UserBook(config.users, config.auth, dataDir, log.child({ room: 'auth' }));
   const byProtocol = new Map<string, Connector>();
-  const app = await buildApi({ config, pipeline, history, alarms, alarmRepo, orders, startedAt, users, connectors: byProtocol, predict, ...(uplink ? { uplink } : {}) }, log, { https: httpsOf(config.http.tls, dirname(loaded.file)) });
+  const archive = createArchive({ config, estate, db, orders, alarmRepo, log: log.child({ room: 'archive' }) });
+  const app = await buildApi({ config, pipeline, history, alarms, alarmRepo, orders, startedAt, users, connectors: byProtocol, predict, archive, ...(uplink ? { uplink } : {}) }, log, { https: httpsOf(config.http.tls, dirname(loaded.file)) });
   const realtime = new RealtimeHub(app.server);
   requireSocketToken(realtime.io, users);
   const unwatchUsers = watchUsers(loaded.file, users, log.child({ room: 'auth' }), opts.usersReloadMs);
@@ -168,6 +170,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
       pipeline.close();
       predict.close();
       maintenance.stop();
+      archive.stop();
       unwatchUsers();
       await notifier.close();
       await realtime.close();
@@ -187,6 +190,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
     stop,
     async start() {
       maintenance.start();
+      archive.start();
       uplink?.start({
         devices: config.devices,
         commOf: (id) => pipeline.live.comm(id) ?? 'unknown',

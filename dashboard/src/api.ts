@@ -3,6 +3,7 @@ import { endSession, getToken, type SessionUser } from './auth.js';
 import { createSender, parseLenient, type Method } from './shared/http.js';
 import type { Alarm, DeviceView, LedgerEntry, WorkOrder, WorkOrderStatus } from './types.js';
 import type { DeviceForecast, Forecast, Health, KpiReport, Plan, PmCompliance } from './types.js';
+import type { MonthlyReport } from './types.js';
 
 export { ApiError } from './shared/http.js';
 
@@ -59,6 +60,10 @@ export const api = {
   forecasts: () => request<Forecast[]>('GET', '/api/predict/forecasts'),
   plans: () => request<Plan[]>('GET', '/api/predict/plans'),
   pmCompliance: () => request<PmCompliance>('GET', '/api/predict/compliance'),
+  /** Monthly report (gateway/archive/): JSON, and the month's workbook as a Blob. */
+  monthList: () => request<{ timezone: string; months: { month: string; status: 'open' | 'closed'; sha256: string | null }[] }>('GET', '/api/archive'),
+  monthReport: (month: string) => request<MonthlyReport>('GET', `/api/archive/${enc(month)}`),
+  monthXlsx: async (month: string) => (await send('GET', `/api/archive/${enc(month)}.xlsx`)).blob(),
   kpis: (from: number, to: number) => request<KpiReport>('GET', `/api/kpis?from=${from}&to=${to}`),
   history: (device: string, point: string, from: number, to: number, limit = 1000) =>
     request<HistoryResult>(

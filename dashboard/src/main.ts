@@ -19,6 +19,7 @@ import { mountOrderDetail } from './views/order-detail.js';
 import { mountOrders } from './views/orders.js';
 import { mountOverview } from './views/overview.js';
 import { mountPlanning } from './views/planning.js';
+import { mountReport } from './views/report.js';
 
 type Route =
   | { name: 'overview' }
@@ -27,7 +28,8 @@ type Route =
   | { name: 'orders' }
   | { name: 'order'; id: string }
   | { name: 'planning' }
-  | { name: 'kpis' };
+  | { name: 'kpis' }
+  | { name: 'report'; month: string | null };
 
 function parseRoute(hash: string): Route {
   const path = hash.replace(/^#/, '') || '/';
@@ -38,6 +40,7 @@ function parseRoute(hash: string): Route {
   if (path.startsWith('/alarms')) return { name: 'alarms' };
   if (path.startsWith('/planning')) return { name: 'planning' };
   if (path.startsWith('/kpis')) return { name: 'kpis' };
+  if (path.startsWith('/report')) return { name: 'report', month: new URLSearchParams(path.split('?')[1] ?? '').get('month') };
   if (path.startsWith('/orders')) return { name: 'orders' };
   return { name: 'overview' };
 }
@@ -74,6 +77,7 @@ function renderFrame(): void {
       link('orders', '#/orders', t('nav.orders'), orderBadge),
       link('planning', '#/planning', t('nav.planning')),
       link('kpis', '#/kpis', t('nav.kpis')),
+      link('report', '#/report', t('nav.report')),
     ),
     h('div', { class: 'topbar-right' }, who, conn, lang, logout),
   );
@@ -114,6 +118,9 @@ function route(): void {
       break;
     case 'kpis':
       view = mountKpis(main);
+      break;
+    case 'report':
+      view = mountReport(main, r.month);
       break;
     default:
       view = mountOverview(main);

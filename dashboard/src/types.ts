@@ -14,6 +14,7 @@ export type {
 export type { CommStatus, PointValue, Quality } from '../../gateway/core/reading.js';
 export type { Forecast } from '../../gateway/predict/service.js';
 export type { KpiReport } from '../../gateway/workorders/kpis.js';
+export type { MonthlyReport } from '../../gateway/archive/report.js';
 
 import type { Forecast, PredictService } from '../../gateway/predict/service.js';
 

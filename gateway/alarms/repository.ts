@@ -119,6 +119,13 @@ export class AlarmRepository {
     return (this.db.prepare("SELECT * FROM alarms WHERE state IN ('active_unack', 'active_ack')").all() as Row[]).map(toAlarm);
   }
 
+  /** Alarms raised in [from, to) and not suppressed, counted by category and severity (monthly archive). */
+  countsBetween(from: number, to: number): { category: string; severity: string; n: number }[] {
+    return this.db
+      .prepare('SELECT category, severity, COUNT(*) AS n FROM alarms WHERE raised_at >= ? AND raised_at < ? AND suppressed = 0 GROUP BY category, severity')
+      .all(from, to) as { category: string; severity: string; n: number }[];
+  }
+
   list(opts: { limit: number; device?: string; state?: AlarmState }): Alarm[] {
     const where: string[] = [];
     const args: (string | number)[] = [];

@@ -287,6 +287,11 @@ export const SiteConfig = Type.Object(
       { futureTolerance: Type.Optional(Duration) },
       { additionalProperties: false },
     )),
+    /** Monthly archive (gateway/archive/): the estate's time zone (IANA, default Asia/Shanghai) and how long a month stays open after its end (default 3d). */
+    archive: Type.Optional(Type.Object(
+      { timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })), grace: Type.Optional(Duration) },
+      { additionalProperties: false },
+    )),
     /** API and dashboard users (gateway/auth/schema.ts); passwords as scrypt hashes. */
     users: Type.Array(UserConfig, { default: [] }),
     /** Token lifetime, login rate limit, /metrics access, CORS (gateway/auth/schema.ts). */

@@ -6,11 +6,18 @@
  */
 const FORMULA_START = /^[=+\-@\t\r]/;
 
+/**
+ * The formula-injection rule on its own, for every spreadsheet export (CSV here, Excel cells in
+ * gateway/archive/xlsx.ts): text starting with `=`, `+`, `-`, `@`, a tab or a CR gets a leading `'`.
+ */
+export function defuseFormula(s: string): string {
+  return FORMULA_START.test(s) ? `'${s}` : s;
+}
+
 export function csvCell(v: unknown): string {
   if (v === null || v === undefined) return '';
   if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
-  let s = String(v);
-  if (FORMULA_START.test(s)) s = `'${s}`;
+  const s = defuseFormula(String(v));
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

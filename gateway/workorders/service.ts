@@ -274,6 +274,11 @@ export class WorkOrderService {
     return computeKpis(this.repo, from, to, Math.min(to, this.now()));
   }
 
+  /** Orders whose fault time is in [from, to), by fault time (the monthly archive, gateway/archive/). */
+  faultedBetween(from: number, to: number): WorkOrder[] {
+    return this.repo.forPeriod(from, to).filter((o) => o.faultAt >= from && o.faultAt < to);
+  }
+
   get(id: string): WorkOrder | undefined {
     return this.repo.get(id);
   }
