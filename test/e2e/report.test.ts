@@ -4,7 +4,7 @@
  * requests through the API (one closed with a rating, one cancelled with a reason), opens
  * `#/report?month=<this month>` (zh-CN by default), switches to English, checks that print media
  * hides the navigation, and downloads the month's workbook through the page's button, read back
- * with exceljs. The screenshot for the README goes to docs/screenshots/monthly-report.png.
+ * with exceljs. The screenshot goes to test/artifacts/ (with UPDATE_SCREENSHOTS=1, to docs/screenshots/ for the README).
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import ExcelJS from 'exceljs';
@@ -12,7 +12,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoSetup, startDemo, type Demo } from '../helpers/demo.js';
 
-const SCREENSHOTS = new URL('../../docs/screenshots/', import.meta.url).pathname;
+const SCREENSHOTS = new URL(process.env.UPDATE_SCREENSHOTS ? '../../docs/screenshots/' : '../artifacts/', import.meta.url).pathname;
 const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
 mkdirSync(SCREENSHOTS, { recursive: true });
 mkdirSync(ARTIFACTS, { recursive: true });
