@@ -36,6 +36,8 @@ import { NO_EVENT_LOG } from './core/envelope.js';
 import { createUplink, estateOf } from './uplink/index.js';
 import { activeAlarmsOf } from './api/workorders.js';
 import { toMs } from './config/durations.js';
+import { PhotoStore } from './workorders/photos.js';
+import { IdempotencyStore } from './api/idempotency.js';
 
 export interface GatewayOptions {
   log: Logger;
@@ -127,7 +129,8 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
   const startedAt = Date.now();
   const users = new UserBook(config.users, config.auth, dataDir, log.child({ room: 'auth' }));
   const byProtocol = new Map<string, Connector>();
-  const app = await buildApi({ config, pipeline, history, alarms, alarmRepo, orders, startedAt, users, connectors: byProtocol, predict, ...(uplink ? { uplink } : {}) }, log, { https: httpsOf(config.http.tls, dirname(loaded.file)) });
+  const app = await buildApi({ config, pipeline, history, alarms, alarmRepo, orders, startedAt, users, connectors: byProtocol, predict, ...(uplink ? { uplink } : {}),
+    photos: new PhotoStore(db, dataDir), idempotency: new IdempotencyStore(db) }, log, { https: httpsOf(config.http.tls, dirname(loaded.file)) });
   const realtime = new RealtimeHub(app.server);
   requireSocketToken(realtime.io, users);
   const unwatchUsers = watchUsers(loaded.file, users, log.child({ room: 'auth' }), opts.usersReloadMs);

@@ -9,6 +9,8 @@ import type { Pipeline } from '../pipeline/pipeline.js';
 import type { PredictService } from '../predict/service.js';
 import type { WorkOrderService } from '../workorders/service.js';
 import type { Uplink } from '../uplink/index.js';
+import type { PhotoStore } from '../workorders/photos.js';
+import type { IdempotencyStore } from './idempotency.js';
 
 export interface ApiContext {
   config: SiteConfig;
@@ -26,4 +28,7 @@ export interface ApiContext {
   predict?: PredictService;
   /** The link to head office, when configured (gateway/uplink/). */
   uplink?: Pick<Uplink, 'stats' | 'replay'>;
+  /** Photos on work orders and replayed answers for `Idempotency-Key` (README.md, "On a phone"). */
+  photos?: PhotoStore;
+  idempotency?: IdempotencyStore;
 }
