@@ -3,6 +3,7 @@
  * click away and remembered in localStorage. `zh` defines the keys, `en` must have them all.
  */
 import { enPages, zhPages } from './i18n-pages.js';
+import { enPhone, zhPhone } from './i18n-phone.js';
 import { enCommon, zhCommon } from './shared/i18n-common.js';
 import { fill, getLang } from './shared/lang.js';
 
@@ -10,6 +11,7 @@ export { getLang, onLangChange, setLang, type Lang } from './shared/lang.js';
 
 const zh = {
   ...zhPages,
+  ...zhPhone,
   ...zhCommon,
   'app.title': '设施监控',
   'nav.overview': '设备总览',
@@ -112,6 +114,7 @@ export type Key = keyof typeof zh;
 
 const en: Record<Key, string> = {
   ...enPages,
+  ...enPhone,
   ...enCommon,
   'app.title': 'Facility monitor',
   'nav.overview': 'Overview',
