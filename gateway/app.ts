@@ -37,6 +37,8 @@ import { createUplink, estateOf } from './uplink/index.js';
 import { activeAlarmsOf } from './api/workorders.js';
 import { toMs } from './config/durations.js';
 import { createArchive } from './archive/index.js';
+import { PhotoStore } from './workorders/photos.js';
+import { IdempotencyStore } from './api/idempotency.js';
 
 export interface GatewayOptions {
   log: Logger;
@@ -129,7 +131,8 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
   const users = new UserBook(config.users, config.auth, dataDir, log.child({ room: 'auth' }));
   const byProtocol = new Map<string, Connector>();
   const archive = createArchive({ config, estate, db, orders, alarmRepo, log: log.child({ room: 'archive' }) });
-  const app = await buildApi({ config, pipeline, history, alarms, alarmRepo, orders, startedAt, users, connectors: byProtocol, predict, archive, ...(uplink ? { uplink } : {}) }, log, { https: httpsOf(config.http.tls, dirname(loaded.file)) });
+  const app = await buildApi({ config, pipeline, history, alarms, alarmRepo, orders, startedAt, users, connectors: byProtocol, predict, archive, ...(uplink ? { uplink } : {}),
+    photos: new PhotoStore(db, dataDir), idempotency: new IdempotencyStore(db) }, log, { https: httpsOf(config.http.tls, dirname(loaded.file)) });
   const realtime = new RealtimeHub(app.server);
   requireSocketToken(realtime.io, users);
   const unwatchUsers = watchUsers(loaded.file, users, log.child({ room: 'auth' }), opts.usersReloadMs);

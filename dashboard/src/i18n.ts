@@ -4,6 +4,7 @@
  */
 import { enPages, zhPages } from './i18n-pages.js';
 import { enReport, zhReport } from './i18n-report.js';
+import { enPhone, zhPhone } from './i18n-phone.js';
 import { enCommon, zhCommon } from './shared/i18n-common.js';
 import { fill, getLang } from './shared/lang.js';
 
@@ -12,6 +13,7 @@ export { getLang, onLangChange, setLang, type Lang } from './shared/lang.js';
 const zh = {
   ...zhPages,
   ...zhReport,
+  ...zhPhone,
   ...zhCommon,
   'app.title': '设施监控',
   'nav.overview': '设备总览',
@@ -115,6 +117,7 @@ export type Key = keyof typeof zh;
 const en: Record<Key, string> = {
   ...enPages,
   ...enReport,
+  ...enPhone,
   ...enCommon,
   'app.title': 'Facility monitor',
   'nav.overview': 'Overview',

@@ -20,6 +20,7 @@ import { mountOrders } from './views/orders.js';
 import { mountOverview } from './views/overview.js';
 import { mountPlanning } from './views/planning.js';
 import { mountReport } from './views/report.js';
+import { mountMyOrder, mountMyOrders } from './views/my-orders.js';
 
 type Route =
   | { name: 'overview' }
@@ -29,7 +30,9 @@ type Route =
   | { name: 'order'; id: string }
   | { name: 'planning' }
   | { name: 'kpis' }
-  | { name: 'report'; month: string | null };
+  | { name: 'report'; month: string | null }
+  | { name: 'my' }
+  | { name: 'myorder'; id: string };
 
 function parseRoute(hash: string): Route {
   const path = hash.replace(/^#/, '') || '/';
@@ -37,6 +40,9 @@ function parseRoute(hash: string): Route {
   if (device?.[1]) return { name: 'device', id: decodeURIComponent(device[1]) };
   const order = /^\/orders\/([^/?]+)/.exec(path);
   if (order?.[1]) return { name: 'order', id: decodeURIComponent(order[1]) };
+  const mine = /^\/my\/([^/?]+)/.exec(path);
+  if (mine?.[1]) return { name: 'myorder', id: decodeURIComponent(mine[1]) };
+  if (path.startsWith('/my')) return { name: 'my' };
   if (path.startsWith('/alarms')) return { name: 'alarms' };
   if (path.startsWith('/planning')) return { name: 'planning' };
   if (path.startsWith('/kpis')) return { name: 'kpis' };
@@ -72,6 +78,7 @@ function renderFrame(): void {
     h(
       'nav',
       { 'aria-label': t('nav.main') },
+      user && user.role !== 'viewer' ? link('my', '#/my', t('nav.my')) : null,
       link('overview', '#/', t('nav.overview')),
       link('alarms', '#/alarms', t('nav.alarms'), alarmBadge),
       link('orders', '#/orders', t('nav.orders'), orderBadge),
@@ -99,7 +106,7 @@ function route(): void {
     loginNotice = undefined;
     return;
   }
-  for (const [name, a] of navLinks) a.classList.toggle('active', name === r.name || (r.name === 'device' && name === 'overview') || (r.name === 'order' && name === 'orders'));
+  for (const [name, a] of navLinks) a.classList.toggle('active', name === r.name || (r.name === 'device' && name === 'overview') || (r.name === 'order' && name === 'orders') || (r.name === 'myorder' && name === 'my'));
   switch (r.name) {
     case 'device':
       view = mountDevice(main, r.id);
@@ -121,6 +128,12 @@ function route(): void {
       break;
     case 'report':
       view = mountReport(main, r.month);
+      break;
+    case 'my':
+      view = mountMyOrders(main);
+      break;
+    case 'myorder':
+      view = mountMyOrder(main, r.id);
       break;
     default:
       view = mountOverview(main);
@@ -163,6 +176,7 @@ window.addEventListener('hashchange', route);
 
 onSession((reason) => {
   if (reason === 'login') {
+    landTechnicianOnPhone();
     renderFrame();
     route();
     void resync();
@@ -175,6 +189,13 @@ onSession((reason) => {
   route();
 });
 
+/** A technician on a phone-sized screen starts on their own orders (README.md, "On a phone"). */
+function landTechnicianOnPhone(): void {
+  const path = location.hash.replace(/^#/, '');
+  if ((path === '' || path === '/') && getUser()?.role === 'technician' && matchMedia('(max-width: 700px)').matches) history.replaceState(null, '', '#/my');
+}
+
+landTechnicianOnPhone();
 renderFrame();
 route();
 if (getToken()) {

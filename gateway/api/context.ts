@@ -10,6 +10,8 @@ import type { PredictService } from '../predict/service.js';
 import type { WorkOrderService } from '../workorders/service.js';
 import type { Uplink } from '../uplink/index.js';
 import type { ArchiveService } from '../archive/service.js';
+import type { PhotoStore } from '../workorders/photos.js';
+import type { IdempotencyStore } from './idempotency.js';
 
 export interface ApiContext {
   config: SiteConfig;
@@ -29,4 +31,7 @@ export interface ApiContext {
   uplink?: Pick<Uplink, 'stats' | 'replay'>;
   /** Monthly archive: reports and workbooks, frozen once a month is closed (gateway/archive/). */
   archive?: ArchiveService;
+  /** Photos on work orders and replayed answers for `Idempotency-Key` (README.md, "On a phone"). */
+  photos?: PhotoStore;
+  idempotency?: IdempotencyStore;
 }

@@ -25,6 +25,8 @@ import { kpisApi } from './kpis.js';
 import { predictApi } from './predict.js';
 import { uplinkApi } from './uplink.js';
 import { archiveApi } from './archive.js';
+import { photosApi } from './photos.js';
+import { registerIdempotency } from './idempotency.js';
 
 export const DASHBOARD_DIR = fileURLToPath(new URL('../../dashboard/dist/', import.meta.url));
 
@@ -54,12 +56,14 @@ export async function buildApi(ctx: ApiContext, log: Logger, opts: ApiOptions = 
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   await registerAuth(app, { users: ctx.users, order: (id) => ctx.orders.get(id) });
+  if (ctx.idempotency) registerIdempotency(app, ctx.idempotency);
   await app.register(metricsApi(ctx, errorCounts));
   await app.register(healthApi(ctx));
   await app.register(devicesApi(ctx));
   await app.register(historyApi(ctx));
   await app.register(alarmsApi(ctx));
   await app.register(workOrdersApi(ctx));
+  if (ctx.photos) await app.register(photosApi(ctx, ctx.photos));
   await app.register(kpisApi(ctx));
   if (ctx.predict) await app.register(predictApi(ctx.predict));
   if (ctx.uplink) await app.register(uplinkApi(ctx.uplink));

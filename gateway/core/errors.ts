@@ -38,5 +38,8 @@ export const Errors = {
   TIME_RANGE: define('GW_ERR_TIME_RANGE', 400, (field: string, min: string, max: string) => `${field} must be a time between ${min} and ${max}`),
   TRANSITION: define('GW_ERR_TRANSITION', 409, (from: string, to: string) => `work order cannot go from ${from} to ${to}`),
   MODBUS_EXCEPTION: define('GW_ERR_MODBUS_EXCEPTION', 502, (code: number, text: string) => `Modbus exception ${code}: ${text}`),
+  PHOTO_TOO_LARGE: define('GW_ERR_PHOTO_TOO_LARGE', 413, (max: number) => `photo is larger than ${max} bytes: shrink it before upload`),
+  PHOTO_TYPE: define('GW_ERR_PHOTO_TYPE', 415, (why: string) => `photo must be a JPEG, PNG or WebP image: ${why}`),
+  IDEMPOTENCY_KEY: define('GW_ERR_IDEMPOTENCY_KEY', 422, (why: string) => why),
   TIMEOUT: define('GW_ERR_TIMEOUT', 504, (what: string, ms: number) => `${what} timed out after ${ms} ms`),
 } as const;

@@ -12,6 +12,7 @@ import { store } from '../store.js';
 import { isOpenOrder, type LedgerEntry, type WorkOrder } from '../types.js';
 import { message, type View } from './common.js';
 import { actionButtons, slaCells } from './orders.js';
+import { photoThumbs } from './my-orders.js';
 
 const list = (s: string) => s.split(/[,，、]/).map((x) => x.trim()).filter(Boolean);
 
@@ -49,7 +50,9 @@ export function mountOrderDetail(root: HTMLElement, id: string): View {
     );
   });
   const head = h('div');
-  root.append(h('a', { class: 'back', href: '#/orders' }, t('detail.back')), head, h('section', { class: 'card' }, h('h2', null, t('ledger.title')), ledgerBox, form));
+  // Photos taken with the ledger entries on a phone (seed 2.2; views/my-orders.ts).
+  const photos = photoThumbs(id);
+  root.append(h('a', { class: 'back', href: '#/orders' }, t('detail.back')), head, h('section', { class: 'card' }, h('h2', null, t('ledger.title')), ledgerBox, photos.el, form));
 
   function render(o: WorkOrder): void {
     const sla = slaCells(o);
@@ -89,6 +92,7 @@ export function mountOrderDetail(root: HTMLElement, id: string): View {
   async function loadLedger(): Promise<void> {
     try {
       const entries = await api.ledger(id);
+      void photos.reload().catch(() => undefined);
       if (!disposed) ledgerBox.replaceChildren(entries.length ? ledgerTable(entries) : message(t('ledger.empty')));
     } catch (err) {
       if (!disposed) ledgerBox.replaceChildren(message(t('error.load', { msg: errorText(err) }), 'error'));
@@ -107,6 +111,7 @@ export function mountOrderDetail(root: HTMLElement, id: string): View {
   return {
     unmount() {
       disposed = true;
+      photos.dispose();
       clearInterval(timer);
       offs.forEach((off) => off());
     },

@@ -36,6 +36,10 @@ export const POLICY: Readonly<Record<string, Access>> = {
   'GET /api/work-orders/:id/ledger': 'viewer',
   'POST /api/work-orders/:id/ledger': { role: 'technician', own: 'work-order' },
   'POST /api/work-orders/:id/assign': 'dispatcher',
+  // Photos of the work (seed 2.2), like ledger entries: technicians on their own orders.
+  'GET /api/work-orders/:id/photos': 'viewer',
+  'GET /api/work-orders/:id/photos/:photo': 'viewer',
+  'POST /api/work-orders/:id/photos': { role: 'technician', own: 'work-order' },
   'GET /api/kpis': 'viewer',
   'GET /api/kpis.csv': 'viewer',
   'GET /api/kpis/report': 'viewer',
