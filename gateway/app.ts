@@ -118,6 +118,8 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
   const events = uplink?.outbox ?? NO_EVENT_LOG;
   const alarmRepo = new AlarmRepository(db, estate.site, events);
   const orders = new WorkOrderService(new WorkOrderRepository(db, { estate, events }), new SlaBook(config.sla), log.child({ room: 'workorders' }));
+  // Chat robots and SMS keep their queue in the same database (gateway/notify/README.md).
+  const notifier = new Notifier(config, log.child({ room: 'notify' }), undefined, { db, orders });
   const futureTolerance = config.deviceClock?.futureTolerance;
   const pipeline = new Pipeline(config.devices, log.child({ room: 'pipeline' }), Date.now,
     futureTolerance === undefined ? {} : { futureToleranceMs: toMs(futureTolerance) });
@@ -127,7 +129,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
   const startedAt = Date.now();
   const users = new UserBook(config.users, config.auth, dataDir, log.child({ room: 'auth' }));
   const byProtocol = new Map<string, Connector>();
-  const app = await buildApi({ config, pipeline, history, alarms, alarmRepo, orders, startedAt, users, connectors: byProtocol, predict, ...(uplink ? { uplink } : {}) }, log, { https: httpsOf(config.http.tls, dirname(loaded.file)) });
+  const app = await buildApi({ config, pipeline, history, alarms, alarmRepo, orders, startedAt, users, connectors: byProtocol, predict, notify: notifier, ...(uplink ? { uplink } : {}) }, log, { https: httpsOf(config.http.tls, dirname(loaded.file)) });
   const realtime = new RealtimeHub(app.server);
   requireSocketToken(realtime.io, users);
   const unwatchUsers = watchUsers(loaded.file, users, log.child({ room: 'auth' }), opts.usersReloadMs);
@@ -139,7 +141,6 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
   pipeline.use(predict);
   if (uplink) pipeline.use(uplink.sink);
   // Alarms → work orders → history events, socket.io, notifications; escalation clock (gateway/workorders/wiring.ts).
-  const notifier = new Notifier(config, log.child({ room: 'notify' }));
   const maintenance = wireMaintenance({ alarms, alarmRepo, orders, history, realtime, notifier, log: log.child({ room: 'workorders' }) });
   maintenance.reconcile();
 
@@ -187,6 +188,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
     stop,
     async start() {
       maintenance.start();
+      notifier.start();
       uplink?.start({
         devices: config.devices,
         commOf: (id) => pipeline.live.comm(id) ?? 'unknown',
