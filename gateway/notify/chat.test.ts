@@ -353,4 +353,18 @@ describe('config', () => {
     expect(problems([{ name: 'a', channel: 'wecom', url: 'https://x', quietHours: { from: '22:00', to: '7:00' } }])).toContain('notifications.routes[0].quietHours.to');
     expect(problems([{ name: 'a', channel: 'feishu', url: 'https://x', secret: 's', quietHours: { from: '22:00', to: '07:00', tz: 'Asia/Shanghai' } }])).toBe('');
   });
+
+  it('the commented sample in demo/site.yaml is valid once uncommented (and points at nothing reachable)', () => {
+    const file = join(import.meta.dirname, '../../demo/site.yaml');
+    const text = expandEnv(readFileSync(file, 'utf8'), {}, []);
+    const start = text.indexOf('#notifications:');
+    expect(start).toBeGreaterThan(0);
+    const block = text.slice(start).split('\n').filter((l, i, all) => all.slice(0, i + 1).every((x) => x.startsWith('#'))).map((l) => l.slice(1)).join('\n');
+    const raw = parse(text) as Record<string, unknown>;
+    expect(raw.notifications).toBeUndefined(); // the demo starts without it
+    const loaded = validateConfig({ ...raw, ...(parse(block) as Record<string, unknown>) }, 'site.yaml', '/tmp');
+    const routes = loaded.config.notifications.routes ?? [];
+    expect(routes.map((r) => r.channel)).toEqual(['wecom', 'dingtalk', 'feishu', 'sms', 'sms']);
+    expect(loaded.config.notifications.dashboardUrl).toContain('.invalid');
+  });
 });
