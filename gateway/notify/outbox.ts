@@ -99,7 +99,7 @@ export class NotifyOutbox extends EventEmitter {
     this.q = {
       insert: d.db.prepare('INSERT OR IGNORE INTO notify_outbox (key, route, channel, payload, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
       due: d.db.prepare("SELECT * FROM notify_outbox WHERE status = 'pending' AND next_at <= ? ORDER BY next_at, id LIMIT ?"),
-      nextAt: d.db.prepare("SELECT MIN(next_at) AS at FROM notify_outbox WHERE status = 'pending'"),
+      next: d.db.prepare("SELECT id, next_at FROM notify_outbox WHERE status = 'pending' ORDER BY next_at, id LIMIT ?"),
       sent: d.db.prepare("UPDATE notify_outbox SET status = 'sent', attempts = ?, sent_at = ?, last_error = NULL WHERE id = ?"),
       retry: d.db.prepare('UPDATE notify_outbox SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?'),
       failed: d.db.prepare("UPDATE notify_outbox SET status = 'failed', attempts = ?, last_error = ? WHERE id = ?"),
@@ -154,14 +154,16 @@ export class NotifyOutbox extends EventEmitter {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     if (this.closed) return;
-    const at = (this.q.nextAt.get() as { at: number | null }).at;
-    if (at === null) return;
+    // A finished attempt pumps again; the timer is for the next row not already in flight.
+    if (this.inFlight.size >= this.o.concurrency) return;
+    const next = (this.q.next.all(this.inFlight.size + 1) as { id: number; next_at: number }[]).find((r) => !this.inFlight.has(r.id));
+    if (!next) return;
     // Real-time timer towards the next due row; the clock of `now` decides what is due.
-    const delay = Math.min(Math.max(0, at - this.now()), 2 ** 31 - 1);
+    const delay = Math.min(Math.max(0, next.next_at - this.now()), 2 ** 31 - 1);
     this.timer = setTimeout(() => {
       this.timer = null;
       this.pump();
-    }, Math.max(delay, this.inFlight.size ? 50 : 0));
+    }, delay);
     this.timer.unref();
   }
 
