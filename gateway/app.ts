@@ -121,6 +121,8 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
   const events = uplink?.outbox ?? NO_EVENT_LOG;
   const alarmRepo = new AlarmRepository(db, estate.site, events);
   const orders = new WorkOrderService(new WorkOrderRepository(db, { estate, events }), new SlaBook(config.sla), log.child({ room: 'workorders' }));
+  // Chat robots and SMS keep their queue in the same database (gateway/notify/README.md).
+  const notifier = new Notifier(config, log.child({ room: 'notify' }), undefined, { db, orders });
   const futureTolerance = config.deviceClock?.futureTolerance;
   const pipeline = new Pipeline(config.devices, log.child({ room: 'pipeline' }), Date.now,
     futureTolerance === undefined ? {} : { futureToleranceMs: toMs(futureTolerance) });
@@ -131,7 +133,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
   const users = new UserBook(config.users, config.auth, dataDir, log.child({ room: 'auth' }));
   const byProtocol = new Map<string, Connector>();
   const archive = createArchive({ config, estate, db, orders, alarmRepo, log: log.child({ room: 'archive' }) });
-  const app = await buildApi({ config, pipeline, history, alarms, alarmRepo, orders, startedAt, users, connectors: byProtocol, predict, archive, ...(uplink ? { uplink } : {}),
+  const app = await buildApi({ config, pipeline, history, alarms, alarmRepo, orders, startedAt, users, connectors: byProtocol, predict, archive, notify: notifier, ...(uplink ? { uplink } : {}),
     photos: new PhotoStore(db, dataDir), idempotency: new IdempotencyStore(db) }, log, { https: httpsOf(config.http.tls, dirname(loaded.file)) });
   const realtime = new RealtimeHub(app.server);
   requireSocketToken(realtime.io, users);
@@ -144,7 +146,6 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
   pipeline.use(predict);
   if (uplink) pipeline.use(uplink.sink);
   // Alarms → work orders → history events, socket.io, notifications; escalation clock (gateway/workorders/wiring.ts).
-  const notifier = new Notifier(config, log.child({ room: 'notify' }));
   const maintenance = wireMaintenance({ alarms, alarmRepo, orders, history, realtime, notifier, log: log.child({ room: 'workorders' }) });
   maintenance.reconcile();
 
@@ -194,6 +195,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
     async start() {
       maintenance.start();
       archive.start();
+      notifier.start();
       uplink?.start({
         devices: config.devices,
         commOf: (id) => pipeline.live.comm(id) ?? 'unknown',

@@ -12,6 +12,7 @@ import type { Uplink } from '../uplink/index.js';
 import type { ArchiveService } from '../archive/service.js';
 import type { PhotoStore } from '../workorders/photos.js';
 import type { IdempotencyStore } from './idempotency.js';
+import type { Notifier } from '../notify/index.js';
 
 export interface ApiContext {
   config: SiteConfig;
@@ -34,4 +35,6 @@ export interface ApiContext {
   /** Photos on work orders and replayed answers for `Idempotency-Key` (README.md, "On a phone"). */
   photos?: PhotoStore;
   idempotency?: IdempotencyStore;
+  /** Chat and SMS notification queue (gateway/notify/): backlog and failures. */
+  notify?: Pick<Notifier, 'stats'>;
 }

@@ -46,6 +46,7 @@ export function healthApi(ctx: ApiContext) {
           },
           connectors,
           ...(ctx.uplink ? { uplink: uplinkHealth(ctx.uplink.stats()) } : {}),
+          ...(ctx.notify?.stats() ? { notifications: notifyHealth(ctx.notify.stats()!) } : {}),
         },
         history: ctx.history.backend,
         devices: { total: ids.length, online },
@@ -58,4 +59,10 @@ export function healthApi(ctx: ApiContext) {
 function uplinkHealth(s: ReturnType<NonNullable<ApiContext['uplink']>['stats']>) {
   if (!s) return { state: 'not started' };
   return { state: s.connected ? 'ok' : 'offline', backlog: s.backlog.events, oldestUnsentAt: s.backlog.oldestAt, lastSeq: s.backlog.lastSeq };
+}
+
+/** Chat and SMS queue (gateway/notify/outbox.ts): `failing` while a notice waits after failed attempts, `failed` once one gave up. */
+function notifyHealth(s: NonNullable<ReturnType<NonNullable<ApiContext['notify']>['stats']>>) {
+  const state = s.failed > 0 ? 'failed' : s.pending > 0 && s.lastError ? 'failing' : 'ok';
+  return { state, backlog: s.pending, failed: s.failed, sent: s.sent, oldestPendingAt: s.oldestPendingAt, failedAttempts: s.failedAttempts, lastError: s.lastError };
 }

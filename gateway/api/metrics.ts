@@ -172,6 +172,14 @@ export function metricsApi(ctx: ApiContext, errors: ErrorCounts) {
     collect() { this.reset(); for (const [k, n] of errors) { const [status, code] = k.split(' '); this.inc({ status: status!, code: code! }, n); } },
   });
   new Gauge({
+    name: 'gw_notify_outbox', help: 'Chat and SMS notices by state: pending (backlog), failed (gave up after maxAttempts), sent', labelNames: ['state'], registers: [register],
+    collect() { this.reset(); const s = ctx.notify?.stats(); if (s) for (const k of ['pending', 'failed', 'sent'] as const) this.set({ state: k }, s[k]); },
+  });
+  new Counter({
+    name: 'gw_notify_failed_attempts_total', help: 'Notification attempts that did not deliver (network, timeout, HTTP error, vendor errcode), since start', registers: [register],
+    collect() { this.reset(); const s = ctx.notify?.stats(); if (s) this.inc(s.failedAttempts); },
+  });
+  new Gauge({
     name: 'gw_alarms_active', help: 'Active alarms', registers: [register],
     collect() { let n = 0; for (const id of ctx.pipeline.live.ids()) n += ctx.alarms.activeCount(id); this.set(n); },
   });

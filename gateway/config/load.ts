@@ -14,6 +14,7 @@ import { expandEnv } from './env.js';
 import { SiteConfig } from './schema.js';
 import { DEFAULT_RULES } from '../alarms/defaults.js';
 import { validateRules } from '../alarms/rules.js';
+import { checkNotifications } from '../notify/schema.js';
 
 export interface LoadedConfig {
   config: SiteConfig;
@@ -108,6 +109,7 @@ export function validateConfig(raw: unknown, file: string, configDir: string): L
     });
   });
   problems.push(...validateRules(config.rules, ids, 'rules', config.defaultRules === false ? [] : DEFAULT_RULES));
+  problems.push(...checkNotifications(config.notifications));
   if (config.uplink && !new RegExp(SITE_ID_PATTERN).test(config.site.id)) {
     problems.push(`site.id: with an uplink it must be lowercase letters, digits, - or _, at most 32 (a NATS subject token; got "${config.site.id}")`);
   }

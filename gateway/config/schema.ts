@@ -7,6 +7,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { BrokerConfig } from './broker.js';
 import { AuthConfig, UserConfig } from '../auth/schema.js';
 import { UplinkConfig } from './uplink.js';
+import { ChatNotifyKeys } from '../notify/schema.js';
 
 export const EquipmentType = Type.Union([
   Type.Literal('elevator'),
@@ -249,7 +250,7 @@ export const SiteConfig = Type.Object(
     sla: Type.Array(SlaPolicy, { default: [] }),
     /** Apply the built-in rule set of gateway/alarms/defaults.ts (site rules with the same id override it). */
     defaultRules: Type.Boolean({ default: true }),
-    /** Webhooks and MQTT publications of alarm and work-order events (gateway/notify/). */
+    /** Webhooks, MQTT publications, chat robots and SMS of alarm and work-order events (gateway/notify/). */
     notifications: Type.Object(
       {
         webhooks: Type.Array(
@@ -275,6 +276,8 @@ export const SiteConfig = Type.Object(
           },
           { additionalProperties: false },
         )),
+        /** Chat robots (WeCom, DingTalk, Feishu), SMS and routed webhooks (gateway/notify/schema.ts). */
+        ...ChatNotifyKeys,
       },
       { additionalProperties: false, default: {} },
     ),
