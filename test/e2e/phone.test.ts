@@ -8,7 +8,7 @@
  * the network down: the step shows pending, and when the network is back its first answer is lost
  * on the way (the gateway did it) and the retry with the same Idempotency-Key is answered from the
  * stored answer, so the audit trail has exactly one transition. Screenshots in test/artifacts/, and
- * the two README pictures in docs/screenshots/.
+ * the two README pictures too (in docs/screenshots/ with UPDATE_SCREENSHOTS=1).
  */
 import { mkdirSync, statSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
@@ -19,7 +19,7 @@ import { PHOTO_MAX_BYTES, type Photo } from '../../gateway/workorders/photos.js'
 import { demoSetup, startDemo, type Demo } from '../helpers/demo.js';
 
 const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
-const DOCS = new URL('../../docs/screenshots/', import.meta.url).pathname;
+const DOCS = new URL(process.env.UPDATE_SCREENSHOTS ? '../../docs/screenshots/' : '../artifacts/', import.meta.url).pathname;
 mkdirSync(ARTIFACTS, { recursive: true });
 mkdirSync(DOCS, { recursive: true });
 const WIDTH = 390;
