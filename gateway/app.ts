@@ -36,6 +36,7 @@ import { NO_EVENT_LOG } from './core/envelope.js';
 import { createUplink, estateOf } from './uplink/index.js';
 import { activeAlarmsOf } from './api/workorders.js';
 import { toMs } from './config/durations.js';
+import { OwnerDesk } from './owner/service.js';
 
 export interface GatewayOptions {
   log: Logger;
@@ -64,6 +65,8 @@ export interface Gateway {
   alarms: AlarmEngine;
   /** Alarm → order wiring and the escalation clock. */
   maintenance: Maintenance;
+  /** Owners' requests and feedback (gateway/owner/); `tick(now)` runs the feedback clock. */
+  owner?: OwnerDesk;
   /** Start the connectors and listen; resolves when the API is reachable. */
   start(): Promise<RunningGateway>;
   stop(): Promise<void>;
@@ -127,7 +130,9 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
   const startedAt = Date.now();
   const users = new UserBook(config.users, config.auth, dataDir, log.child({ room: 'auth' }));
   const byProtocol = new Map<string, Connector>();
-  const app = await buildApi({ config, pipeline, history, alarms, alarmRepo, orders, startedAt, users, connectors: byProtocol, predict, ...(uplink ? { uplink } : {}) }, log, { https: httpsOf(config.http.tls, dirname(loaded.file)) });
+  const notifier = new Notifier(config, log.child({ room: 'notify' }));
+  const owner = config.owner.enabled ? new OwnerDesk({ config, db, dataDir, orders, notifier, log: log.child({ room: 'owner' }) }) : undefined;
+  const app = await buildApi({ config, pipeline, history, alarms, alarmRepo, orders, startedAt, users, connectors: byProtocol, predict, ...(uplink ? { uplink } : {}), ...(owner ? { owner } : {}) }, log, { https: httpsOf(config.http.tls, dirname(loaded.file)) });
   const realtime = new RealtimeHub(app.server);
   requireSocketToken(realtime.io, users);
   const unwatchUsers = watchUsers(loaded.file, users, log.child({ room: 'auth' }), opts.usersReloadMs);
@@ -139,7 +144,6 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
   pipeline.use(predict);
   if (uplink) pipeline.use(uplink.sink);
   // Alarms → work orders → history events, socket.io, notifications; escalation clock (gateway/workorders/wiring.ts).
-  const notifier = new Notifier(config, log.child({ room: 'notify' }));
   const maintenance = wireMaintenance({ alarms, alarmRepo, orders, history, realtime, notifier, log: log.child({ room: 'workorders' }) });
   maintenance.reconcile();
 
@@ -168,6 +172,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
       pipeline.close();
       predict.close();
       maintenance.stop();
+      owner?.stop();
       unwatchUsers();
       await notifier.close();
       await realtime.close();
@@ -184,9 +189,11 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
     orders,
     alarms,
     maintenance,
+    ...(owner ? { owner } : {}),
     stop,
     async start() {
       maintenance.start();
+      owner?.start();
       uplink?.start({
         devices: config.devices,
         commOf: (id) => pipeline.live.comm(id) ?? 'unknown',

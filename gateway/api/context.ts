@@ -9,6 +9,7 @@ import type { Pipeline } from '../pipeline/pipeline.js';
 import type { PredictService } from '../predict/service.js';
 import type { WorkOrderService } from '../workorders/service.js';
 import type { Uplink } from '../uplink/index.js';
+import type { OwnerDesk } from '../owner/service.js';
 
 export interface ApiContext {
   config: SiteConfig;
@@ -26,4 +27,6 @@ export interface ApiContext {
   predict?: PredictService;
   /** The link to head office, when configured (gateway/uplink/). */
   uplink?: Pick<Uplink, 'stats' | 'replay'>;
+  /** Owners' requests, follow and feedback links (gateway/owner/); absent when `owner.enabled` is false. */
+  owner?: OwnerDesk;
 }

@@ -24,6 +24,7 @@ import { workOrdersApi } from './workorders.js';
 import { kpisApi } from './kpis.js';
 import { predictApi } from './predict.js';
 import { uplinkApi } from './uplink.js';
+import { ownerApi } from './owner.js';
 
 export const DASHBOARD_DIR = fileURLToPath(new URL('../../dashboard/dist/', import.meta.url));
 
@@ -62,6 +63,7 @@ export async function buildApi(ctx: ApiContext, log: Logger, opts: ApiOptions = 
   await app.register(kpisApi(ctx));
   if (ctx.predict) await app.register(predictApi(ctx.predict));
   if (ctx.uplink) await app.register(uplinkApi(ctx.uplink));
+  if (ctx.owner) await app.register(ownerApi(ctx.owner, DASHBOARD_DIR));
   if (existsSync(DASHBOARD_DIR)) {
     await app.register(fastifyStatic, { root: DASHBOARD_DIR, prefix: '/', index: 'index.html' });
   } else {

@@ -7,6 +7,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { BrokerConfig } from './broker.js';
 import { AuthConfig, UserConfig } from '../auth/schema.js';
 import { UplinkConfig } from './uplink.js';
+import { OwnerConfig } from './owner.js';
 
 export const EquipmentType = Type.Union([
   Type.Literal('elevator'),
@@ -258,8 +259,8 @@ export const SiteConfig = Type.Object(
               url: Type.String({ pattern: '^https?://' }),
               /** HMAC-SHA256 key of the `X-Signature-256` header. */
               secret: Type.String({ minLength: 1 }),
-              /** Event kinds: `alarm`, `work-order`, `escalation`; all when absent. */
-              events: Type.Optional(Type.Array(Type.Union([Type.Literal('alarm'), Type.Literal('work-order'), Type.Literal('escalation')]))),
+              /** Event kinds: `alarm`, `work-order`, `escalation`, `owner-message`; all when absent. */
+              events: Type.Optional(Type.Array(Type.Union([Type.Literal('alarm'), Type.Literal('work-order'), Type.Literal('escalation'), Type.Literal('owner-message')]))),
             },
             { additionalProperties: false },
           ),
@@ -295,6 +296,8 @@ export const SiteConfig = Type.Object(
     broker: Type.Optional(BrokerConfig),
     /** Events, rollups and commands to and from head office over NATS JetStream (gateway/uplink/README.md). */
     uplink: Type.Optional(UplinkConfig),
+    /** Owners' requests from QR codes, follow and feedback links (gateway/config/owner.ts). */
+    owner: OwnerConfig,
   },
   { additionalProperties: false },
 );

@@ -38,5 +38,12 @@ export const Errors = {
   TIME_RANGE: define('GW_ERR_TIME_RANGE', 400, (field: string, min: string, max: string) => `${field} must be a time between ${min} and ${max}`),
   TRANSITION: define('GW_ERR_TRANSITION', 409, (from: string, to: string) => `work order cannot go from ${from} to ${to}`),
   MODBUS_EXCEPTION: define('GW_ERR_MODBUS_EXCEPTION', 502, (code: number, text: string) => `Modbus exception ${code}: ${text}`),
+  RATE_LIMITED: define('GW_ERR_RATE_LIMITED', 429, (what: string, retryS: number) => `too many ${what}; retry in ${retryS} s`),
+  PAYLOAD_TOO_LARGE: define('GW_ERR_PAYLOAD_TOO_LARGE', 413, (why: string) => why),
+  UNSUPPORTED_MEDIA_TYPE: define('GW_ERR_UNSUPPORTED_MEDIA_TYPE', 415, (why: string) => why),
+  /** A signed link whose time is over (owner follow and feedback links, gateway/owner/). */
+  LINK_EXPIRED: define('GW_ERR_LINK_EXPIRED', 410, () => 'this link has expired'),
+  /** A one-time link used already (owner feedback, seed 2.3). */
+  LINK_USED: define('GW_ERR_LINK_USED', 409, () => 'this link has been used already'),
   TIMEOUT: define('GW_ERR_TIMEOUT', 504, (what: string, ms: number) => `${what} timed out after ${ms} ms`),
 } as const;
