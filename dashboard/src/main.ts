@@ -19,6 +19,8 @@ import { mountOrderDetail } from './views/order-detail.js';
 import { mountOrders } from './views/orders.js';
 import { mountOverview } from './views/overview.js';
 import { mountPlanning } from './views/planning.js';
+import { mountLabels } from './owner/labels-view.js';
+import { ot } from './owner/i18n.js';
 
 type Route =
   | { name: 'overview' }
@@ -27,7 +29,8 @@ type Route =
   | { name: 'orders' }
   | { name: 'order'; id: string }
   | { name: 'planning' }
-  | { name: 'kpis' };
+  | { name: 'kpis' }
+  | { name: 'owner-codes' };
 
 function parseRoute(hash: string): Route {
   const path = hash.replace(/^#/, '') || '/';
@@ -38,6 +41,7 @@ function parseRoute(hash: string): Route {
   if (path.startsWith('/alarms')) return { name: 'alarms' };
   if (path.startsWith('/planning')) return { name: 'planning' };
   if (path.startsWith('/kpis')) return { name: 'kpis' };
+  if (path.startsWith('/owner-codes')) return { name: 'owner-codes' };
   if (path.startsWith('/orders')) return { name: 'orders' };
   return { name: 'overview' };
 }
@@ -74,6 +78,7 @@ function renderFrame(): void {
       link('orders', '#/orders', t('nav.orders'), orderBadge),
       link('planning', '#/planning', t('nav.planning')),
       link('kpis', '#/kpis', t('nav.kpis')),
+      ...(user && (user.role === 'dispatcher' || user.role === 'admin') ? [link('owner-codes', '#/owner-codes', ot('nav.labels'))] : []),
     ),
     h('div', { class: 'topbar-right' }, who, conn, lang, logout),
   );
@@ -114,6 +119,9 @@ function route(): void {
       break;
     case 'kpis':
       view = mountKpis(main);
+      break;
+    case 'owner-codes':
+      view = mountLabels(main);
       break;
     default:
       view = mountOverview(main);
