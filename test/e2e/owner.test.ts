@@ -60,6 +60,33 @@ afterAll(async () => {
   }
 });
 
+describe('the desk prints the labels', () => {
+  it('shows one label per device with its QR code, place in both languages, print layout without the frame', async () => {
+    const desk = await browser!.newPage({ viewport: { width: 1024, height: 1200 } });
+    try {
+      desk.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text()); });
+      await desk.goto(`${setup.api}/#/owner-codes`);
+      await desk.locator('[data-testid="login-username"]').fill('dispatcher');
+      await desk.locator('[data-testid="login-password"]').fill('dispatcher-demo');
+      await desk.locator('[data-testid="login-submit"]').click();
+      await desk.locator('[data-testid="nav-owner-codes"]').click();
+      const labels = desk.locator('[data-testid^="owner-label-"]');
+      await labels.first().waitFor();
+      expect(await labels.count()).toBe(6);
+      const lift = desk.locator('[data-testid="owner-label-elev-1"]');
+      expect(await lift.textContent()).toMatch(/A 栋 电梯.*Elevator A1, building A/);
+      expect(await lift.getAttribute('data-url')).toMatch(/\/r\/[A-Za-z0-9_-]{22}$/);
+      // The QR image decoded and drawn (an SVG from the gateway).
+      expect(await lift.locator('img').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+      await desk.emulateMedia({ media: 'print' });
+      expect(await desk.locator('.topbar').isVisible()).toBe(false);
+      await desk.screenshot({ path: `${ARTIFACTS}owner-labels-print.png`, fullPage: true });
+    } finally {
+      await desk.close();
+    }
+  });
+});
+
 describe('an owner on a phone', () => {
   it('reports from a QR label with a photo, follows the order, rates it once', async () => {
     const { codes } = await api<{ codes: { device: string | null; url: string }[] }>('GET', '/api/owner-codes');
