@@ -26,6 +26,8 @@ export default defineConfig({
       input: {
         index: fileURLToPath(new URL('./index.html', import.meta.url)),
         hq: fileURLToPath(new URL('./hq.html', import.meta.url)),
+        // Owners' public page (gateway/api/owner.ts serves it at /r/…).
+        request: fileURLToPath(new URL('./request.html', import.meta.url)),
       },
     },
   },

@@ -39,6 +39,7 @@ import { toMs } from './config/durations.js';
 import { createArchive } from './archive/index.js';
 import { PhotoStore } from './workorders/photos.js';
 import { IdempotencyStore } from './api/idempotency.js';
+import { OwnerDesk } from './owner/service.js';
 
 export interface GatewayOptions {
   log: Logger;
@@ -67,6 +68,8 @@ export interface Gateway {
   alarms: AlarmEngine;
   /** Alarm → order wiring and the escalation clock. */
   maintenance: Maintenance;
+  /** Owners' requests and feedback (gateway/owner/); `tick(now)` runs the feedback clock. */
+  owner?: OwnerDesk;
   /** Start the connectors and listen; resolves when the API is reachable. */
   start(): Promise<RunningGateway>;
   stop(): Promise<void>;
@@ -133,8 +136,9 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
   const users = new UserBook(config.users, config.auth, dataDir, log.child({ room: 'auth' }));
   const byProtocol = new Map<string, Connector>();
   const archive = createArchive({ config, estate, db, orders, alarmRepo, log: log.child({ room: 'archive' }) });
+  const owner = config.owner.enabled ? new OwnerDesk({ config, db, dataDir, orders, notifier, log: log.child({ room: 'owner' }) }) : undefined;
   const app = await buildApi({ config, pipeline, history, alarms, alarmRepo, orders, startedAt, users, connectors: byProtocol, predict, archive, notify: notifier, ...(uplink ? { uplink } : {}),
-    photos: new PhotoStore(db, dataDir), idempotency: new IdempotencyStore(db) }, log, { https: httpsOf(config.http.tls, dirname(loaded.file)) });
+    photos: new PhotoStore(db, dataDir), idempotency: new IdempotencyStore(db), ...(owner ? { owner } : {}) }, log, { https: httpsOf(config.http.tls, dirname(loaded.file)) });
   const realtime = new RealtimeHub(app.server);
   requireSocketToken(realtime.io, users);
   const unwatchUsers = watchUsers(loaded.file, users, log.child({ room: 'auth' }), opts.usersReloadMs);
@@ -175,6 +179,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
       predict.close();
       maintenance.stop();
       archive.stop();
+      owner?.stop();
       unwatchUsers();
       await notifier.close();
       await realtime.close();
@@ -191,11 +196,13 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
     orders,
     alarms,
     maintenance,
+    ...(owner ? { owner } : {}),
     stop,
     async start() {
       maintenance.start();
       archive.start();
       notifier.start();
+      owner?.start();
       uplink?.start({
         devices: config.devices,
         commOf: (id) => pipeline.live.comm(id) ?? 'unknown',

@@ -81,6 +81,9 @@ export const zhPages = {
   'kpis.slaByCategory': '各类别响应及时率（%）',
   'kpis.backlogByPriority': '未关闭工单（按优先级）',
   'kpis.mtbf': '平均故障间隔（小时）',
+  'kpis.rating': '业主满意度（1-5）',
+  'kpis.rated': '业主评价率',
+  'kpis.ratingByCategory': '各类别业主评分（评价数/关闭数）',
 };
 
 export const enPages: Record<keyof typeof zhPages, string> = {
@@ -165,4 +168,7 @@ export const enPages: Record<keyof typeof zhPages, string> = {
   'kpis.slaByCategory': 'Response on time by category (%)',
   'kpis.backlogByPriority': 'Open orders by priority',
   'kpis.mtbf': 'MTBF (hours)',
+  'kpis.rating': 'Owner rating (1–5)',
+  'kpis.rated': 'Requests rated by owners',
+  'kpis.ratingByCategory': 'Owner rating by category (rated/closed)',
 };

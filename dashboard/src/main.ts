@@ -21,6 +21,8 @@ import { mountOverview } from './views/overview.js';
 import { mountPlanning } from './views/planning.js';
 import { mountReport } from './views/report.js';
 import { mountMyOrder, mountMyOrders } from './views/my-orders.js';
+import { mountLabels } from './owner/labels-view.js';
+import { ot } from './owner/i18n.js';
 
 type Route =
   | { name: 'overview' }
@@ -32,7 +34,8 @@ type Route =
   | { name: 'kpis' }
   | { name: 'report'; month: string | null }
   | { name: 'my' }
-  | { name: 'myorder'; id: string };
+  | { name: 'myorder'; id: string }
+  | { name: 'owner-codes' };
 
 function parseRoute(hash: string): Route {
   const path = hash.replace(/^#/, '') || '/';
@@ -47,6 +50,7 @@ function parseRoute(hash: string): Route {
   if (path.startsWith('/planning')) return { name: 'planning' };
   if (path.startsWith('/kpis')) return { name: 'kpis' };
   if (path.startsWith('/report')) return { name: 'report', month: new URLSearchParams(path.split('?')[1] ?? '').get('month') };
+  if (path.startsWith('/owner-codes')) return { name: 'owner-codes' };
   if (path.startsWith('/orders')) return { name: 'orders' };
   return { name: 'overview' };
 }
@@ -85,6 +89,7 @@ function renderFrame(): void {
       link('planning', '#/planning', t('nav.planning')),
       link('kpis', '#/kpis', t('nav.kpis')),
       link('report', '#/report', t('nav.report')),
+      ...(user && (user.role === 'dispatcher' || user.role === 'admin') ? [link('owner-codes', '#/owner-codes', ot('nav.labels'))] : []),
     ),
     h('div', { class: 'topbar-right' }, who, conn, lang, logout),
   );
@@ -134,6 +139,9 @@ function route(): void {
       break;
     case 'myorder':
       view = mountMyOrder(main, r.id);
+      break;
+    case 'owner-codes':
+      view = mountLabels(main);
       break;
     default:
       view = mountOverview(main);

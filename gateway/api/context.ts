@@ -13,6 +13,7 @@ import type { ArchiveService } from '../archive/service.js';
 import type { PhotoStore } from '../workorders/photos.js';
 import type { IdempotencyStore } from './idempotency.js';
 import type { Notifier } from '../notify/index.js';
+import type { OwnerDesk } from '../owner/service.js';
 
 export interface ApiContext {
   config: SiteConfig;
@@ -37,4 +38,6 @@ export interface ApiContext {
   idempotency?: IdempotencyStore;
   /** Chat and SMS notification queue (gateway/notify/): backlog and failures. */
   notify?: Pick<Notifier, 'stats'>;
+  /** Owners' requests, follow and feedback links (gateway/owner/); absent when `owner.enabled` is false. */
+  owner?: OwnerDesk;
 }

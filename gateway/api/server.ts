@@ -27,6 +27,7 @@ import { uplinkApi } from './uplink.js';
 import { archiveApi } from './archive.js';
 import { photosApi } from './photos.js';
 import { registerIdempotency } from './idempotency.js';
+import { ownerApi } from './owner.js';
 
 export const DASHBOARD_DIR = fileURLToPath(new URL('../../dashboard/dist/', import.meta.url));
 
@@ -68,6 +69,7 @@ export async function buildApi(ctx: ApiContext, log: Logger, opts: ApiOptions = 
   if (ctx.predict) await app.register(predictApi(ctx.predict));
   if (ctx.uplink) await app.register(uplinkApi(ctx.uplink));
   if (ctx.archive) await app.register(archiveApi(ctx.archive));
+  if (ctx.owner) await app.register(ownerApi(ctx.owner, DASHBOARD_DIR));
   if (existsSync(DASHBOARD_DIR)) {
     await app.register(fastifyStatic, { root: DASHBOARD_DIR, prefix: '/', index: 'index.html' });
   } else {

@@ -8,6 +8,7 @@ import { BrokerConfig } from './broker.js';
 import { AuthConfig, UserConfig } from '../auth/schema.js';
 import { UplinkConfig } from './uplink.js';
 import { ChatNotifyKeys } from '../notify/schema.js';
+import { OwnerConfig } from './owner.js';
 
 export const EquipmentType = Type.Union([
   Type.Literal('elevator'),
@@ -259,8 +260,8 @@ export const SiteConfig = Type.Object(
               url: Type.String({ pattern: '^https?://' }),
               /** HMAC-SHA256 key of the `X-Signature-256` header. */
               secret: Type.String({ minLength: 1 }),
-              /** Event kinds: `alarm`, `work-order`, `escalation`; all when absent. */
-              events: Type.Optional(Type.Array(Type.Union([Type.Literal('alarm'), Type.Literal('work-order'), Type.Literal('escalation')]))),
+              /** Event kinds: `alarm`, `work-order`, `escalation`, `owner-message`; all when absent. */
+              events: Type.Optional(Type.Array(Type.Union([Type.Literal('alarm'), Type.Literal('work-order'), Type.Literal('escalation'), Type.Literal('owner-message')]))),
             },
             { additionalProperties: false },
           ),
@@ -303,6 +304,8 @@ export const SiteConfig = Type.Object(
     broker: Type.Optional(BrokerConfig),
     /** Events, rollups and commands to and from head office over NATS JetStream (gateway/uplink/README.md). */
     uplink: Type.Optional(UplinkConfig),
+    /** Owners' requests from QR codes, follow and feedback links (gateway/config/owner.ts). */
+    owner: OwnerConfig,
   },
   { additionalProperties: false },
 );

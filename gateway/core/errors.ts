@@ -41,5 +41,12 @@ export const Errors = {
   PHOTO_TOO_LARGE: define('GW_ERR_PHOTO_TOO_LARGE', 413, (max: number) => `photo is larger than ${max} bytes: shrink it before upload`),
   PHOTO_TYPE: define('GW_ERR_PHOTO_TYPE', 415, (why: string) => `photo must be a JPEG, PNG or WebP image: ${why}`),
   IDEMPOTENCY_KEY: define('GW_ERR_IDEMPOTENCY_KEY', 422, (why: string) => why),
+  RATE_LIMITED: define('GW_ERR_RATE_LIMITED', 429, (what: string, retryS: number) => `too many ${what}; retry in ${retryS} s`),
+  PAYLOAD_TOO_LARGE: define('GW_ERR_PAYLOAD_TOO_LARGE', 413, (why: string) => why),
+  UNSUPPORTED_MEDIA_TYPE: define('GW_ERR_UNSUPPORTED_MEDIA_TYPE', 415, (why: string) => why),
+  /** A signed link whose time is over (owner follow and feedback links, gateway/owner/). */
+  LINK_EXPIRED: define('GW_ERR_LINK_EXPIRED', 410, () => 'this link has expired'),
+  /** A one-time link used already (owner feedback, seed 2.3). */
+  LINK_USED: define('GW_ERR_LINK_USED', 409, () => 'this link has been used already'),
   TIMEOUT: define('GW_ERR_TIMEOUT', 504, (what: string, ms: number) => `${what} timed out after ${ms} ms`),
 } as const;

@@ -37,7 +37,8 @@ export class Notifier {
 
   publish(kind: EventKind, id: string, data: unknown, action?: string): void {
     this.webhooks?.publish(kind, data, action);
-    this.mqtt?.publish(kind, id, data, action);
+    // An owner's message carries a phone number: routed to a receiver, never broadcast on MQTT.
+    if (kind !== 'owner-message') this.mqtt?.publish(kind, id, data, action);
     this.chat?.onEvent(kind, data, action);
   }
 

@@ -9,7 +9,8 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import type { Logger } from '../core/log.js';
 
-export type EventKind = 'alarm' | 'work-order' | 'escalation';
+/** `owner-message`: `{ to, text, link }` for an owner (gateway/owner/; SMS and chat channels route it). */
+export type EventKind = 'alarm' | 'work-order' | 'escalation' | 'owner-message';
 
 export interface WebhookConfig {
   url: string;

@@ -18,6 +18,7 @@ import type { Category } from '../config/schema.js';
 import type { Priority, WorkOrder } from '../core/model.js';
 import type { WorkOrderRepository } from './repository.js';
 import { csvCell } from '../core/csv.js';
+import { satisfactionOf, type Satisfaction } from './satisfaction.js';
 
 export const REPEAT_WINDOW_MS = 30 * 86_400_000;
 const HOUR = 3_600_000;
@@ -44,6 +45,8 @@ export interface KpiReport {
   pmCompliance: Compliance;
   repeatFailureRate: number | null;
   repeatFailures: number;
+  /** Owners' ratings of closed requests (seed 2.3; satisfaction.ts). */
+  satisfaction: Satisfaction;
 }
 
 const rate = (met: number, due: number): Compliance => ({ due, met, rate: due === 0 ? null : met / due });
@@ -127,6 +130,7 @@ export function computeKpis(repo: WorkOrderRepository, from: number, to: number,
     pmCompliance: rate(pmOnTime.length, pmDue.length),
     repeatFailureRate: corrective.length === 0 ? null : repeats / corrective.length,
     repeatFailures: repeats,
+    satisfaction: satisfactionOf(inPeriod),
   };
 }
 
@@ -153,6 +157,8 @@ export function kpisToCsv(k: KpiReport): string {
   for (const p of ['emergency', 'urgent', 'normal'] as const) rows.push(['open_backlog', p, k.backlog[p]]);
   rows.push(['open_backlog', '', k.backlog.total], ['pm_compliance', '', k.pmCompliance.rate], ['pm_due', '', k.pmCompliance.due]);
   rows.push(['repeat_failure_rate', '', k.repeatFailureRate], ['orders_total', '', k.orders.total]);
+  rows.push(['owner_rating_mean', '', k.satisfaction.meanRating], ['owner_rated_share', '', k.satisfaction.ratedShare]);
+  for (const [cat, s] of Object.entries(k.satisfaction.byCategory)) rows.push(['owner_rating_mean', cat, s.meanRating], ['owner_rated_share', cat, s.ratedShare]);
   return [
     `# from=${iso(k.from)} to=${iso(k.to)} asOf=${iso(k.asOf)}`,
     'metric,scope,value',

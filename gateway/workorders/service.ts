@@ -52,6 +52,11 @@ export interface TransitionOptions {
   assignee?: string;
   /** Owner feedback (seed 2.3); required when closing an owner's request (`source: manual`). */
   feedback?: { rating: number; comment?: string };
+  /**
+   * Close an owner's request without feedback: only the system, after the owner had
+   * `owner.feedbackWaitDays` to answer the feedback link (seed 2.3; gateway/owner/service.ts).
+   */
+  waiveFeedback?: boolean;
 }
 
 export interface LedgerInput {
@@ -175,7 +180,7 @@ export class WorkOrderService {
       if (!o) throw Errors.NOT_FOUND(`work order ${id}`);
       if (!canTransition(o.status, to)) throw Errors.TRANSITION(o.status, to);
       if (opts.feedback && to !== 'closed') throw Errors.BAD_REQUEST('body.feedback is given on the closed transition only');
-      if (to === 'closed' && o.source === 'manual' && !opts.feedback) {
+      if (to === 'closed' && o.source === 'manual' && !opts.feedback && !opts.waiveFeedback) {
         throw Errors.BAD_REQUEST("body.feedback is required to close an owner's request (seed 2.3: rating 1-5, comment)");
       }
       if (opts.feedback && (!Number.isInteger(opts.feedback.rating) || opts.feedback.rating < 1 || opts.feedback.rating > 5)) {

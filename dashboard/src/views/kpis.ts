@@ -66,13 +66,20 @@ function render(k: KpiReport): HTMLElement[] {
       tile(t('kpis.backlog'), String(k.backlog.total), 'backlog'),
       tile(t('kpis.pm'), pct(k.pmCompliance), 'pm'),
       tile(t('kpis.orders'), String(k.orders.total), 'orders'),
-      tile(t('kpis.repeat'), k.repeatFailureRate === null ? t('common.none') : `${Math.round(k.repeatFailureRate * 100)}%`, 'repeat')),
+      tile(t('kpis.repeat'), k.repeatFailureRate === null ? t('common.none') : `${Math.round(k.repeatFailureRate * 100)}%`, 'repeat'),
+      // Owners' feedback (seed 2.3): mean rating and the share of closed requests rated.
+      tile(t('kpis.rating'), k.satisfaction.meanRating === null ? t('common.none') : fmtNumber(k.satisfaction.meanRating), 'rating'),
+      tile(t('kpis.rated'), k.satisfaction.ratedShare === null ? t('common.none') : `${Math.round(k.satisfaction.ratedShare * 100)}%`, 'rated')),
     h('div', { class: 'kpi-grid' },
       h('section', { class: 'card' }, h('h2', null, t('kpis.slaByCategory')),
         cats.length ? h('div', null, ...cats.map(([c, s]) => bar(s.response.rate === null ? null : Math.round(s.response.rate * 100), 100, `${tn('category', c)} (${s.response.met}/${s.response.due})`, `kpi-sla-${c}`))) : message(t('common.none'))),
       h('section', { class: 'card' }, h('h2', null, t('kpis.backlogByPriority')),
         ...(['emergency', 'urgent', 'normal'] as const).map((p) => bar(k.backlog[p], maxBacklog, tn('priority', p)))),
       h('section', { class: 'card' }, h('h2', null, t('kpis.mtbf')),
-        mtbf.length ? h('div', null, ...mtbf.map(([d, m]) => bar(m.mtbfHours, maxMtbf, `${store.deviceName(d)} (${m.failures})`))) : message(t('common.none')))),
+        mtbf.length ? h('div', null, ...mtbf.map(([d, m]) => bar(m.mtbfHours, maxMtbf, `${store.deviceName(d)} (${m.failures})`))) : message(t('common.none'))),
+      h('section', { class: 'card' }, h('h2', null, t('kpis.ratingByCategory')),
+        ...(Object.keys(k.satisfaction.byCategory).length
+          ? Object.entries(k.satisfaction.byCategory).map(([c, s]) => bar(s.meanRating, 5, `${tn('category', c)} (${s.rated}/${s.closed})`, `kpi-rating-${c}`))
+          : [message(t('common.none'))]))),
   ];
 }

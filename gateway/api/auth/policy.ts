@@ -59,6 +59,16 @@ export const POLICY: Readonly<Record<string, Access>> = {
   'POST /api/predict/plans/:plan/done': 'technician',
   'GET /api/uplink': 'viewer',
   'POST /api/uplink/replay': 'admin',
+  // Owners (gateway/api/owner.ts): the public pages' API works with signed tokens, limited per address.
+  'GET /api/owner/codes/:token': 'public',
+  'POST /api/owner/requests': 'public',
+  'GET /api/owner/follow/:token': 'public',
+  'GET /api/owner/feedback/:token': 'public',
+  'POST /api/owner/feedback/:token': 'public',
+  'GET /api/owner-codes': 'dispatcher',
+  'GET /api/work-orders/:id/owner': 'dispatcher',
+  'GET /api/work-orders/:id/owner/photo': 'technician',
+  'POST /api/work-orders/:id/owner-notes': { role: 'technician', own: 'work-order' },
 };
 
 export function accessFor(method: string, route: string): { access: Access; fallback: boolean } {
