@@ -3,7 +3,7 @@
  * `demo/start.ts`: opens the URL of a printed label (taken from `GET /api/owner-codes`), sends a
  * request with a photo (seed 2.1), follows it, and after the staff resolve it rates the work 4 with
  * a comment through the one-time feedback link (seed 2.3), which is refused the second time.
- * The request page is saved to docs/screenshots/owner-request.png for the README.
+ * The request page is saved to test/artifacts/ (with UPDATE_SCREENSHOTS=1, to docs/screenshots/ for the README).
  */
 import { mkdirSync } from 'node:fs';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -12,7 +12,7 @@ import type { WorkOrder } from '../../gateway/core/model.js';
 import { demoSetup, startDemo, type Demo } from '../helpers/demo.js';
 
 const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
-const SCREENSHOTS = new URL('../../docs/screenshots/', import.meta.url).pathname;
+const SCREENSHOTS = new URL(process.env.UPDATE_SCREENSHOTS ? '../../docs/screenshots/' : '../artifacts/', import.meta.url).pathname;
 mkdirSync(ARTIFACTS, { recursive: true });
 mkdirSync(SCREENSHOTS, { recursive: true });
 
