@@ -115,39 +115,53 @@ export class UplinkLink {
   private async eventLoop(): Promise<void> {
     let backoff = 250;
     while (!this.stopped) {
-      const replaying = this.replayUpTo > this.cursor;
-      const batch = this.outbox.next(this.cursor, WINDOW, replaying);
-      if (!batch.length) {
-        this.replayUpTo = 0;
-        await this.idle(1000);
-        continue;
-      }
-      const results = await Promise.allSettled(batch.map((e) =>
-        this.js!.publish(Subjects.event(this.site, e.type), JSON.stringify(e), { msgID: e.id, timeout: 10_000 })));
-      let acked = this.cursor;
-      for (let i = 0; i < batch.length && results[i]!.status === 'fulfilled'; i++) acked = batch[i]!.seq;
-      if (acked > this.cursor) {
-        this.outbox.markSent(acked);
-        this.stats.published += batch.findIndex((e) => e.seq === acked) + 1;
-        this.stats.ackedSeq = Math.max(this.stats.ackedSeq, acked);
-        this.cursor = acked;
-      }
-      const failed = results.find((r) => r.status === 'rejected');
-      if (failed) {
+      try {
+        backoff = await this.sendEvents(backoff);
+      } catch (err) {
+        // A local failure (the database busy, say): the events stay in the outbox; try again.
         this.stats.publishErrors++;
-        this.log.warn({ err: String((failed as PromiseRejectedResult).reason), from: this.cursor + 1 }, 'uplink: publish failed; resending from the first unacknowledged event');
+        this.log.error({ err: String(err) }, 'uplink: cannot read or mark the outbox; retrying');
         await this.pause(backoff);
         backoff = Math.min(backoff * 2, 10_000);
-      } else backoff = 250;
+      }
     }
+  }
+
+  /** One round of the event loop; returns the next backoff. */
+  private async sendEvents(backoff: number): Promise<number> {
+    const replaying = this.replayUpTo > this.cursor;
+    const batch = this.outbox.next(this.cursor, WINDOW, replaying);
+    if (!batch.length) {
+      this.replayUpTo = 0;
+      await this.idle(1000);
+      return backoff;
+    }
+    const results = await Promise.allSettled(batch.map((e) =>
+      this.js!.publish(Subjects.event(this.site, e.type), JSON.stringify(e), { msgID: e.id, timeout: 10_000 })));
+    let acked = this.cursor;
+    for (let i = 0; i < batch.length && results[i]!.status === 'fulfilled'; i++) acked = batch[i]!.seq;
+    if (acked > this.cursor) {
+      this.outbox.markSent(acked);
+      this.stats.published += batch.findIndex((e) => e.seq === acked) + 1;
+      this.stats.ackedSeq = Math.max(this.stats.ackedSeq, acked);
+      this.cursor = acked;
+    }
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) {
+      this.stats.publishErrors++;
+      this.log.warn({ err: String((failed as PromiseRejectedResult).reason), from: this.cursor + 1 }, 'uplink: publish failed; resending from the first unacknowledged event');
+      await this.pause(backoff);
+      return Math.min(backoff * 2, 10_000);
+    }
+    return 250;
   }
 
   private async rollupLoop(): Promise<void> {
     let backoff = 250;
     while (!this.stopped) {
-      const batches = this.outbox.nextRollups(16);
-      if (!batches.length) { await this.pause(1000); continue; }
       try {
+        const batches = this.outbox.nextRollups(16);
+        if (!batches.length) { await this.pause(1000); continue; }
         for (const b of batches) {
           await this.js!.publish(Subjects.rollup(this.site), JSON.stringify(b), { msgID: b.id, timeout: 10_000 });
           this.outbox.markRollupSent(b.id);

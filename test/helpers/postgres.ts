@@ -73,7 +73,10 @@ export async function startPostgres(opts: { startTimeout?: number } = {}): Promi
   const start = async () => {
     const [cmd, args] = command('postgres', [
       '-D', dataDir, '-p', String(port), '-k', sockDir,
-      '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off',
+      // fsync off only saves disk flushes: a killed postmaster loses nothing the OS already has.
+      // synchronous_commit stays on: head office acks a message after its commit returns, and a
+      // commit acknowledged before its WAL left shared memory would vanish in a crash test.
+      '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off',
       '-c', 'full_page_writes=off', '-c', 'max_connections=100', '-c', 'shared_buffers=32MB',
     ]);
     const d = spawnDaemon(cmd, args, { logFile, env, cwd: root });
