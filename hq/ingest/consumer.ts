@@ -1,8 +1,9 @@
 /**
  * Pull consumers of head office: durable `hq-events` on the events stream and `hq-rollups` on
  * the rollups stream, shared by every head-office process (each fetch hands a message to one
- * process; add processes to scale). Each loop fetches up to `batch` messages, parses them,
- * applies them in ONE PostgreSQL transaction, and acknowledges them only after the commit:
+ * process; add processes to scale). Each loop fetches up to `batch` events (`rollupBatch` rollups),
+ * parses them, applies what has arrived in ONE PostgreSQL transaction without waiting for the
+ * fetch to fill, and acknowledges them only after the commit:
  *  - a message that cannot be parsed or fails the checks is stored in `rejected` and acked;
  *  - on a PostgreSQL failure every message is nak-ed with a delay and comes back: nothing lost;
  *  - a batch refused by PostgreSQL for its data (constraint, type) is split and applied message
@@ -24,8 +25,19 @@ const CONSUMER_NOT_FOUND = 10014;
 const nanos = (ms: number) => Math.round(ms * 1_000_000);
 
 export interface ConsumerOptions {
-  /** Messages per fetch (default 500). */
+  /** Event messages per fetch (default 500). */
   batch?: number;
+  /**
+   * Rollup messages per fetch (default 25): a batch of 2,000 rows is ~300 KiB, so 25 are ~8 MB and
+   * 50,000 rows in one transaction; 500 would be 150 MB in one fetch, one process and one statement.
+   */
+  rollupBatch?: number;
+  /**
+   * Messages of a fetch are applied as they arrive: what has arrived when no other message follows
+   * within this many ms goes into one transaction (default 20). Under a backlog messages come back
+   * to back and batches stay large; at a trickle an event does not wait for the fetch to expire.
+   */
+  lingerMs?: number;
   /** How long a fetch waits for more messages, ms (default and minimum 1000, a JetStream client limit): the idle latency. */
   expiresMs?: number;
   /** Redelivery delay after a PostgreSQL failure, ms (default 2000). */
@@ -78,6 +90,8 @@ class PullLoop<T> {
     private readonly metrics: HqMetrics,
     private readonly log: Logger,
     private readonly opts: Required<ConsumerOptions>,
+    /** Messages per fetch. */
+    private readonly max: number,
   ) {}
 
   start(): void {
@@ -98,10 +112,8 @@ class PullLoop<T> {
     let failures = 0;
     while (!this.stopped) {
       try {
-        const batch = await this.consumer.fetch({ max_messages: this.opts.batch, expires: this.opts.expiresMs });
-        const msgs: JsMsg[] = [];
-        for await (const m of batch) msgs.push(m);
-        if (msgs.length) await this.handle(msgs);
+        const batch = await this.consumer.fetch({ max_messages: this.max, expires: this.opts.expiresMs });
+        await this.applyAsTheyCome(batch[Symbol.asyncIterator]());
         failures = 0;
       } catch (err) {
         failures++;
@@ -109,6 +121,40 @@ class PullLoop<T> {
         await new Promise((r) => setTimeout(r, Math.min(5000, 200 * 2 ** Math.min(failures, 5))));
       }
     }
+  }
+
+  /**
+   * Applies the messages of one fetch in order, in transactions of what has arrived: a transaction
+   * starts once no further message came within `lingerMs` (or the fetch ended). Each message is
+   * still acked only after the commit of its transaction.
+   */
+  private async applyAsTheyCome(it: AsyncIterator<JsMsg>): Promise<void> {
+    let msgs: JsMsg[] = [];
+    let next = it.next();
+    for (;;) {
+      let timer: NodeJS.Timeout | undefined;
+      let r: IteratorResult<JsMsg> | null;
+      try {
+        r = msgs.length
+          ? await Promise.race([next, new Promise<null>((resolve) => { timer = setTimeout(resolve, this.opts.lingerMs, null); })])
+          : await next;
+      } catch (err) {
+        // The fetch ended with an error: what arrived before it is still applied (and acked) now.
+        if (msgs.length) await this.handle(msgs);
+        throw err;
+      } finally {
+        clearTimeout(timer);
+      }
+      if (r === null) {
+        await this.handle(msgs);
+        msgs = [];
+        continue;
+      }
+      if (r.done) break;
+      msgs.push(r.value);
+      next = it.next();
+    }
+    if (msgs.length) await this.handle(msgs);
   }
 
   private async handle(msgs: JsMsg[]): Promise<void> {
@@ -184,7 +230,7 @@ export async function startConsumers(
   deps: { js: JetStreamClient; jsm: JetStreamManager; pool: Db; metrics: HqMetrics; log: Logger },
   options: ConsumerOptions = {},
 ): Promise<Consumers> {
-  const opts: Required<ConsumerOptions> = { batch: 500, expiresMs: 1000, nakDelayMs: 2000, ackWaitMs: 30_000, ...options };
+  const opts: Required<ConsumerOptions> = { batch: 500, rollupBatch: 25, lingerMs: 20, expiresMs: 1000, nakDelayMs: 2000, ackWaitMs: 30_000, ...options };
   opts.expiresMs = Math.max(1000, opts.expiresMs);
   const { js, jsm, pool, metrics, log } = deps;
   await ensureDurable(jsm, Streams.events, DURABLES.events, opts.ackWaitMs);
@@ -206,11 +252,11 @@ export async function startConsumers(
 
   const events = new PullLoop<SiteEvent>(
     Streams.events, await js.consumers.get(Streams.events, DURABLES.events),
-    (m) => parseEvent(Streams.events, m.subject, m.data, msgId(m)), applyEv, pool, metrics, log, opts,
+    (m) => parseEvent(Streams.events, m.subject, m.data, msgId(m)), applyEv, pool, metrics, log, opts, opts.batch,
   );
   const rollups = new PullLoop<RollupBatch>(
     Streams.rollups, await js.consumers.get(Streams.rollups, DURABLES.rollups),
-    (m) => parseRollup(Streams.rollups, m.subject, m.data, msgId(m)), applyRo, pool, metrics, log, opts,
+    (m) => parseRollup(Streams.rollups, m.subject, m.data, msgId(m)), applyRo, pool, metrics, log, opts, opts.rollupBatch,
   );
   events.start();
   rollups.start();
