@@ -6,9 +6,10 @@
  * Screenshots of each step go to test/artifacts/ (gitignored).
  */
 import { mkdirSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoSetup, startDemo, type Demo } from '../helpers/demo.js';
+import { demoSetup, startDemo, stopDemo, type Demo } from '../helpers/demo.js';
 
 const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
 mkdirSync(ARTIFACTS, { recursive: true });
@@ -26,10 +27,7 @@ const byId = (id: string) => page.locator(`[data-testid="${id}"]`);
 beforeAll(async () => {
   [demo, browser] = await Promise.all([
     startDemo(setup),
-    chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    }),
+    launchChromium(),
   ]);
   // Tablet portrait: what a technician carries.
   page = await browser.newPage({ viewport: { width: 768, height: 1024 } });
@@ -39,11 +37,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  if (demo) {
-    demo.proc.kill('SIGINT');
-    await Promise.race([demo.exited, new Promise((r) => setTimeout(r, 5000))]);
-    demo.proc.kill('SIGKILL');
-  }
+  await stopDemo(demo);
 });
 
 describe('dashboard in headless Chromium', () => {

@@ -6,10 +6,11 @@
  * The request page is saved to test/artifacts/ (with UPDATE_SCREENSHOTS=1, to docs/screenshots/ for the README).
  */
 import { mkdirSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkOrder } from '../../gateway/core/model.js';
-import { demoSetup, startDemo, type Demo } from '../helpers/demo.js';
+import { demoSetup, startDemo, stopDemo, type Demo } from '../helpers/demo.js';
 
 const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
 const SCREENSHOTS = new URL(process.env.UPDATE_SCREENSHOTS ? '../../docs/screenshots/' : '../artifacts/', import.meta.url).pathname;
@@ -39,10 +40,7 @@ async function api<T>(method: 'GET' | 'POST', path: string, body?: unknown): Pro
 beforeAll(async () => {
   [demo, browser] = await Promise.all([
     startDemo(setup),
-    chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    }),
+    launchChromium(),
   ]);
   page = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
   page.setDefaultTimeout(20_000);
@@ -53,11 +51,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  if (demo) {
-    demo.proc.kill('SIGINT');
-    await Promise.race([demo.exited, new Promise((r) => setTimeout(r, 5000))]);
-    demo.proc.kill('SIGKILL');
-  }
+  await stopDemo(demo);
 });
 
 describe('the desk prints the labels', () => {

@@ -12,11 +12,12 @@
  */
 import { mkdirSync, statSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkOrder } from '../../gateway/core/model.js';
 import { PHOTO_MAX_BYTES, type Photo } from '../../gateway/workorders/photos.js';
-import { demoSetup, startDemo, type Demo } from '../helpers/demo.js';
+import { demoSetup, startDemo, stopDemo, type Demo } from '../helpers/demo.js';
 
 const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
 const DOCS = new URL(process.env.UPDATE_SCREENSHOTS ? '../../docs/screenshots/' : '../artifacts/', import.meta.url).pathname;
@@ -89,10 +90,7 @@ async function expectWithinWidth(ids: string[], scope = page.locator('body')): P
 beforeAll(async () => {
   [demo, browser] = await Promise.all([
     startDemo(setup),
-    chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    }),
+    launchChromium(),
   ]);
   context = await browser.newContext({ viewport: { width: WIDTH, height: HEIGHT }, isMobile: true, hasTouch: true, deviceScaleFactor: 1 });
   page = await context.newPage();
@@ -105,11 +103,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  if (demo) {
-    demo.proc.kill('SIGINT');
-    await Promise.race([demo.exited, new Promise((r) => setTimeout(r, 5000))]);
-    demo.proc.kill('SIGKILL');
-  }
+  await stopDemo(demo);
 });
 
 describe('technician phone view at 390 × 844', () => {

@@ -13,7 +13,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { estatePortVar, portDefaults } from '../../demo/portfolio/layout.js';
 import { freePorts } from '../helpers/ports.js';
@@ -138,10 +139,7 @@ beforeAll(async () => {
   });
   [, browser] = await Promise.all([
     ready,
-    chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    }),
+    launchChromium(),
   ]);
   tree = descendants(proc.pid!);
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });

@@ -8,9 +8,10 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import ExcelJS from 'exceljs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoSetup, startDemo, type Demo } from '../helpers/demo.js';
+import { demoSetup, startDemo, stopDemo, type Demo } from '../helpers/demo.js';
 
 const SCREENSHOTS = new URL(process.env.UPDATE_SCREENSHOTS ? '../../docs/screenshots/' : '../artifacts/', import.meta.url).pathname;
 const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
@@ -29,10 +30,7 @@ const month = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year
 beforeAll(async () => {
   [demo, browser] = await Promise.all([
     startDemo(setup),
-    chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    }),
+    launchChromium(),
   ]);
   page = await browser.newPage({ viewport: { width: 1100, height: 1300 }, acceptDownloads: true });
   page.setDefaultTimeout(20_000);
@@ -40,11 +38,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  if (demo) {
-    demo.proc.kill('SIGINT');
-    await Promise.race([demo.exited, new Promise((r) => setTimeout(r, 5000))]);
-    demo.proc.kill('SIGKILL');
-  }
+  await stopDemo(demo);
 });
 
 async function apiAs(token: string, method: 'GET' | 'POST', path: string, body?: object): Promise<{ id: string; status: string }> {

@@ -55,3 +55,11 @@ export function startDemo(setup: DemoSetup): Promise<Demo> {
     void exited.then((code) => reject(new Error(`demo exited with ${code} before it was ready:\n${out}`)));
   });
 }
+
+/** Ctrl-C to the demo, then SIGKILL if it has not gone within 5 s. */
+export async function stopDemo(demo: Demo | undefined): Promise<void> {
+  if (!demo) return;
+  demo.proc.kill('SIGINT');
+  await Promise.race([demo.exited, new Promise((r) => setTimeout(r, 5000))]);
+  demo.proc.kill('SIGKILL');
+}
