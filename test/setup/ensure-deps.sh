@@ -10,7 +10,7 @@
 #   mosquitto-clients     /usr/bin/mosquitto_pub, /usr/bin/mosquitto_sub
 #   docker-compose        docker-compose (config validation only; no engine needed)
 #   mbpoll                /usr/bin/mbpoll
-#   python3-pymodbus      /usr/bin/python3 -c 'import pymodbus.server'  (the fixtures' import)
+#   python3-pymodbus      /usr/bin/python3 -c 'import pymodbus.server, pymodbus.datastore'  (the fixtures' imports)
 #   python3-serial        /usr/bin/python3 -c 'import serial'
 #   python3-serial-asyncio /usr/bin/python3 -c 'import serial_asyncio'
 #   chromium              /usr/bin/chromium (driven by playwright-core; no browser download)
@@ -35,7 +35,7 @@ checks=(
   "mosquitto-clients|/usr/bin/mosquitto_pub|test -x /usr/bin/mosquitto_pub"
   "docker-compose|docker-compose|command -v docker-compose"
   "mbpoll|/usr/bin/mbpoll|test -x /usr/bin/mbpoll"
-  "python3-pymodbus|import pymodbus.server|$PY -c 'import pymodbus.server'"
+  "python3-pymodbus|import pymodbus.server, pymodbus.datastore|$PY -c 'import pymodbus.server, pymodbus.datastore'"
   "python3-serial|import serial|$PY -c 'import serial'"
   "python3-serial-asyncio|import serial_asyncio|$PY -c 'import serial_asyncio'"
   "chromium|/usr/bin/chromium|test -x /usr/bin/chromium"
