@@ -7,8 +7,8 @@
 import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { png } from '../../test/helpers/png.js';
 import { createGateway, type Gateway } from '../app.js';
 import { loadConfig } from '../config/load.js';
 import { createLogger } from '../core/log.js';
@@ -18,39 +18,6 @@ import { PHOTO_MAX_BYTES, type Photo } from '../workorders/photos.js';
 const dataDir = mkdtempSync(join(tmpdir(), 'gw-photo-'));
 let gw: Gateway;
 const tokens: Record<string, string> = {};
-
-/** A real PNG of `w` × `h` grey pixels (`noise` makes it incompressible). */
-function png(w: number, h: number, noise = false): Buffer {
-  const crcTable = Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  const crc = (b: Buffer) => {
-    let c = 0xffffffff;
-    for (const x of b) c = crcTable[(c ^ x) & 0xff]! ^ (c >>> 8);
-    return (c ^ 0xffffffff) >>> 0;
-  };
-  const chunk = (type: string, data: Buffer) => {
-    const td = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const out = Buffer.alloc(12 + data.length);
-    out.writeUInt32BE(data.length, 0);
-    td.copy(out, 4);
-    out.writeUInt32BE(crc(td), 8 + data.length);
-    return out;
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0);
-  ihdr.writeUInt32BE(h, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 0; // greyscale
-  const raw = Buffer.alloc((w + 1) * h, 0x80);
-  for (let y = 0; y < h; y++) {
-    raw[y * (w + 1)] = 0;
-    if (noise) for (let x = 1; x <= w; x++) raw[y * (w + 1) + x] = (Math.random() * 256) | 0;
-  }
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw, { level: 0 })), chunk('IEND', Buffer.alloc(0))]);
-}
 
 /** A minimal baseline JPEG header (SOI, SOF0 with the size, EOI): enough for the type check. */
 function jpegHeader(w: number, h: number): Buffer {

@@ -27,7 +27,15 @@ export function loadTokenSecret(dataDir: string, env: NodeJS.ProcessEnv = proces
     if (fromEnv.length < 32) throw Errors.CONFIG_INVALID('GW_TOKEN_SECRET', ['GW_TOKEN_SECRET: must be at least 32 characters']);
     return Buffer.from(fromEnv, 'utf8');
   }
-  const file = join(dataDir, 'token-secret');
+  return loadSecretFile(dataDir, 'token-secret', 'the token secret');
+}
+
+/**
+ * A 32-byte secret kept in `<dataDir>/<name>` (hex, mode 0600), created on first use. Deleting
+ * the file invalidates everything signed with it. `what` names it in the error.
+ */
+export function loadSecretFile(dataDir: string, name: string, what: string): Buffer {
+  const file = join(dataDir, name);
   try {
     if (existsSync(file)) {
       const hex = readFileSync(file, 'utf8').trim();
@@ -38,7 +46,7 @@ export function loadTokenSecret(dataDir: string, env: NodeJS.ProcessEnv = proces
     chmodSync(file, 0o600);
     return secret;
   } catch (err) {
-    throw Errors.DATA_DIR(dataDir, `cannot keep the token secret: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    throw Errors.DATA_DIR(dataDir, `cannot keep ${what}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
 }
 

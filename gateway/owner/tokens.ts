@@ -11,24 +11,10 @@
  * The secret is `<dataDir>/owner-secret` (32 random bytes, mode 0600), created once, never logged.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { Errors } from '../core/errors.js';
+import { loadSecretFile } from '../auth/token.js';
 
 export function loadOwnerSecret(dataDir: string): Buffer {
-  const file = join(dataDir, 'owner-secret');
-  try {
-    if (existsSync(file)) {
-      const hex = readFileSync(file, 'utf8').trim();
-      if (/^[0-9a-f]{64,}$/.test(hex)) return Buffer.from(hex, 'hex');
-    }
-    const secret = randomBytes(32);
-    writeFileSync(file, `${secret.toString('hex')}\n`, { mode: 0o600 });
-    chmodSync(file, 0o600);
-    return secret;
-  } catch (err) {
-    throw Errors.DATA_DIR(dataDir, `cannot keep the owner-link secret: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
+  return loadSecretFile(dataDir, 'owner-secret', 'the owner-link secret');
 }
 
 export interface FollowClaims {

@@ -11,9 +11,9 @@
  * the two README pictures too (in docs/screenshots/ with UPDATE_SCREENSHOTS=1).
  */
 import { mkdirSync, statSync } from 'node:fs';
-import { deflateSync } from 'node:zlib';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { launchChromium } from '../helpers/browser.js';
+import { png } from '../helpers/png.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkOrder } from '../../gateway/core/model.js';
 import { PHOTO_MAX_BYTES, type Photo } from '../../gateway/workorders/photos.js';
@@ -46,35 +46,6 @@ async function call<T>(as: string, method: 'GET' | 'POST', path: string, body?: 
   });
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
-}
-
-/** A greyscale PNG of random pixels (does not compress): a stand-in for a phone camera photo. */
-function noisyPng(w: number, h: number): Buffer {
-  const table = Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  const crc = (b: Buffer) => {
-    let c = 0xffffffff;
-    for (const x of b) c = table[(c ^ x) & 0xff]! ^ (c >>> 8);
-    return (c ^ 0xffffffff) >>> 0;
-  };
-  const chunk = (type: string, data: Buffer) => {
-    const td = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const out = Buffer.alloc(12 + data.length);
-    out.writeUInt32BE(data.length, 0);
-    td.copy(out, 4);
-    out.writeUInt32BE(crc(td), 8 + data.length);
-    return out;
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0);
-  ihdr.writeUInt32BE(h, 4);
-  ihdr[8] = 8;
-  const raw = Buffer.alloc((w + 1) * h);
-  for (let i = 0; i < raw.length; i++) raw[i] = i % (w + 1) === 0 ? 0 : (Math.random() * 256) | 0;
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw, { level: 1 })), chunk('IEND', Buffer.alloc(0))]);
 }
 
 /** Every given element lies inside the viewport's width. */
@@ -149,7 +120,7 @@ describe('technician phone view at 390 × 844', () => {
     // The order page: a ledger entry with a photo straight from the camera, far over the limit.
     await card.locator('[data-testid="card-open"]').tap();
     await byId('ledger-form').waitFor();
-    const original = noisyPng(3200, 2800);
+    const original = png(3200, 2800, true);
     expect(original.length).toBeGreaterThan(PHOTO_MAX_BYTES);
     await byId('ledger-photo').setInputFiles({ name: 'IMG_0001.png', mimeType: 'image/png', buffer: original });
     const preview = byId('photo-preview');
