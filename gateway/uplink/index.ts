@@ -49,6 +49,7 @@ export function createUplink(config: SiteConfig, uplink: UplinkConfig, db: Db, l
   const outbox = new Outbox(db, site, now);
   let link: UplinkLink | null = null;
   let view: UplinkView | null = null;
+  const equipment = new Map(config.devices.map((d) => [d.id, d.type]));
   const startedAt = now();
   const timers: NodeJS.Timeout[] = [];
   let statusDue: NodeJS.Timeout | null = null;
@@ -56,7 +57,7 @@ export function createUplink(config: SiteConfig, uplink: UplinkConfig, db: Db, l
 
   const rollups = new RollupSink({
     site, now,
-    equipmentOf: (id) => view?.devices.find((d) => d.id === id)?.type,
+    equipmentOf: (id) => equipment.get(id),
     write: (b) => { outbox.appendRollups(b); link?.wake(); },
   });
 

@@ -25,8 +25,8 @@ export interface RollupSinkOptions {
 
 export class RollupSink implements PipelineSink {
   readonly name = 'uplink-rollups';
-  /** minute → `device\0point` → bucket */
-  private readonly minutes = new Map<number, Map<string, Bucket>>();
+  /** minute → device → point → bucket (no key string made per reading). */
+  private readonly minutes = new Map<number, Map<string, Map<string, Bucket>>>();
   private flushedUpTo = -Infinity;
   late = 0;
   rowsWritten = 0;
@@ -46,16 +46,17 @@ export class RollupSink implements PipelineSink {
       if (r.quality !== 'good' || typeof r.value !== 'number' || !Number.isFinite(r.value)) continue;
       const minute = Math.floor(r.ts / MINUTE) * MINUTE;
       if (minute <= this.flushedUpTo) { this.late++; continue; }
-      let points = this.minutes.get(minute);
-      if (!points) this.minutes.set(minute, (points = new Map()));
-      const key = `${r.device}\u0000${r.point}`;
-      const b = points.get(key);
+      let devices = this.minutes.get(minute);
+      if (!devices) this.minutes.set(minute, (devices = new Map()));
+      let points = devices.get(r.device);
+      if (!points) devices.set(r.device, (points = new Map()));
+      const b = points.get(r.point);
       if (b) {
         if (r.value < b.min) b.min = r.value;
         if (r.value > b.max) b.max = r.value;
         b.sum += r.value;
         b.count++;
-      } else points.set(key, { min: r.value, max: r.value, sum: r.value, count: 1 });
+      } else points.set(r.point, { min: r.value, max: r.value, sum: r.value, count: 1 });
     }
   }
 
@@ -65,13 +66,13 @@ export class RollupSink implements PipelineSink {
     let n = 0;
     for (const minute of [...this.minutes.keys()].sort((a, b) => a - b)) {
       if (!all && minute > cut) continue;
-      const points = this.minutes.get(minute)!;
+      const devices = this.minutes.get(minute)!;
       this.minutes.delete(minute);
       this.flushedUpTo = Math.max(this.flushedUpTo, minute);
       const rows: RollupRow[] = [];
-      for (const [key, b] of points) {
-        const [device, point] = key.split('\u0000') as [string, string];
-        rows.push({ device, equipment: this.opts.equipmentOf(device) ?? 'unknown', point, minute, min: b.min, mean: b.sum / b.count, max: b.max, count: b.count });
+      for (const [device, points] of devices) {
+        const equipment = this.opts.equipmentOf(device) ?? 'unknown';
+        for (const [point, b] of points) rows.push({ device, equipment, point, minute, min: b.min, mean: b.sum / b.count, max: b.max, count: b.count });
       }
       for (let part = 0; part * this.maxRows < rows.length; part++) {
         this.opts.write({ id: `${this.opts.site}:r:${minute}:${part}`, site: this.opts.site, schema: ENVELOPE_SCHEMA, minute, rows: rows.slice(part * this.maxRows, (part + 1) * this.maxRows) });
