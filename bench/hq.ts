@@ -37,7 +37,7 @@ import { DURABLES } from '../hq/ingest/consumer.js';
 import { startNatsCluster, NATS_SERVER_BIN, type NatsCluster } from '../test/helpers/nats.js';
 import { startPostgres, PG_BIN, type PostgresHandle } from '../test/helpers/postgres.js';
 import { onInterrupt, spawnTs, type Child } from './lib/proc.js';
-import { percentile, round, sleep } from './lib/stats.js';
+import { percentile, round, sleep, summarize } from './lib/stats.js';
 import { groupCpu, machineCpuUs, postmasterPid, startHqProcess, type Group, type HqChild, type HqSettings } from './hq/infra.js';
 
 const quick = process.argv.includes('--quick');
@@ -59,6 +59,8 @@ const P = {
   e2eWarmupSeconds: quick ? 5 : 10,
   /** Outage window, minutes (60 = the 1-hour outage). */
   outageMinutes: argNum('outage-minutes', quick ? 3 : 60),
+  /** Interleaved rounds of the 1-vs-2-process comparison (1, 2, 1, 2 …), each on a fresh consumer and empty tables. */
+  rounds: argNum('rounds', 3),
 };
 const MINUTE = 60_000;
 const MiB = 1024 * 1024;
@@ -254,30 +256,47 @@ async function main(): Promise<void> {
   say(`event backlog: ${appended} events from ${P.estates} estates (${((Date.now() - t) / 1000).toFixed(1)} s; published by the uplinks in ${pubSeconds.toFixed(1)} s)`);
 
   const eventsPerS: Record<string, number> = {};
+  const rates: Record<string, number[]> = { '1': [], '2': [] };
   let cpuPerEvent: Record<string, number> = {};
-  for (const n of [1, 2]) {
-    if (n > 1) {
-      await db.query('TRUNCATE events, alarms, orders, ledger, escalations, gaps, rejected, estates');
-      await jsm.consumers.delete(Streams.events, DURABLES.events);
+  const cpu2: { hq: number; nats: number; postgres: number }[] = [];
+  let first = true;
+  // Interleaved rounds (1, 2, 1, 2 …): a slow minute of the shared host lands on both contenders,
+  // and the ratio is claimed only as the median of the per-round ratios.
+  for (let round_ = 0; round_ < P.rounds; round_++) {
+    for (const n of [1, 2]) {
+      if (!first) {
+        await db.query('TRUNCATE events, alarms, orders, ledger, escalations, gaps, rejected, estates');
+        await jsm.consumers.delete(Streams.events, DURABLES.events);
+      }
+      first = false;
+      const startedAt = Date.now();
+      const starting = startHqs(n);
+      const samples = await sampleUntil(groups, watermarks, (v) => v >= totalEvents, quick ? 60_000 : 600_000, `events with ${n} hq`);
+      await starting;
+      const w = windowOf(samples);
+      const count = Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM events')).rows[0]!.n);
+      if (count !== totalEvents) throw new Error(`events table holds ${count}, expected ${totalEvents}`);
+      const rate = Math.round(w.amount / w.seconds);
+      rates[String(n)]!.push(rate);
+      phases[`events_${n}hq_round${round_ + 1}`] = {
+        events: totalEvents, seconds: round(w.seconds, 2), from_start_seconds: round((samples.at(-1)!.t - startedAt) / 1000, 1), cores: w.cores,
+        limited_by: limitOf(w.cores), redelivered: await redelivered(),
+      };
+      if (n === 2) cpu2.push({ hq: w.cpuUs.hq! / w.amount, nats: w.cpuUs.nats! / w.amount, postgres: w.cpuUs.postgres! / w.amount });
+      say(`round ${round_ + 1}, events, ${n} hq: ${rate} events/s (${w.amount} in ${w.seconds.toFixed(1)} s) cores ${JSON.stringify(w.cores)}`);
+      await stopHqs();
     }
-    const startedAt = Date.now();
-    const starting = startHqs(n);
-    const samples = await sampleUntil(groups, watermarks, (v) => v >= totalEvents, quick ? 60_000 : 600_000, `events with ${n} hq`);
-    await starting;
-    const w = windowOf(samples);
-    const count = Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM events')).rows[0]!.n);
-    if (count !== totalEvents) throw new Error(`events table holds ${count}, expected ${totalEvents}`);
-    eventsPerS[String(n)] = Math.round(w.amount / w.seconds);
-    phases[`events_${n}hq`] = {
-      events: totalEvents, seconds: round(w.seconds, 2), from_start_seconds: round((samples.at(-1)!.t - startedAt) / 1000, 1), cores: w.cores,
-      limited_by: limitOf(w.cores), redelivered: await redelivered(),
-    };
-    if (n === 2) {
-      cpuPerEvent = { hq: round(w.cpuUs.hq! / w.amount, 1), nats: round(w.cpuUs.nats! / w.amount, 1), postgres: round(w.cpuUs.postgres! / w.amount, 1) };
-    }
-    say(`events, ${n} hq: ${eventsPerS[String(n)]} events/s (${w.amount} in ${w.seconds.toFixed(1)} s) cores ${JSON.stringify(w.cores)}`);
-    await stopHqs();
   }
+  const med = (v: number[]) => summarize(v).p50;
+  const spread = (v: number[]) => [Math.min(...v), Math.max(...v)];
+  for (const n of ['1', '2']) eventsPerS[n] = Math.round(med(rates[n]!));
+  const ratios = rates['2']!.map((r, i) => r / rates['1']![i]!);
+  cpuPerEvent = { hq: round(med(cpu2.map((c) => c.hq)), 1), nats: round(med(cpu2.map((c) => c.nats)), 1), postgres: round(med(cpu2.map((c) => c.postgres)), 1) };
+  result.rounds = {
+    events_per_s: { '1': rates['1'], '2': rates['2'] },
+    spread: { '1': spread(rates['1']!), '2': spread(rates['2']!) },
+    ratio_2_over_1: { per_round: ratios.map((r) => round(r, 2)), median: round(med(ratios), 2), spread: spread(ratios).map((r) => round(r, 2)) },
+  };
   result.events_per_s = eventsPerS;
 
   // 3. Rollup backlog, 2 hq processes.
@@ -391,10 +410,11 @@ async function main(): Promise<void> {
   writeFileSync(new URL('./results/hq.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
 
   const e = result.events_per_s as Record<string, number>;
-  const scale = e['1'] ? e['2']! / e['1'] : NaN;
+  const rr = (result.rounds as { ratio_2_over_1: { median: number; spread: number[] } }).ratio_2_over_1;
+  const scale = rr.median;
   const d = result.drain as { seconds: number; ratio: number };
   const e2e = result.e2e_ms as { p50: number; p99: number };
-  const ph = phases.events_2hq as { cores: Record<string, number> };
+  const ph = phases[`events_2hq_round${P.rounds}`] as { cores: Record<string, number> };
   const mark = (ok: boolean) => (ok ? 'met' : '**missed**');
   process.stdout.write([
     '',
@@ -402,8 +422,8 @@ async function main(): Promise<void> {
     '',
     '| measure | value | target |',
     '|---|---|---|',
-    `| events/s, 1 hq | ${e['1']} | |`,
-    `| events/s, 2 hq | ${e['2']} (${scale.toFixed(2)}×) | ≥ 1.6× when the CPU allows: ${mark(scale >= 1.6)} (machine busy ${ph.cores.machine_busy} of ${cpus().length} cores) |`,
+    `| events/s, 1 hq (median of ${P.rounds} interleaved rounds) | ${e['1']} | |`,
+    `| events/s, 2 hq (median) | ${e['2']} (median per-round ratio ${scale.toFixed(2)}×, spread ${rr.spread.join('–')}) | ≥ 1.6× when the CPU allows: ${mark(scale >= 1.6)} (machine busy ${ph.cores.machine_busy} of ${cpus().length} cores) |`,
     `| rollup rows/s (2 hq) | ${result.rollup_points_per_s} | |`,
     `| e2e p50 / p99 | ${e2e.p50} / ${e2e.p99} ms | p99 ≤ 1000 ms: ${mark(e2e.p99 <= 1000)} |`,
     `| drain of ${P.outageMinutes} min outage | ${d.seconds} s (${d.ratio}×) | ≥ 20×: ${mark(d.ratio >= 20)} |`,
