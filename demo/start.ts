@@ -1,7 +1,7 @@
 /**
  * `npm start`: the whole product on one machine, in one process: the MQTT broker, the equipment
- * simulators (2 elevators over OPC UA, 2 pumps and a power meter over Modbus TCP, a fire panel
- * over MQTT), and the gateway with embedded storage serving the API and the dashboard.
+ * simulators (2 elevators over OPC UA; 2 pumps, a power meter, a standby generator, a water tank
+ * and a chiller over Modbus TCP; a fire panel and a sump pump over MQTT), and the gateway with embedded storage serving the API and the dashboard.
  * Ports come from the environment (defaults below); Ctrl-C stops everything within 5 s.
  * GW_CONFIG picks another site config (the company demo runs demo/estates/estate.yaml three times).
  */
@@ -25,6 +25,9 @@ const ports = {
   pump1: port('SIM_PUMP1_PORT', 5020),
   pump2: port('SIM_PUMP2_PORT', 5021),
   power: port('SIM_POWER_PORT', 5022),
+  generator: port('SIM_GENERATOR_PORT', 5023),
+  tank: port('SIM_TANK_PORT', 5024),
+  chiller: port('SIM_CHILLER_PORT', 5025),
 };
 
 const stops: (() => Promise<void>)[] = [];
@@ -67,7 +70,9 @@ try {
     host: env.SIM_BIND_HOST ?? '127.0.0.1',
     siteId: site.site.id,
     opcuaPort: ports.opcua,
-    modbusPorts: { 'pump-1': ports.pump1, 'pump-2': ports.pump2, 'power-1': ports.power },
+    modbusPorts: { 'pump-1': ports.pump1, 'pump-2': ports.pump2, 'power-1': ports.power, 'gen-1': ports.generator, 'tank-1': ports.tank, 'chiller-1': ports.chiller },
+    // The sump-pump controller has its own broker account, as every MQTT device does (demo credentials).
+    mqttAccounts: { 'sump-1': { username: env.SIM_SUMP_MQTT_USER ?? 'sump-1', password: env.SIM_SUMP_MQTT_PASSWORD ?? 'sump-1-demo' } },
     controlPort: ports.control,
     brokerUrl: broker.url.replace('://', `://${simAuth}`),
     log: log.child({ room: 'simulators' }),
@@ -82,6 +87,9 @@ try {
     SIM_PUMP1_PORT: String(ports.pump1),
     SIM_PUMP2_PORT: String(ports.pump2),
     SIM_POWER_PORT: String(ports.power),
+    SIM_GENERATOR_PORT: String(ports.generator),
+    SIM_TANK_PORT: String(ports.tank),
+    SIM_CHILLER_PORT: String(ports.chiller),
   });
   const gw = await startGateway(loaded, { log: createLogger('gateway', env.LOG_LEVEL ?? 'warn'), ...(env.GW_INFLUX_URL ? { influxUrl: env.GW_INFLUX_URL } : {}) });
   stops.push(gw.stop);

@@ -4,14 +4,14 @@
  */
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimulators, type SimulatorStack } from './index.js';
+import { FREE_MODBUS_PORTS, startSimulators, type SimulatorStack } from './index.js';
 import { mbpoll, post } from './testkit.js';
 
 let sims: SimulatorStack;
 let pump2: number;
 
 beforeAll(async () => {
-  sims = await startSimulators({ protocols: ['modbus'], modbusPorts: { 'pump-1': 0, 'pump-2': 0, 'power-1': 0 }, controlPort: 0, log: pino({ level: 'warn' }) });
+  sims = await startSimulators({ protocols: ['modbus'], modbusPorts: FREE_MODBUS_PORTS, controlPort: 0, log: pino({ level: 'warn' }) });
   pump2 = sims.ports.modbus['pump-2']!;
 });
 afterAll(() => sims?.stop());

@@ -6,7 +6,17 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { createDemoDevices } from './devices.js';
-import { ELEVATOR_OPCUA_POINTS, FIRE_PANEL_MQTT_PATHS, POWER_MODBUS_MAP, PUMP_MODBUS_MAP, telemetryTopic } from './pointmaps.js';
+import {
+  CHILLER_MODBUS_MAP,
+  ELEVATOR_OPCUA_POINTS,
+  FIRE_PANEL_MQTT_PATHS,
+  GENERATOR_MODBUS_MAP,
+  POWER_MODBUS_MAP,
+  PUMP_MODBUS_MAP,
+  SUMP_PUMP_MQTT_PATHS,
+  telemetryTopic,
+  WATER_TANK_MODBUS_MAP,
+} from './pointmaps.js';
 
 interface SiteDevice {
   id: string;
@@ -31,6 +41,9 @@ describe('point maps match demo/site.yaml', () => {
     ['pump-1', PUMP_MODBUS_MAP],
     ['pump-2', PUMP_MODBUS_MAP],
     ['power-1', POWER_MODBUS_MAP],
+    ['gen-1', GENERATOR_MODBUS_MAP],
+    ['tank-1', WATER_TANK_MODBUS_MAP],
+    ['chiller-1', CHILLER_MODBUS_MAP],
   ] as const)('Modbus map of %s', (id, map) => {
     const ours = map.map(({ writable: _w, ...p }) => p);
     const theirs = byId.get(id)!.points.map((p) => ({ type: 'uint16', ...p })); // uint16 is the schema default
@@ -44,11 +57,14 @@ describe('point maps match demo/site.yaml', () => {
     expect(byId.get(id)!.connection.endpoint).toMatch(/\/facility$/);
   });
 
-  it('MQTT topic and JSON paths of fire-1', () => {
-    const fire = byId.get('fire-1')!;
-    expect(fire.connection.topic).toBe(telemetryTopic(site.site.id, 'fire_panel', 'fire-1'));
-    expect(fire.connection.qos).toBe(1);
-    expect(fire.points.map((p) => p.path)).toEqual(FIRE_PANEL_MQTT_PATHS);
+  it.each([
+    ['fire-1', 'fire_panel', FIRE_PANEL_MQTT_PATHS],
+    ['sump-1', 'sump_pump', SUMP_PUMP_MQTT_PATHS],
+  ] as const)('MQTT topic and JSON paths of %s', (id, type, paths) => {
+    const device = byId.get(id)!;
+    expect(device.connection.topic).toBe(telemetryTopic(site.site.id, type, id));
+    expect(device.connection.qos).toBe(1);
+    expect(device.points.map((p) => p.path)).toEqual(paths);
   });
 
   it('every mapped point is a key of the model values', () => {

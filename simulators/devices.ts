@@ -3,11 +3,15 @@
  * (the model's own faults plus `silent`, the communication fault every device has).
  */
 import { EventEmitter } from 'node:events';
+import { Chiller } from './models/chiller.js';
 import { Elevator } from './models/elevator.js';
 import { FirePanel } from './models/firePanel.js';
+import { GeneratorSet } from './models/generator.js';
 import type { EquipmentModel, EquipmentType, PointValue } from './models/model.js';
 import { PowerMeter } from './models/power.js';
 import { Pump } from './models/pump.js';
+import { SumpPump } from './models/sumpPump.js';
+import { WaterTank } from './models/waterTank.js';
 import { Rng } from './random.js';
 import type { ScenarioDriver, ScenarioInfo } from './scenarios/index.js';
 
@@ -132,7 +136,17 @@ export function scaleId(type: EquipmentType, n: number): string {
   return `${prefix}-${String(n).padStart(4, '0')}`;
 }
 
-export const PROTOCOL_OF: Record<EquipmentType, Protocol> = { elevator: 'opcua', pump: 'modbus', power: 'modbus', fire_panel: 'mqtt' };
+/** The protocol each type speaks in the demo and scale mode (why: the point maps in pointmaps.ts). */
+export const PROTOCOL_OF: Record<EquipmentType, Protocol> = {
+  elevator: 'opcua',
+  pump: 'modbus',
+  power: 'modbus',
+  fire_panel: 'mqtt',
+  generator: 'modbus',
+  chiller: 'modbus',
+  water_tank: 'modbus',
+  sump_pump: 'mqtt',
+};
 
 /**
  * Scale mode: `counts[type]` devices of each type, ids `elev-0001`, `pump-0001`, `power-0001`,
@@ -170,5 +184,9 @@ export function createDemoDevices(seed: number): SimDevice[] {
     new SimDevice('pump-2', 'modbus', new Pump({ rng: rng.fork('pump-2'), peakDemand: 10 })),
     new SimDevice('power-1', 'modbus', new PowerMeter({ rng: rng.fork('power-1'), peakKw: 220 })),
     new SimDevice('fire-1', 'mqtt', new FirePanel({ rng: rng.fork('fire-1') })),
+    new SimDevice('gen-1', 'modbus', new GeneratorSet({ rng: rng.fork('gen-1') })),
+    new SimDevice('tank-1', 'modbus', new WaterTank({ rng: rng.fork('tank-1'), peakDemand: 24 })),
+    new SimDevice('sump-1', 'mqtt', new SumpPump({ rng: rng.fork('sump-1'), baseInflow: 1.5 })),
+    new SimDevice('chiller-1', 'modbus', new Chiller({ rng: rng.fork('chiller-1') })),
   ];
 }

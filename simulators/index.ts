@@ -14,7 +14,7 @@ import type { EquipmentType } from './models/model.js';
 import { UNITS_PER_SERVER } from './scale.js';
 import { startMqttFace, type MqttFace } from './faces/mqtt.js';
 import type { OpcuaFace } from './faces/opcua.js';
-import { ELEVATOR_OPCUA_POINTS, POWER_MODBUS_MAP, PUMP_MODBUS_MAP } from './pointmaps.js';
+import { CHILLER_MODBUS_MAP, ELEVATOR_OPCUA_POINTS, GENERATOR_MODBUS_MAP, POWER_MODBUS_MAP, PUMP_MODBUS_MAP, WATER_TANK_MODBUS_MAP, type ModbusPointDef } from './pointmaps.js';
 
 export { COMM_FAULTS, COMMS_FAULT, SimDevice, type DeviceInfo, type Protocol } from './devices.js';
 export { SimClock } from './clock.js';
@@ -24,7 +24,23 @@ export { scaleSiteDevices, type ScaleCounts } from './scale.js';
 /** Devices behind one Modbus TCP server in scale mode (unit ids 1..247, the Modbus limit). */
 export const UNITS_PER_MODBUS_SERVER = UNITS_PER_SERVER;
 
-export type ModbusDeviceId = 'pump-1' | 'pump-2' | 'power-1';
+export type ModbusDeviceId = 'pump-1' | 'pump-2' | 'power-1' | 'gen-1' | 'tank-1' | 'chiller-1';
+
+/** The register map each demo Modbus device serves. */
+const DEMO_MODBUS_MAPS: Record<ModbusDeviceId, readonly ModbusPointDef[]> = {
+  'pump-1': PUMP_MODBUS_MAP,
+  'pump-2': PUMP_MODBUS_MAP,
+  'power-1': POWER_MODBUS_MAP,
+  'gen-1': GENERATOR_MODBUS_MAP,
+  'tank-1': WATER_TANK_MODBUS_MAP,
+  'chiller-1': CHILLER_MODBUS_MAP,
+};
+
+/** An MQTT device's own broker account (the broker's ACL lets a device publish only under its own topics). */
+export interface MqttAccount {
+  username: string;
+  password: string;
+}
 
 export interface SimulatorOptions {
   /** Interface the servers listen on (default 127.0.0.1). */
@@ -35,6 +51,8 @@ export interface SimulatorOptions {
   controlPort?: number;
   /** Broker the fire panel publishes to (default mqtt://127.0.0.1:1883); it may come up later. */
   brokerUrl?: string;
+  /** Per-device broker accounts, replacing the credentials of `brokerUrl` for that device. */
+  mqttAccounts?: Record<string, MqttAccount>;
   /** Site id in MQTT topics (default `demo`). */
   siteId?: string;
   /** Same seed, same readings (default 1). */
@@ -84,7 +102,9 @@ export interface SimulatorStack {
   stop(): Promise<void>;
 }
 
-const DEFAULT_MODBUS_PORTS: Record<ModbusDeviceId, number> = { 'pump-1': 5020, 'pump-2': 5021, 'power-1': 5022 };
+const DEFAULT_MODBUS_PORTS: Record<ModbusDeviceId, number> = { 'pump-1': 5020, 'pump-2': 5021, 'power-1': 5022, 'gen-1': 5023, 'tank-1': 5024, 'chiller-1': 5025 };
+/** Every demo Modbus device on a free port: `modbusPorts: { ...FREE_MODBUS_PORTS, 'pump-1': 5020 }`. */
+export const FREE_MODBUS_PORTS: Readonly<Record<ModbusDeviceId, number>> = Object.fromEntries(Object.keys(DEFAULT_MODBUS_PORTS).map((id) => [id, 0])) as Record<ModbusDeviceId, number>;
 
 export async function startSimulators(opts: SimulatorOptions = {}): Promise<SimulatorStack> {
   const host = opts.host ?? '127.0.0.1';
@@ -143,7 +163,7 @@ export async function startSimulators(opts: SimulatorOptions = {}): Promise<Simu
       }
     } else if (protocols.has('modbus')) {
       for (const id of Object.keys(DEFAULT_MODBUS_PORTS) as ModbusDeviceId[]) {
-        const map = id === 'power-1' ? POWER_MODBUS_MAP : PUMP_MODBUS_MAP;
+        const map = DEMO_MODBUS_MAPS[id];
         const port = opts.modbusPorts?.[id] ?? DEFAULT_MODBUS_PORTS[id];
         starting.push(startModbusFace(byId(id), map, { host, port, logger: log }).then((f) => faces.push(f)));
       }
@@ -152,7 +172,7 @@ export async function startSimulators(opts: SimulatorOptions = {}): Promise<Simu
       const panels = devices.filter((d) => d.protocol === 'mqtt');
       // Many panels: stagger the first connects over about a second rather than all at once.
       panels.forEach((d, i) =>
-        faces.push(startMqttFace(d, { brokerUrl, siteId: opts.siteId ?? 'demo', logger: log, ...(panels.length > 1 ? { connectDelayMs: Math.round((i * 1000) / panels.length) } : {}) })),
+        faces.push(startMqttFace(d, { brokerUrl: withAccount(brokerUrl, opts.mqttAccounts?.[d.id]), siteId: opts.siteId ?? 'demo', logger: log, ...(panels.length > 1 ? { connectDelayMs: Math.round((i * 1000) / panels.length) } : {}) })),
       );
     }
     starting.push(control.listen({ host, port: opts.controlPort ?? 8081 }));
@@ -193,4 +213,13 @@ export async function startSimulators(opts: SimulatorOptions = {}): Promise<Simu
     restartOpcua,
     stop,
   };
+}
+
+/** The broker URL with a device's own account in place of the default credentials. */
+function withAccount(url: string, account: MqttAccount | undefined): string {
+  if (!account) return url;
+  const u = new URL(url);
+  u.username = encodeURIComponent(account.username);
+  u.password = encodeURIComponent(account.password);
+  return u.toString();
 }

@@ -44,6 +44,9 @@ Ports and links (0 = a free port)
   --pump1-port P           Modbus pump-1 (demo site)                           SIM_PUMP1_PORT (5020)
   --pump2-port P           Modbus pump-2 (demo site)                           SIM_PUMP2_PORT (5021)
   --power-port P           Modbus power-1 (demo site)                          SIM_POWER_PORT (5022)
+  --generator-port P       Modbus gen-1 (demo site)                            SIM_GENERATOR_PORT (5023)
+  --tank-port P            Modbus tank-1 (demo site)                           SIM_TANK_PORT (5024)
+  --chiller-port P         Modbus chiller-1 (demo site)                        SIM_CHILLER_PORT (5025)
   --control-port P         control API (faults, scenarios, OPC UA restart)     SIM_CONTROL_PORT (8081)
   --broker URL             MQTT broker of the fire panels (alias --broker-url) BROKER_URL (mqtt://127.0.0.1:1883)
   --protocols LIST         faces to start, e.g. modbus,opcua (default all)     SIM_PROTOCOLS
@@ -63,7 +66,7 @@ Examples
 `;
 
 const STRING_FLAGS = [
-  'host', 'opcua-port', 'pump1-port', 'pump2-port', 'power-port', 'control-port', 'broker-url', 'broker', 'seed', 'time-scale',
+  'host', 'opcua-port', 'pump1-port', 'pump2-port', 'power-port', 'generator-port', 'tank-port', 'chiller-port', 'control-port', 'broker-url', 'broker', 'seed', 'time-scale',
   'pki-dir', 'scale', 'modbus-base-port', 'start', 'fail-after-days', 'protocols',
 ] as const;
 
@@ -144,6 +147,9 @@ const options: SimulatorOptions = {
     'pump-1': num('pump1-port', 'SIM_PUMP1_PORT', 5020),
     'pump-2': num('pump2-port', 'SIM_PUMP2_PORT', 5021),
     'power-1': num('power-port', 'SIM_POWER_PORT', 5022),
+    'gen-1': num('generator-port', 'SIM_GENERATOR_PORT', 5023),
+    'tank-1': num('tank-port', 'SIM_TANK_PORT', 5024),
+    'chiller-1': num('chiller-port', 'SIM_CHILLER_PORT', 5025),
   },
   controlPort: num('control-port', 'SIM_CONTROL_PORT', 8081),
   brokerUrl,

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { startSimulators, type SimulatorStack } from './index.js';
+import { FREE_MODBUS_PORTS, startSimulators, type SimulatorStack } from './index.js';
 import { mbpoll, post, until } from './testkit.js';
 
 let sims: SimulatorStack;
@@ -15,7 +15,7 @@ let power: number;
 beforeAll(async () => {
   sims = await startSimulators({
     protocols: ['modbus'],
-    modbusPorts: { 'pump-1': 0, 'pump-2': 0, 'power-1': 0 },
+    modbusPorts: FREE_MODBUS_PORTS,
     controlPort: 0,
     seed: 11,
     startTime: new Date('2026-03-02T12:00:00').getTime(),

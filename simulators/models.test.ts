@@ -3,33 +3,11 @@
  * when healthy, and every fault shows its signature within the deadlines the demo rules rely on.
  */
 import { describe, expect, it } from 'vitest';
-import { SimClock } from './clock.js';
-import { createDemoDevices, type SimDevice } from './devices.js';
+import { NOON, demoSite as site, secondsUntil, valuesOf as v } from './testkit.js';
 import type { ElevatorValues } from './models/elevator.js';
 import type { FirePanelValues } from './models/firePanel.js';
 import type { PowerValues } from './models/power.js';
 import type { PumpValues } from './models/pump.js';
-
-/** Noon on a weekday: pumps run continuously, lifts are busy. */
-const NOON = new Date('2026-03-02T12:00:00').getTime();
-
-function site(seed = 1, startTime = NOON) {
-  const devices = createDemoDevices(seed);
-  const clock = new SimClock({ startTime });
-  const run = (seconds: number) => clock.advance((dt, t) => devices.forEach((d) => d.model.step(dt, t)), Math.round(seconds * 10));
-  const dev = (id: string) => devices.find((d) => d.id === id)!;
-  return { devices, run, dev };
-}
-const v = <T>(d: SimDevice) => d.model.values() as T;
-
-/** Step 0.1 s at a time until `pred` holds; returns the simulated seconds it took. */
-function secondsUntil(run: (s: number) => void, pred: () => boolean, limit: number): number {
-  for (let t = 0; t <= limit; t += 0.1) {
-    if (pred()) return t;
-    run(0.1);
-  }
-  throw new Error(`condition not met within ${limit} simulated seconds`);
-}
 
 describe('simulation models', () => {
   it('are repeatable for a seed and differ between seeds', () => {
@@ -210,12 +188,16 @@ describe('simulation models', () => {
   });
 
   it('keeps the fault catalogue per type, with the communication faults of each protocol', () => {
-    const catalogue = Object.fromEntries(createDemoDevices(1).map((d) => [d.type, d.faults]));
+    const catalogue = Object.fromEntries(site().devices.map((d) => [d.type, d.faults]));
     expect(catalogue).toEqual({
       elevator: ['trapped_passenger', 'slow_door', 'stop_outside_door_zone', 'silent'],
       pump: ['low_pressure', 'dry_run', 'overcurrent', 'bearing_overtemp', 'short_cycling', 'silent', 'exception', 'slow'],
       power: ['undervoltage', 'overvoltage', 'phase_loss', 'high_thd', 'transformer_overtemp', 'silent', 'exception', 'slow'],
       fire_panel: ['fire_alarm', 'trouble', 'battery_low', 'mains_failure', 'silent', 'malformed'],
+      generator: ['fails_to_start', 'battery_low', 'low_fuel', 'over_temperature', 'silent', 'exception', 'slow'],
+      water_tank: ['inlet_stuck_open', 'supply_failure', 'silent', 'exception', 'slow'],
+      sump_pump: ['fails_to_start', 'high_inflow', 'silent', 'malformed'],
+      chiller: ['high_discharge_pressure', 'low_suction_pressure', 'compressor_trip', 'silent', 'exception', 'slow'],
     });
   });
 });

@@ -55,6 +55,61 @@ export const POWER_MODBUS_MAP: readonly ModbusPointDef[] = [
   { name: 'transformer_temp', table: 'holding', address: 2, type: 'int16', scale: 0.1, unit: '°C' },
 ];
 
+/**
+ * Diesel generator controller. Real genset controllers speak Modbus RTU on RS-485 (their
+ * published register maps are 16-bit words with fixed scales, as here) and reach the gateway
+ * through a serial device server, which is what this Modbus TCP face plays.
+ */
+export const GENERATOR_MODBUS_MAP: readonly ModbusPointDef[] = [
+  { name: 'start_command', table: 'coil', address: 0, type: 'bool', writable: true },
+  { name: 'running', table: 'discrete', address: 0, type: 'bool' },
+  { name: 'auto_mode', table: 'discrete', address: 1, type: 'bool' },
+  { name: 'fail_to_start', table: 'discrete', address: 2, type: 'bool' },
+  { name: 'oil_pressure', table: 'input', address: 0, type: 'uint16', unit: 'kPa' },
+  { name: 'coolant_temp', table: 'input', address: 1, type: 'int16', scale: 0.1, unit: '°C' },
+  { name: 'fuel_level', table: 'input', address: 2, type: 'uint16', scale: 0.1, unit: '%' },
+  { name: 'battery_voltage', table: 'input', address: 3, type: 'uint16', scale: 0.01, unit: 'V' },
+  { name: 'engine_speed', table: 'input', address: 4, type: 'uint16', unit: 'rpm' },
+  { name: 'output_frequency', table: 'input', address: 5, type: 'uint16', scale: 0.01, unit: 'Hz' },
+  { name: 'output_voltage', table: 'input', address: 6, type: 'uint16', scale: 0.1, unit: 'V' },
+  { name: 'run_hours', table: 'input', address: 8, type: 'uint32', scale: 0.1, unit: 'h' },
+  { name: 'start_attempts', table: 'input', address: 10, type: 'uint32' },
+];
+
+/**
+ * Chiller controller. Chillers usually speak BACnet/IP or Modbus through a protocol card; the
+ * Modbus TCP card is the common denominator of the makes a tower has, so the demo uses it.
+ * Pressures are gauge kPa, temperatures 0.1 °C.
+ */
+export const CHILLER_MODBUS_MAP: readonly ModbusPointDef[] = [
+  { name: 'enabled', table: 'coil', address: 0, type: 'bool', writable: true },
+  { name: 'running', table: 'discrete', address: 0, type: 'bool' },
+  { name: 'compressor_trip', table: 'discrete', address: 1, type: 'bool' },
+  { name: 'chw_setpoint', table: 'holding', address: 0, type: 'int16', scale: 0.1, unit: '°C', writable: true },
+  { name: 'chw_supply_temp', table: 'input', address: 0, type: 'int16', scale: 0.1, unit: '°C' },
+  { name: 'chw_return_temp', table: 'input', address: 1, type: 'int16', scale: 0.1, unit: '°C' },
+  { name: 'cw_entering_temp', table: 'input', address: 2, type: 'int16', scale: 0.1, unit: '°C' },
+  { name: 'load_pct', table: 'input', address: 3, type: 'uint16', scale: 0.1, unit: '%' },
+  { name: 'compressor_current', table: 'input', address: 4, type: 'uint16', scale: 0.1, unit: 'A' },
+  { name: 'suction_pressure', table: 'input', address: 5, type: 'uint16', unit: 'kPa' },
+  { name: 'discharge_pressure', table: 'input', address: 6, type: 'uint16', unit: 'kPa' },
+  { name: 'run_hours', table: 'input', address: 8, type: 'uint32', scale: 0.1, unit: 'h' },
+];
+
+/**
+ * Water-tank level station: a 4–20 mA level transmitter, the float switches and the inlet valve's
+ * limit switch wired to a small Modbus I/O module in the pump room (RS-485, here over Modbus TCP).
+ */
+export const WATER_TANK_MODBUS_MAP: readonly ModbusPointDef[] = [
+  { name: 'inlet_valve_open', table: 'discrete', address: 0, type: 'bool' },
+  { name: 'high_level', table: 'discrete', address: 1, type: 'bool' },
+  { name: 'low_level', table: 'discrete', address: 2, type: 'bool' },
+  { name: 'overflow', table: 'discrete', address: 3, type: 'bool' },
+  { name: 'level', table: 'input', address: 0, type: 'uint16', scale: 0.001, unit: 'm' },
+  { name: 'level_pct', table: 'input', address: 1, type: 'uint16', scale: 0.1, unit: '%' },
+  { name: 'inlet_flow', table: 'input', address: 2, type: 'float32', unit: 'm³/h' },
+];
+
 export type OpcuaDataType = 'Boolean' | 'Int32' | 'UInt32' | 'Double';
 
 export interface OpcuaPointDef {
@@ -90,6 +145,21 @@ export const FIRE_PANEL_MQTT_PATHS: readonly string[] = [
   'disabled_zones',
   'power.mains_v',
   'power.battery_v',
+];
+
+/**
+ * JSON paths of the sump-pump controller's telemetry. A basement pit has no cabling to the pump
+ * room, so its small level controller publishes over the estate's wireless/4G link to the broker.
+ */
+export const SUMP_PUMP_MQTT_PATHS: readonly string[] = [
+  'pit_level',
+  'high_level',
+  'pump_call',
+  'running',
+  'motor_current',
+  'pump_fail',
+  'run_hours',
+  'starts',
 ];
 
 export function telemetryTopic(siteId: string, type: string, deviceId: string): string {

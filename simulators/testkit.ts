@@ -1,5 +1,10 @@
-/** Helpers for the simulator tests: run Debian's mbpoll, poll until a condition holds. */
+/**
+ * Helpers for the simulator tests: run Debian's mbpoll, poll until a condition holds, and step
+ * the demo site's models in simulated time.
+ */
 import { execFile } from 'node:child_process';
+import { SimClock } from './clock.js';
+import { createDemoDevices, type SimDevice } from './devices.js';
 
 export interface MbpollResult {
   ok: boolean;
@@ -69,4 +74,27 @@ export async function opcuaSession(endpoint: string, maxRetry = 1) {
       await client.disconnect().catch(() => undefined);
     },
   };
+}
+
+/** Noon on a weekday: pumps run continuously, lifts are busy. */
+export const NOON = new Date('2026-03-02T12:00:00').getTime();
+
+/** The demo devices on a simulated clock, no sockets: `run(seconds)` steps them 0.1 s at a time. */
+export function demoSite(seed = 1, startTime = NOON) {
+  const devices = createDemoDevices(seed);
+  const clock = new SimClock({ startTime });
+  const run = (seconds: number) => clock.advance((dt, t) => devices.forEach((d) => d.model.step(dt, t)), Math.round(seconds * 10));
+  const dev = (id: string) => devices.find((d) => d.id === id)!;
+  return { devices, run, dev, clock };
+}
+
+export const valuesOf = <T>(d: SimDevice): T => d.model.values() as T;
+
+/** Step 0.1 s at a time until `pred` holds; returns the simulated seconds it took. */
+export function secondsUntil(run: (s: number) => void, pred: () => boolean, limit: number): number {
+  for (let t = 0; t <= limit; t += 0.1) {
+    if (pred()) return t;
+    run(0.1);
+  }
+  throw new Error(`condition not met within ${limit} simulated seconds`);
 }

@@ -6,7 +6,8 @@
  */
 
 /** Port variables of one estate, as demo/start.ts reads them. */
-export const ESTATE_PORT_NAMES = ['GW_HTTP_PORT', 'SIM_CONTROL_PORT', 'BROKER_PORT', 'SIM_OPCUA_PORT', 'SIM_PUMP1_PORT', 'SIM_PUMP2_PORT', 'SIM_POWER_PORT'] as const;
+export const ESTATE_PORT_NAMES = ['GW_HTTP_PORT', 'SIM_CONTROL_PORT', 'BROKER_PORT', 'SIM_OPCUA_PORT', 'SIM_PUMP1_PORT', 'SIM_PUMP2_PORT', 'SIM_POWER_PORT',
+  'SIM_GENERATOR_PORT', 'SIM_TANK_PORT', 'SIM_CHILLER_PORT'] as const;
 export type EstatePortName = (typeof ESTATE_PORT_NAMES)[number];
 
 export interface EstateSpec {
@@ -23,9 +24,9 @@ const estate = (site: string, name: string, code: string, p: number[]): EstateSp
 
 /** Default ports; the first estate uses those of `npm start`, so the two demos cannot run at once. */
 export const ESTATES: readonly EstateSpec[] = [
-  estate('riverside', 'Riverside Estate', 'RVS', [8080, 8081, 1883, 4840, 5020, 5021, 5022]),
-  estate('harbour', 'Harbour Estate', 'HBR', [8082, 8083, 1884, 4841, 5023, 5024, 5025]),
-  estate('hillside', 'Hillside Estate', 'HLS', [8084, 8085, 1885, 4842, 5026, 5027, 5028]),
+  estate('riverside', 'Riverside Estate', 'RVS', [8080, 8081, 1883, 4840, 5020, 5021, 5022, 5023, 5024, 5025]),
+  estate('harbour', 'Harbour Estate', 'HBR', [8082, 8083, 1884, 4841, 5030, 5031, 5032, 5033, 5034, 5035]),
+  estate('hillside', 'Hillside Estate', 'HLS', [8084, 8085, 1885, 4842, 5040, 5041, 5042, 5043, 5044, 5045]),
 ];
 
 export const NATS_NODES = 3;

@@ -1,5 +1,5 @@
 /** What every equipment model offers the protocol faces, the clock and the control API. */
-export type EquipmentType = 'elevator' | 'pump' | 'power' | 'fire_panel';
+export type EquipmentType = 'elevator' | 'pump' | 'power' | 'fire_panel' | 'generator' | 'water_tank' | 'sump_pump' | 'chiller';
 
 export type PointValue = number | boolean;
 

@@ -14,15 +14,30 @@
  * - live, `POST /devices/:id/scenario` on a running simulator (see control.ts): the same wear on
  *   the device's model, at the stack's timeScale.
  */
+import { Chiller, CHILLER_DISCHARGE_FAILURE } from '../models/chiller.js';
 import { Elevator } from '../models/elevator.js';
 import { DOOR_CLOSE_FAILURE_S } from '../models/elevator.js';
+import { GeneratorSet, GENERATOR_LOW_FUEL_PCT } from '../models/generator.js';
 import type { EquipmentModel, SensorGlitch } from '../models/model.js';
 import { PowerMeter, TRANSFORMER_ALARM_C } from '../models/power.js';
 import { Pump, PUMP_STARTS_PER_HOUR_FAILURE, PUMP_TANK, PUMP_VIBRATION_FAILURE } from '../models/pump.js';
+import { SUMP_CURRENT_FAILURE, SumpPump } from '../models/sumpPump.js';
+import { TANK_PASSING_FAILURE, WaterTank } from '../models/waterTank.js';
 import { hourOfDay, lag, Rng } from '../random.js';
 
-export type ScenarioName = 'healthy' | 'bearing_wear' | 'door_roller_wear' | 'seal_leak' | 'transformer_cooling_loss';
-export type ScenarioType = 'elevator' | 'pump' | 'power';
+export type ScenarioName =
+  | 'healthy'
+  | 'bearing_wear'
+  | 'door_roller_wear'
+  | 'seal_leak'
+  | 'transformer_cooling_loss'
+  | 'fuel_leak'
+  | 'valve_seat_wear'
+  | 'impeller_ragging'
+  | 'condenser_fouling';
+export type ScenarioType = 'elevator' | 'pump' | 'power' | 'generator' | 'water_tank' | 'sump_pump' | 'chiller';
+type ScenarioModel = Pump | Elevator | PowerMeter | GeneratorSet | WaterTank | SumpPump | Chiller;
+const SCENARIO_TYPES: readonly string[] = ['elevator', 'pump', 'power', 'generator', 'water_tank', 'sump_pump', 'chiller'];
 
 export interface ScenarioOptions {
   scenario: ScenarioName;
@@ -131,7 +146,7 @@ export interface ScenarioRun {
 
 export const SCENARIOS: Record<ScenarioName, { types: ScenarioType[]; description: string }> = {
   healthy: {
-    types: ['pump', 'elevator', 'power'],
+    types: ['pump', 'elevator', 'power', 'generator', 'water_tank', 'sump_pump', 'chiller'],
     description: 'control: normal load cycles and sensor noise, occasional single-sample sensor glitches, no wear',
   },
   bearing_wear: {
@@ -149,6 +164,22 @@ export const SCENARIOS: Record<ScenarioName, { types: ScenarioType[]; descriptio
   transformer_cooling_loss: {
     types: ['power'],
     description: `transformer cooling loss: winding temperature rises more per unit of load, up to the ${TRANSFORMER_ALARM_C} °C alarm at the evening peak`,
+  },
+  fuel_leak: {
+    types: ['generator'],
+    description: `generator fuel-line fitting weeping more and more: the day tank drains at standby down to the ${GENERATOR_LOW_FUEL_PCT} % low-fuel level`,
+  },
+  valve_seat_wear: {
+    types: ['water_tank'],
+    description: `water-tank inlet valve seat wearing: water passes the closed valve, up to ${TANK_PASSING_FAILURE} m³/h, when the tank climbs to its high level overnight`,
+  },
+  impeller_ragging: {
+    types: ['sump_pump'],
+    description: `sump-pump impeller wrapping in rags and wipes: the running current climbs to ${SUMP_CURRENT_FAILURE} A (1.3 × rated) and the pump-down slows`,
+  },
+  condenser_fouling: {
+    types: ['chiller'],
+    description: `chiller condenser tubes scaling: the discharge pressure at the afternoon peak climbs to the ${CHILLER_DISCHARGE_FAILURE} kPa high-pressure alarm`,
   },
 };
 
@@ -236,6 +267,26 @@ const INDICATORS: Record<Exclude<ScenarioName, 'healthy'>, ScenarioIndicator> = 
     failureLevel: TRANSFORMER_ALARM_C,
     note: 'failureAt is the first time the (noise-free) winding temperature reaches the alarm level, at an evening load peak',
   },
+  fuel_leak: {
+    point: 'fuel_level',
+    failureLevel: GENERATOR_LOW_FUEL_PCT,
+    note: 'a falling indicator: the day-tank level at standby reaches the level at failureAt (running the set burns fuel on top)',
+  },
+  valve_seat_wear: {
+    point: 'inlet_flow',
+    failureLevel: TANK_PASSING_FAILURE,
+    note: 'the inlet meter while the valve is closed (inlet_valve_open false) reads the passing flow, which reaches the level at failureAt',
+  },
+  impeller_ragging: {
+    point: 'motor_current',
+    failureLevel: SUMP_CURRENT_FAILURE,
+    note: 'noise-free current of the running pump reaches the level at failureAt; a stopped pump reads 0',
+  },
+  condenser_fouling: {
+    point: 'discharge_pressure',
+    failureLevel: CHILLER_DISCHARGE_FAILURE,
+    note: 'failureAt is the first time the (noise-free) discharge pressure reaches the level, at an afternoon load peak',
+  },
 };
 
 /** Wear 0..WEAR_CAP at `t` for a plan; 0 before the start and for healthy. */
@@ -256,11 +307,24 @@ function sizing(seed: number): Sizing {
   return { peakDemand: r.uniform(10, 16), floors: r.int(8, 24), peakKw: r.uniform(150, 300) };
 }
 
-function buildModel(type: ScenarioType, seed: number, size: Sizing): Pump | Elevator | PowerMeter {
+function buildModel(type: ScenarioType, seed: number, size: Sizing): ScenarioModel {
   const rng = new Rng(seed).fork(`model:${type}`);
-  if (type === 'pump') return new Pump({ rng, peakDemand: size.peakDemand });
-  if (type === 'elevator') return new Elevator({ rng, floors: size.floors });
-  return new PowerMeter({ rng, peakKw: size.peakKw });
+  switch (type) {
+    case 'pump':
+      return new Pump({ rng, peakDemand: size.peakDemand });
+    case 'elevator':
+      return new Elevator({ rng, floors: size.floors });
+    case 'power':
+      return new PowerMeter({ rng, peakKw: size.peakKw });
+    case 'generator':
+      return new GeneratorSet({ rng });
+    case 'water_tank':
+      return new WaterTank({ rng, peakDemand: size.peakDemand * 2 });
+    case 'sump_pump':
+      return new SumpPump({ rng });
+    case 'chiller':
+      return new Chiller({ rng });
+  }
 }
 
 /**
@@ -298,7 +362,8 @@ export class ScenarioDriver {
     private readonly glitchHoldS = 0,
   ) {
     this.glitchRng = new Rng(plan.seed).fork('glitches');
-    this.failureAt = plan.scenario === 'transformer_cooling_loss' ? transformerCrossing(plan, size) : plan.wearAt1;
+    this.failureAt =
+      plan.scenario === 'transformer_cooling_loss' ? transformerCrossing(plan, size) : plan.scenario === 'condenser_fouling' ? chillerCrossing(plan) : plan.wearAt1;
     if (plan.scenario === 'transformer_cooling_loss') (model as PowerMeter).wear.riseFactor = coolingRiseFactor();
   }
 
@@ -322,6 +387,18 @@ export class ScenarioDriver {
       case 'transformer_cooling_loss':
         (m as PowerMeter).wear.coolingLoss = w;
         break;
+      case 'fuel_leak':
+        (m as GeneratorSet).wear.fuelLeak = w;
+        break;
+      case 'valve_seat_wear':
+        (m as WaterTank).wear.valveSeat = w;
+        break;
+      case 'impeller_ragging':
+        (m as SumpPump).wear.ragging = w;
+        break;
+      case 'condenser_fouling':
+        (m as Chiller).wear.condenserFouling = w;
+        break;
       case 'healthy':
         break;
     }
@@ -343,7 +420,11 @@ export class ScenarioDriver {
     if (m instanceof Pump) Object.assign(m.wear, { bearing: 0, sealLeak: 0 });
     if (m instanceof Elevator) m.wear.doorRoller = 0;
     if (m instanceof PowerMeter) m.wear.coolingLoss = 0;
-    if (m instanceof Pump || m instanceof Elevator || m instanceof PowerMeter) m.glitch = null;
+    if (m instanceof GeneratorSet) m.wear.fuelLeak = 0;
+    if (m instanceof WaterTank) m.wear.valveSeat = 0;
+    if (m instanceof SumpPump) m.wear.ragging = 0;
+    if (m instanceof Chiller) m.wear.condenserFouling = 0;
+    if ('glitch' in m) (m as ScenarioModel).glitch = null;
   }
 
   info(now?: number): ScenarioInfo {
@@ -374,7 +455,26 @@ function glitchFor(type: ScenarioType, values: Record<string, unknown>, rng: Rng
     return { point: 'bearing_temp', value: dropout ? 0 : num('bearing_temp') + rng.uniform(40, 70) };
   }
   if (type === 'elevator') return { point: 'door_close_time', value: dropout ? 0 : rng.uniform(12, 30) };
-  return { point: 'transformer_temp', value: dropout ? 0 : num('transformer_temp') + rng.uniform(60, 100) };
+  if (type === 'power') return { point: 'transformer_temp', value: dropout ? 0 : num('transformer_temp') + rng.uniform(60, 100) };
+  // The other types: a spike or a dropout of their indicator's sensor.
+  const point = { generator: 'fuel_level', water_tank: 'level', sump_pump: 'pit_level', chiller: 'discharge_pressure' }[type];
+  return { point, value: dropout ? 0 : num(point) * rng.uniform(1.5, 3) };
+}
+
+/**
+ * First time the chiller's discharge pressure reaches the failure level. Pressure, load and
+ * condenser water are noise-free functions of time and wear, so one pass at 60 s finds it.
+ */
+function chillerCrossing(plan: Plan): number | null {
+  if (plan.wearAt1 === null) return null;
+  const chiller = new Chiller({ rng: new Rng(1) });
+  const dt = 60;
+  for (let t = plan.start - WARM_UP_MS; t <= plan.wearAt1 + 5 * DAY_MS; t += dt * 1000) {
+    chiller.wear.condenserFouling = wearOf(plan, t);
+    chiller.step(dt, t);
+    if (chiller.values().discharge_pressure >= CHILLER_DISCHARGE_FAILURE) return t;
+  }
+  return null;
 }
 
 /**
@@ -402,7 +502,7 @@ function transformerCrossing(plan: Plan, size: Sizing): number | null {
 /** Offline runs start the model this long before `start`, so the first sample is in its regime. */
 const WARM_UP_MS = 3_600_000;
 /** Largest model step of the offline runs, per type (s): resolves pump cycling and door cycles. */
-const MAX_STEP_S: Record<ScenarioType, number> = { pump: 10, elevator: 30, power: 60 };
+const MAX_STEP_S: Record<ScenarioType, number> = { pump: 10, elevator: 30, power: 60, generator: 60, water_tank: 30, sump_pump: 10, chiller: 60 };
 
 export function createScenario(opts: ScenarioOptions): ScenarioRun {
   const start = opts.start ?? DEFAULT_START;
@@ -486,9 +586,9 @@ export function createLiveScenario(opts: {
   clockNow: () => number;
 }): ScenarioDriver {
   const type = opts.model.type;
-  if (type === 'fire_panel') throw new RangeError(`no scenarios for fire panels; scenarios run on elevator, pump or power`);
-  const plan = makePlan({ scenario: opts.scenario, type, seed: opts.seed, start: opts.now, failAfterDays: opts.failAfterDays, glitchesPerDay: opts.glitchesPerDay });
-  const m = opts.model as Pump | Elevator | PowerMeter;
+  if (!SCENARIO_TYPES.includes(type)) throw new RangeError(`no scenarios for ${type}; scenarios run on ${SCENARIO_TYPES.join(', ')}`);
+  const plan = makePlan({ scenario: opts.scenario, type: type as ScenarioType, seed: opts.seed, start: opts.now, failAfterDays: opts.failAfterDays, glitchesPerDay: opts.glitchesPerDay });
+  const m = opts.model as ScenarioModel;
   // Size the leak for the live pump's own demand.
   const peakDemand = m instanceof Pump ? m.peakDemand : 14;
   const driver = new ScenarioDriver(plan, m, { peakDemand, floors: 0, peakKw: 220 }, Math.max(1, opts.tickSeconds));

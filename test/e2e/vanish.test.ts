@@ -12,7 +12,7 @@ import { createGateway, type Gateway } from '../../gateway/app.js';
 import { loadConfig } from '../../gateway/config/load.js';
 import { createLogger } from '../../gateway/core/log.js';
 import type { Alarm, DeviceView, WorkOrder } from '../../gateway/core/model.js';
-import { startSimulators, type SimulatorStack } from '../../simulators/index.js';
+import { FREE_MODBUS_PORTS, startSimulators, type SimulatorStack } from '../../simulators/index.js';
 import { waitFor } from '../helpers/wait.js';
 
 let sims: SimulatorStack;
@@ -20,7 +20,7 @@ let gw: Gateway;
 let auth: Record<string, string>;
 
 beforeAll(async () => {
-  sims = await startSimulators({ protocols: ['modbus'], modbusPorts: { 'pump-1': 0, 'pump-2': 0, 'power-1': 0 }, controlPort: 0, log: createLogger('sim', 'silent') });
+  sims = await startSimulators({ protocols: ['modbus'], modbusPorts: FREE_MODBUS_PORTS, controlPort: 0, log: createLogger('sim', 'silent') });
   const dir = mkdtempSync(join(tmpdir(), 'gw-vanish-'));
   const file = join(dir, 'site.yaml');
   writeFileSync(file, `

@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeviceConfig } from '../../config/schema.js';
 import { GatewayError } from '../../core/errors.js';
-import { startSimulators, type SimulatorStack } from '../../../simulators/index.js';
+import { FREE_MODBUS_PORTS, startSimulators, type SimulatorStack } from '../../../simulators/index.js';
 import { writePoint } from '../common/write.js';
 import { Recorder, freePort, startProcess, stopProcess, waitFor } from '../testkit.js';
 import { ModbusConnector, modbus } from './index.js';
@@ -135,7 +135,7 @@ describe('modbus writes to the pump simulator', () => {
     const pump = await freePort();
     sims = await startSimulators({
       protocols: ['modbus'],
-      modbusPorts: { 'pump-1': pump, 'pump-2': await freePort(), 'power-1': await freePort() },
+      modbusPorts: { ...FREE_MODBUS_PORTS, 'pump-1': pump },
       controlPort: await freePort(),
       log: pino({ level: 'silent' }),
     });
