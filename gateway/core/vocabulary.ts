@@ -107,3 +107,27 @@ export const RuleConfig = Type.Object(
   { additionalProperties: false },
 );
 export type RuleConfig = Static<typeof RuleConfig>;
+
+/**
+ * One device of the site. `connection` and `points` are protocol-specific: their schemas are owned
+ * by each connector folder (gateway/connectors/<protocol>/schema.ts) and checked after this shape.
+ */
+export const DeviceConfig = Type.Object(
+  {
+    id: Id,
+    name: Type.Optional(Type.String()),
+    type: EquipmentType,
+    building: Type.Optional(Type.String()),
+    protocol: Type.String({ description: 'one of the registered connectors: modbus, opcua, mqtt' }),
+    /** Protocol-specific connection settings; schema in gateway/connectors/<protocol>/schema.ts. */
+    connection: Type.Record(Type.String(), Type.Unknown()),
+    /** Protocol-specific point map; schema in gateway/connectors/<protocol>/schema.ts. */
+    points: Type.Array(Type.Record(Type.String(), Type.Unknown()), { minItems: 1 }),
+    /** Seconds without a reading after which the device counts as offline. */
+    staleAfter: Type.Optional(Type.Number({ minimum: 1 })),
+    /** Free labels that rules can be scoped to (`rule.tag`), for example `booster` or `tower-a`. */
+    tags: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', maxLength: 64 }))),
+  },
+  { additionalProperties: false },
+);
+export type DeviceConfig = Static<typeof DeviceConfig>;

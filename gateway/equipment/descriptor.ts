@@ -44,16 +44,19 @@ export const TypeRule = Type.Object(
 export type TypeRule = Static<typeof TypeRule>;
 
 /**
- * Meters derived from raw signals (gateway/predict/meters.ts). A device counter point of the same
- * name always wins over the derivation.
+ * Meters derived from raw signals (gateway/predict/meters.ts), for devices that have the signal
+ * (`running`, `door_state`). A device counter point of the meter's name always wins over the derivation.
  */
 export const DerivedMeters = Type.Object(
   {
-    /** The meter a `running` false→true edge adds one to: `trips` for an elevator, `starts` for a pump. */
+    /**
+     * The meter a `running` false→true edge adds one to, and whose last-hour count is the start
+     * rate (`starts_per_hour`): `trips` for an elevator, `starts` (the default) for a pump.
+     */
     runningStart: Type.Optional(Type.Union([Type.Literal('starts'), Type.Literal('trips')])),
-    /** Integrate the time `running` is true into `run_hours`. */
+    /** Integrate the time `running` is true into `run_hours` (default true). */
     runHours: Type.Optional(Type.Boolean()),
-    /** Count each change of `door_state` to closed (0) as a door cycle. */
+    /** Count each change of `door_state` to closed (0) as a door cycle (default true). */
     doorCycles: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
@@ -120,6 +123,8 @@ export const EquipmentDescriptor = Type.Object(
     /** The type id devices and rules name (`type: pump`); kept stable because stored data carries it. */
     id: EquipmentType,
     label: Labels,
+    /** Where such equipment stands (`pump room`), for the place on an owner's request label; default the type label. */
+    place: Type.Optional(Labels),
     /** SLA category of the type's faults (seed 2.1): its rules default to it. */
     category: Category,
     points: Type.Array(PointSpec),

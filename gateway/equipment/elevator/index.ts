@@ -7,6 +7,7 @@ import type { EquipmentDescriptor } from '../descriptor.js';
 export const elevator: EquipmentDescriptor = {
   id: 'elevator',
   label: { 'zh-CN': '电梯', en: 'Elevator' },
+  place: { 'zh-CN': '电梯', en: 'elevator' },
   // seed 2.1: elevator faults have staff on site within 2 h (docs/service-rules.md).
   category: 'elevator',
   points: [

@@ -4,6 +4,7 @@ import type { EquipmentDescriptor } from '../descriptor.js';
 export const firePanel: EquipmentDescriptor = {
   id: 'fire_panel',
   label: { 'zh-CN': '消防主机', en: 'Fire panel' },
+  place: { 'zh-CN': '消防控制', en: 'fire control' },
   // seed 3.3 (safety and emergency management): fire alarms are emergencies (docs/service-rules.md).
   category: 'fire',
   points: [

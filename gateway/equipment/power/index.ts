@@ -6,6 +6,7 @@ const PHASES = ['l1', 'l2', 'l3'] as const;
 export const power: EquipmentDescriptor = {
   id: 'power',
   label: { 'zh-CN': '供配电', en: 'Power' },
+  place: { 'zh-CN': '配电室', en: 'switch room' },
   // seed 2.1: electricity faults are answered within 1 h (docs/service-rules.md).
   category: 'power',
   points: [

@@ -4,6 +4,7 @@ import type { EquipmentDescriptor } from '../descriptor.js';
 export const pump: EquipmentDescriptor = {
   id: 'pump',
   label: { 'zh-CN': '水泵', en: 'Pump' },
+  place: { 'zh-CN': '水泵房', en: 'pump room' },
   // seed 2.1: water faults are answered within 1 h (docs/service-rules.md).
   category: 'water',
   points: [
