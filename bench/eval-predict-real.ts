@@ -30,7 +30,7 @@ import { join, resolve } from 'node:path';
 import mqtt from 'mqtt';
 import { startBroker } from '../broker/index.js';
 import { createGateway } from '../gateway/app.js';
-import { loadConfig } from '../gateway/config/load.js';
+import { loadConfig } from '../gateway/site/load.js';
 import { createLogger } from '../gateway/core/log.js';
 import type { WorkOrder } from '../gateway/core/model.js';
 import { median } from '../gateway/predict/stats.js';

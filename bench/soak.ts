@@ -29,7 +29,7 @@ import { connectAsync } from 'mqtt';
 import { pino } from 'pino';
 import { startBroker } from '../broker/index.js';
 import { createGateway } from '../gateway/app.js';
-import { loadConfig } from '../gateway/config/load.js';
+import { loadConfig } from '../gateway/site/load.js';
 import { startSimulators } from '../simulators/index.js';
 
 const { values: args } = parseArgs({

@@ -8,7 +8,7 @@
 import { dirname } from 'node:path';
 import { createLogger } from '../gateway/core/log.js';
 import { GatewayError } from '../gateway/core/errors.js';
-import { loadConfig } from '../gateway/config/load.js';
+import { loadConfig } from '../gateway/site/load.js';
 import { startGateway } from '../gateway/app.js';
 import { startBroker } from '../broker/index.js';
 import { startSimulators } from '../simulators/index.js';

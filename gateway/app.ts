@@ -6,11 +6,10 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { DeviceConfig, InfluxConfig } from './config/schema.js';
-import type { LoadedConfig } from './config/load.js';
+import { loadConfig, siteDefaultRules, type LoadedConfig } from './site/load.js';
 import { connectors } from './connectors/index.js';
 import type { Connector } from './core/connector.js';
 import type { Logger } from './core/log.js';
-import { DEFAULT_RULES } from './alarms/defaults.js';
 import { AlarmEngine } from './alarms/engine.js';
 import { AlarmRepository } from './alarms/repository.js';
 import { dirname } from 'node:path';
@@ -130,7 +129,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
   const pipeline = new Pipeline(config.devices, log.child({ room: 'pipeline' }), Date.now,
     futureTolerance === undefined ? {} : { futureToleranceMs: toMs(futureTolerance) });
   const predict = createPredict({ config, db, orders, log: log.child({ room: 'predict' }) });
-  const alarms = new AlarmEngine(config.rules, config.devices, alarmRepo, log.child({ room: 'alarms' }), { defaults: config.defaultRules === false ? [] : DEFAULT_RULES });
+  const alarms = new AlarmEngine(config.rules, config.devices, alarmRepo, log.child({ room: 'alarms' }), { defaults: siteDefaultRules(config) });
 
   const startedAt = Date.now();
   const users = new UserBook(config.users, config.auth, dataDir, log.child({ room: 'auth' }));
@@ -141,7 +140,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
     photos: new PhotoStore(db, dataDir), idempotency: new IdempotencyStore(db), ...(owner ? { owner } : {}) }, log, { https: httpsOf(config.http.tls, dirname(loaded.file)) });
   const realtime = new RealtimeHub(app.server);
   requireSocketToken(realtime.io, users);
-  const unwatchUsers = watchUsers(loaded.file, users, log.child({ room: 'auth' }), opts.usersReloadMs);
+  const unwatchUsers = watchUsers(loaded.file, (file) => loadConfig(file).config.users, users, log.child({ room: 'auth' }), opts.usersReloadMs);
 
   // The one-way data path.
   pipeline.use({ name: 'history', onReadings: (b) => history.write(b) });

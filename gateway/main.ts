@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { createLogger } from './core/log.js';
 import { exitOnStartError, stopOnSignals } from './core/process.js';
-import { loadConfig } from './config/load.js';
+import { loadConfig } from './site/load.js';
 import { startGateway } from './app.js';
 
 const { values } = parseArgs({

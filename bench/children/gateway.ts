@@ -4,7 +4,7 @@
  * its own counters, CPU and memory.
  */
 import { createGateway } from '../../gateway/app.js';
-import { loadConfig } from '../../gateway/config/load.js';
+import { loadConfig } from '../../gateway/site/load.js';
 import { createLogger } from '../../gateway/core/log.js';
 import { serveParent, toParent } from '../lib/proc.js';
 

@@ -17,7 +17,9 @@ import { WorkOrderRepository } from '../workorders/repository.js';
 import { WorkOrderService } from '../workorders/service.js';
 import { SlaBook } from '../workorders/sla.js';
 import { wireMaintenance } from '../workorders/wiring.js';
-import { DEFAULT_RULES } from './defaults.js';
+import { equipmentTypes, EquipmentCatalogue } from '../equipment/index.js';
+
+const DEFAULT_RULES = new EquipmentCatalogue(equipmentTypes).defaultRules();
 import { AlarmEngine } from './engine.js';
 import { AlarmRepository } from './repository.js';
 import { validateRules } from './rules.js';

@@ -16,7 +16,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway, type Gateway } from '../app.js';
 import { TokenSigner } from '../auth/token.js';
-import { loadConfig, type LoadedConfig } from '../config/load.js';
+import { loadConfig, type LoadedConfig } from '../site/load.js';
 import { POLICY } from './auth/policy.js';
 
 const DEMO = new URL('../../demo/site.yaml', import.meta.url).pathname;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway, type Gateway } from '../app.js';
-import { loadConfig } from '../config/load.js';
+import { loadConfig } from '../site/load.js';
 import { createLogger } from '../core/log.js';
 import type { Alarm, WorkOrder } from '../core/model.js';
 

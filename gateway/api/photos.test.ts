@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { png } from '../../test/helpers/png.js';
 import { createGateway, type Gateway } from '../app.js';
-import { loadConfig } from '../config/load.js';
+import { loadConfig } from '../site/load.js';
 import { createLogger } from '../core/log.js';
 import type { WorkOrder } from '../core/model.js';
 import { PHOTO_MAX_BYTES, type Photo } from '../workorders/photos.js';

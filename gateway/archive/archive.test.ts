@@ -16,7 +16,7 @@ import { archiveApi } from '../api/archive.js';
 import { accessFor } from '../api/auth/policy.js';
 import { registerErrorHandler } from '../api/errors.js';
 import { createGateway, type Gateway } from '../app.js';
-import { loadConfig } from '../config/load.js';
+import { loadConfig } from '../site/load.js';
 import { createLogger } from '../core/log.js';
 import type { Alarm } from '../core/model.js';
 import { openDatabase } from '../storage/sqlite.js';

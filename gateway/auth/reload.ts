@@ -5,17 +5,20 @@
  * file that does not load leaves the users as they were and is logged with its coded error.
  */
 import { unwatchFile, watchFile } from 'node:fs';
-import { loadConfig } from '../config/load.js';
 import type { Logger } from '../core/log.js';
+import type { UserConfig } from './schema.js';
 import type { UserBook } from './users.js';
 
-export function watchUsers(file: string, users: UserBook, log: Logger, intervalMs = 30_000, env: NodeJS.ProcessEnv = process.env): () => void {
+/** Reads the users of a valid config file; throws a coded error when the file does not load. */
+export type ReadUsers = (file: string) => UserConfig[];
+
+export function watchUsers(file: string, readUsers: ReadUsers, users: UserBook, log: Logger, intervalMs = 30_000): () => void {
   const onChange = (cur: { mtimeMs: number }, prev: { mtimeMs: number }) => {
     if (cur.mtimeMs === prev.mtimeMs) return;
     try {
-      const { config } = loadConfig(file, env);
-      users.update(config.users);
-      log.info({ users: config.users.length }, 'users reloaded from the config file');
+      const list = readUsers(file);
+      users.update(list);
+      log.info({ users: list.length }, 'users reloaded from the config file');
     } catch (err) {
       log.warn({ code: (err as { code?: string }).code, err: (err as Error).message }, 'config file changed but does not load; users unchanged');
     }

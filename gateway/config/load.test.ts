@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../core/errors.js';
-import { loadConfig } from './load.js';
+import { loadConfig } from '../site/load.js';
 
 const demo = readFileSync(new URL('../../demo/site.yaml', import.meta.url), 'utf8');
 const dir = mkdtempSync(join(tmpdir(), 'gw-config-'));

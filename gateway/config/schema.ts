@@ -9,111 +9,15 @@ import { AuthConfig, UserConfig } from '../auth/schema.js';
 import { UplinkConfig } from './uplink.js';
 import { ChatNotifyKeys } from '../notify/schema.js';
 import { OwnerConfig } from './owner.js';
-
-export const EquipmentType = Type.Union([
-  Type.Literal('elevator'),
-  Type.Literal('pump'),
-  Type.Literal('power'),
-  Type.Literal('fire_panel'),
-]);
-export type EquipmentType = Static<typeof EquipmentType>;
-
-export const Severity = Type.Union([
-  Type.Literal('critical'),
-  Type.Literal('major'),
-  Type.Literal('minor'),
-  Type.Literal('warning'),
-]);
-export type Severity = Static<typeof Severity>;
-
-/** Work-order categories; each maps to an SLA policy (seed 2.1). */
-export const Category = Type.Union([
-  Type.Literal('water'),
-  Type.Literal('power'),
-  Type.Literal('elevator'),
-  Type.Literal('fire'),
-  Type.Literal('general'),
-  /** Forecast failures: planned work, due before the forecast crossing (DESIGN.md §9). */
-  Type.Literal('predictive'),
-]);
-export type Category = Static<typeof Category>;
-
-/** Durations are written `90s`, `5m`, `1h`, `2d` or as a number of milliseconds. */
-export const Duration = Type.Union([Type.String({ pattern: '^\\d+(\\.\\d+)?(ms|s|m|h|d)$' }), Type.Integer({ minimum: 0 })]);
-
-const Id = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', maxLength: 64 });
-
-export const DeviceConfig = Type.Object(
-  {
-    id: Id,
-    name: Type.Optional(Type.String()),
-    type: EquipmentType,
-    building: Type.Optional(Type.String()),
-    protocol: Type.String({ description: 'one of the registered connectors: modbus, opcua, mqtt' }),
-    /** Protocol-specific connection settings; schema in gateway/connectors/<protocol>/schema.ts. */
-    connection: Type.Record(Type.String(), Type.Unknown()),
-    /** Protocol-specific point map; schema in gateway/connectors/<protocol>/schema.ts. */
-    points: Type.Array(Type.Record(Type.String(), Type.Unknown()), { minItems: 1 }),
-    /** Seconds without a reading after which the device counts as offline. */
-    staleAfter: Type.Optional(Type.Number({ minimum: 1 })),
-    /** Free labels that rules can be scoped to (`rule.tag`), for example `booster` or `tower-a`. */
-    tags: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', maxLength: 64 }))),
-  },
-  { additionalProperties: false },
-);
-export type DeviceConfig = Static<typeof DeviceConfig>;
+import { Category, DeviceConfig, Duration, EquipmentType, Id, MeterName, Priority, RuleConfig } from '../core/vocabulary.js';
+import { EquipmentDescriptor } from '../equipment/descriptor.js';
 
 /**
- * An alarm rule (reference: gateway/alarms/README.md). Scoped to an equipment type, a tag or one
- * device; the kind is exactly one of `above`/`below` (limit, with `clear` hysteresis), `equals`
- * (boolean or state match), `rate` (change per period), `stale` (no update) or `commLost`
- * (device offline). `for` is an on-delay; `repeat` raises only when the condition starts N times
- * within a window. Rules with the same `id` override each other per device: device > tag >
- * equipment scope, and a site rule beats a built-in default rule.
+ * The shared vocabulary (equipment type id, severity, category, priority, durations, the device
+ * and rule shapes) lives in gateway/core/vocabulary.ts; it is re-exported here because this file
+ * is the reference of every config key.
  */
-export const RuleConfig = Type.Object(
-  {
-    id: Id,
-    /** Fault name carried by the alarm and the order (dedup key with the device). */
-    fault: Type.String({ pattern: '^[a-z][a-z0-9_]*$' }),
-    equipment: Type.Optional(EquipmentType),
-    device: Type.Optional(Id),
-    /** Applies to devices carrying this tag (`devices[].tags`). */
-    tag: Type.Optional(Type.String()),
-    /** Watched point; optional for `stale` (any point of the device) and `commLost`. */
-    point: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9_]*$' })),
-    above: Type.Optional(Type.Number()),
-    below: Type.Optional(Type.Number()),
-    equals: Type.Optional(Type.Union([Type.Boolean(), Type.Number(), Type.String()])),
-    /** Rate of change: trips when the value rose more than `above` (or fell below `below`, negative) within `per`. */
-    rate: Type.Optional(Type.Object(
-      { above: Type.Optional(Type.Number()), below: Type.Optional(Type.Number()), per: Duration },
-      { additionalProperties: false },
-    )),
-    /** Stale data: no new reading of the point (or of any point of the device) for this long. */
-    stale: Type.Optional(Duration),
-    /** Comms lost: the device's communication status is offline for this long. */
-    commLost: Type.Optional(Duration),
-    /** Value at which an above/below (or rate) alarm clears again (hysteresis). */
-    clear: Type.Optional(Type.Number()),
-    /** On-delay: the condition must hold this long before the alarm is raised. */
-    for: Type.Optional(Duration),
-    /** Repeat count: raise only when the condition has started `count` times within `within`. */
-    repeat: Type.Optional(Type.Object(
-      { count: Type.Integer({ minimum: 2 }), within: Duration },
-      { additionalProperties: false },
-    )),
-    severity: Severity,
-    category: Category,
-    /** Overrides the category's priority; `emergency` also applies the emergency deadlines (seed 2.1, DESIGN §1). */
-    priority: Type.Optional(Type.Union([Type.Literal('emergency'), Type.Literal('urgent'), Type.Literal('normal')])),
-    message: Type.Optional(Type.String()),
-    /** Switches an inherited rule (same id) off for this scope. */
-    disabled: Type.Optional(Type.Boolean()),
-  },
-  { additionalProperties: false },
-);
-export type RuleConfig = Static<typeof RuleConfig>;
+export { Category, DeviceConfig, Duration, EquipmentType, Id, Priority, RuleConfig, Severity } from '../core/vocabulary.js';
 
 /** Response deadlines per category (seed 2.1). */
 export const SlaPolicy = Type.Object(
@@ -124,7 +28,7 @@ export const SlaPolicy = Type.Object(
     respondWithin: Duration,
     /** Staff on site deadline (elevator faults: 2 h, seed 2.1). */
     onSiteWithin: Type.Optional(Duration),
-    priority: Type.Union([Type.Literal('emergency'), Type.Literal('urgent'), Type.Literal('normal')]),
+    priority: Priority,
   },
   { additionalProperties: false },
 );
@@ -144,7 +48,7 @@ export type InfluxConfig = Static<typeof InfluxConfig>;
 
 /**
  * Preventive plans and prediction (gateway/predict/README.md). Every key is optional; defaults live
- * in gateway/predict/config.ts (elevators every 15 days, TSG T5002-2017 / 特种设备安全监察条例 Art. 31).
+ * in each type's descriptor, gateway/equipment/ (elevators every 15 days, TSG T5002-2017 / 特种设备安全监察条例 Art. 31).
  */
 export const MaintenancePlan = Type.Object(
   {
@@ -155,7 +59,7 @@ export const MaintenancePlan = Type.Object(
     /** Calendar plan: due `every` after the last PM. */
     every: Type.Optional(Duration),
     /** Meter plan: due every `everyUnits` of the meter since the last PM. */
-    meter: Type.Optional(Type.Union([Type.Literal('run_hours'), Type.Literal('starts'), Type.Literal('trips'), Type.Literal('door_cycles')])),
+    meter: Type.Optional(MeterName),
     everyUnits: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
     /** Done within the grace window after the due point still counts as on time. */
     grace: Type.Optional(Duration),
@@ -246,10 +150,12 @@ export const SiteConfig = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    /** Equipment types of the site's own, beside the built-in ones (gateway/equipment/README.md). */
+    equipmentTypes: Type.Array(EquipmentDescriptor, { default: [] }),
     devices: Type.Array(DeviceConfig, { minItems: 1 }),
     rules: Type.Array(RuleConfig, { default: [] }),
     sla: Type.Array(SlaPolicy, { default: [] }),
-    /** Apply the built-in rule set of gateway/alarms/defaults.ts (site rules with the same id override it). */
+    /** Apply the default rules of every equipment type (gateway/equipment/; site rules with the same id override them). */
     defaultRules: Type.Boolean({ default: true }),
     /** Webhooks, MQTT publications, chat robots and SMS of alarm and work-order events (gateway/notify/). */
     notifications: Type.Object(

@@ -6,7 +6,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { Logger } from './log.js';
 import type { CommStatus, Reading } from './reading.js';
-import type { DeviceConfig } from '../config/schema.js';
+import type { DeviceConfig } from './vocabulary.js';
 
 export interface ConnectorContext {
   /** Hand a batch of readings to the pipeline. Cheap; never throws. */

@@ -2,7 +2,7 @@
  * Shapes the gateway shows to the outside (REST API, socket.io events, dashboard).
  * The dashboard imports these as types only.
  */
-import type { Category, EquipmentType, Severity } from '../config/schema.js';
+import type { Category, EquipmentType, Priority, Severity } from './vocabulary.js';
 import type { CommStatus, PointValue, Quality } from './reading.js';
 
 export interface PointView {
@@ -84,7 +84,7 @@ export interface Alarm {
 }
 
 export type WorkOrderStatus = 'new' | 'accepted' | 'dispatched' | 'on_site' | 'resolved' | 'closed' | 'cancelled';
-export type Priority = 'emergency' | 'urgent' | 'normal';
+export type { Priority };
 export type WorkOrderSource = 'alarm' | 'manual' | 'prediction' | 'preventive';
 
 export interface WorkOrder {

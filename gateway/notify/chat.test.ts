@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { createLogger } from '../core/log.js';
 import type { WorkOrder } from '../core/model.js';
-import { validateConfig } from '../config/load.js';
+import { validateConfig } from '../site/load.js';
 import { expandEnv } from '../config/env.js';
 import { openDatabase, type Db } from '../storage/sqlite.js';
 import { ChatNotifier, type ChatNotifierDeps } from './chat.js';

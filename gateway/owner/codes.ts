@@ -6,6 +6,8 @@
 import type { Category, DeviceConfig, SiteConfig } from '../config/schema.js';
 import type { OwnerCode } from '../config/owner.js';
 import { Errors } from '../core/errors.js';
+import { siteCatalogue } from '../config/equipment.js';
+import type { EquipmentCatalogue } from '../equipment/index.js';
 
 export interface ResolvedCode {
   id: string;
@@ -17,22 +19,22 @@ export interface ResolvedCode {
 /** What an owner may choose on the request page: not fire (call 119) and not planned work. */
 export const OWNER_CATEGORIES: readonly Category[] = ['general', 'water', 'power', 'elevator'];
 
-const BY_TYPE: Record<DeviceConfig['type'], Category> = { elevator: 'elevator', pump: 'water', power: 'power', fire_panel: 'fire' };
-const TYPE_ZH: Record<DeviceConfig['type'], string> = { elevator: '电梯', pump: '水泵房', power: '配电室', fire_panel: '消防控制' };
-const TYPE_EN: Record<DeviceConfig['type'], string> = { elevator: 'elevator', pump: 'pump room', power: 'switch room', fire_panel: 'fire control' };
-
-function placeOf(d: DeviceConfig): { zh: string; en: string } {
+/** The place of a device on its label: building, where such equipment stands (its descriptor's `place`), name. */
+function placeOf(d: DeviceConfig, types: EquipmentCatalogue): { zh: string; en: string } {
   const name = d.name ?? d.id;
+  const t = types.get(d.type);
+  const place = t?.place ?? t?.label ?? { 'zh-CN': d.type, en: d.type };
   return {
-    zh: `${d.building ? `${d.building} 栋 ` : ''}${TYPE_ZH[d.type]} · ${name}`,
-    en: `${name}${d.building ? `, building ${d.building}` : ''} (${TYPE_EN[d.type]})`,
+    zh: `${d.building ? `${d.building} 栋 ` : ''}${place['zh-CN']} · ${name}`,
+    en: `${name}${d.building ? `, building ${d.building}` : ''} (${place.en})`,
   };
 }
 
-export function resolveCodes(config: Pick<SiteConfig, 'devices'> & { owner: { codes?: OwnerCode[] | undefined } }): ResolvedCode[] {
+export function resolveCodes(config: Pick<SiteConfig, 'devices'> & Partial<Pick<SiteConfig, 'equipmentTypes'>> & { owner: { codes?: OwnerCode[] | undefined } }): ResolvedCode[] {
   const devices = new Map(config.devices.map((d) => [d.id, d]));
+  const types = siteCatalogue(config);
   if (!config.owner.codes) {
-    return config.devices.map((d) => ({ id: d.id, device: d.id, location: placeOf(d), category: BY_TYPE[d.type] }));
+    return config.devices.map((d) => ({ id: d.id, device: d.id, location: placeOf(d, types), category: types.get(d.type)?.category ?? 'general' }));
   }
   const seen = new Set<string>();
   const problems: string[] = [];
@@ -42,7 +44,7 @@ export function resolveCodes(config: Pick<SiteConfig, 'devices'> & { owner: { co
     seen.add(c.id);
     const d = c.device === undefined ? undefined : devices.get(c.device);
     if (c.device !== undefined && !d) problems.push(`owner.codes[${i}].device: no device "${c.device}"`);
-    const location = c.location ?? (d ? placeOf(d) : undefined);
+    const location = c.location ?? (d ? placeOf(d, types) : undefined);
     if (!location) problems.push(`owner.codes[${i}].location: needed when the label is not on a device`);
     else out.push({ id: c.id, device: c.device ?? null, location, category: c.category });
   });

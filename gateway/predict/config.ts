@@ -1,47 +1,20 @@
 /**
  * Resolved predict settings: the site's optional `maintenance:` section over built-in defaults.
- * Sources of the defaults (see /work/shared/research/domain.md):
- *  - elevator PM every 15 days: 特种设备安全监察条例 Art. 31 and TSG T5002-2017 (half-monthly maintenance);
- *    3-day grace (SMRP 20 % rule: 2 weeks → 3 d);
- *  - fire panel monthly: MPS Order No. 61 monthly inspection of ordinary units, GB 25201-2010; 6-day grace;
- *  - pump by run hours: no regulation; 2,000 run hours (OEM regreasing interval, a guess) with 10 % grace;
- *  - alarm limits: 7.1 mm/s pump vibration (ISO 10816-3 C/D boundary, group 2 flexible / group 1 rigid [recalled]),
- *    80 °C bearing temperature [guess], 15 starts/h jockey pump [recalled], 6 s door close (controller
- *    door-time protection), 30 cm/s² car vibration (GB/T 10058 [recalled]), 130 °C dry-type transformer
- *    winding alarm (class F, vendor setpoints 120–155 °C). A site rule with `above` on the same point overrides the default limit.
- *  - alert limits (what a prediction order plans against): pump vibration 4.5 mm/s, the ISO 10816-3 zone B/C
- *    boundary of the same machine class as the 7.1 mm/s C/D alarm (zone C: "may be operated for a limited
- *    period until a suitable opportunity arises for remedial action"). Indicators without a standard alert
- *    level plan against their alarm limit (README, "Alert and alarm limits").
+ * The default plans and indicators of each equipment type, with the sources of their numbers,
+ * live in its descriptor (gateway/equipment/<type>/index.ts). A site rule with `above` on an
+ * indicator's point overrides its default limit. Indicators without a standard alert level plan
+ * against their alarm limit (README, "Alert and alarm limits").
  */
-import type { DeviceConfig, EquipmentType, MaintenanceConfig, MaintenancePlan, RuleConfig } from '../config/schema.js';
+import type { DeviceConfig, MaintenanceConfig, MaintenancePlan, RuleConfig } from '../config/schema.js';
+import type { MeterName } from '../core/vocabulary.js';
+import type { EquipmentDescriptor, IndicatorSpec as DeclaredIndicator } from '../equipment/index.js';
 import { toMs } from '../config/durations.js';
 import { scaledAlert } from './stats.js';
 
-export type MeterName = 'run_hours' | 'starts' | 'trips' | 'door_cycles';
+export type { MeterName };
 
-export interface IndicatorSpec {
-  /** Point name, or `starts_per_hour` (derived from the starts meter). */
-  point: string;
-  /** Alarm (danger) limit: ISO 10816-3 zone C/D for vibration. The alarm rule fires here. */
-  limit: number;
-  /**
-   * Alert limit: the level at which planned remedial work must exist (ISO 10816-3 zone B/C, the entry
-   * into "limited period of operation"). A prediction order forecasts the crossing of this level and
-   * is due before the forecast alarm crossing. Absent: the alarm limit (no standard alert level).
-   */
-  alert?: number;
-  /** Only samples taken while the device runs count (a running pump is not an idle pump). */
-  state: 'running' | 'any';
-  /** Floor of the baseline σ, so a perfectly flat baseline does not make every wiggle an anomaly. */
-  minSigma: number;
-  /**
-   * Judge the daily peak, not the typical hour: only the hours of day with the highest aggregates
-   * are analysed (a transformer fails at the evening load peak, a leaking pump short-cycles at
-   * night while it runs continuously by day).
-   */
-  peak?: boolean;
-}
+/** An indicator as the forecaster uses it: the type's (gateway/equipment/descriptor.ts) with its σ floor resolved. */
+export type IndicatorSpec = DeclaredIndicator & { minSigma: number };
 
 export interface ResolvedPlan {
   id: string;
@@ -94,30 +67,6 @@ export interface PredictSettings {
   sustainHours: number;
 }
 
-export const DEFAULT_INDICATORS: Record<EquipmentType, IndicatorSpec[]> = {
-  pump: [
-    // ISO 10816-3 group 2 flexible / group 1 rigid: B/C 4.5, C/D 7.1 mm/s [recalled, shared/research/domain.md §1.2].
-    { point: 'vibration', limit: 7.1, alert: 4.5, state: 'running', minSigma: 0.05 },
-    { point: 'bearing_temp', limit: 80, state: 'running', minSigma: 0.5 },
-    { point: 'motor_current', limit: 12, state: 'running', minSigma: 0.1 },
-    { point: 'starts_per_hour', limit: 15, state: 'any', minSigma: 0.5, peak: true },
-  ],
-  elevator: [
-    { point: 'door_close_time', limit: 6, state: 'any', minSigma: 0.05 },
-    { point: 'motor_current', limit: 45, state: 'running', minSigma: 0.3 },
-    { point: 'car_vibration', limit: 30, state: 'running', minSigma: 0.3 },
-  ],
-  power: [{ point: 'transformer_temp', limit: 130, state: 'any', minSigma: 0.5, peak: true }],
-  fire_panel: [],
-};
-
-export const DEFAULT_PLANS: Record<EquipmentType, Omit<MaintenancePlan, 'id'> & { id: string }> = {
-  elevator: { id: 'elevator-15d', title: 'Elevator half-monthly maintenance (TSG T5002-2017, 15 days)', every: '15d', grace: '3d', lead: '3d' },
-  fire_panel: { id: 'fire-monthly', title: 'Fire alarm system monthly inspection (GB 25201)', every: '30d', grace: '6d', lead: '5d' },
-  pump: { id: 'pump-2000h', title: 'Pump service every 2,000 run hours (bearings, seal)', meter: 'run_hours', everyUnits: 2000, graceUnits: 200, leadUnits: 100 },
-  power: { id: 'power-annual', title: 'Distribution board / transformer annual inspection', every: '365d', grace: '28d', lead: '14d' },
-};
-
 export function resolveSettings(m: MaintenanceConfig | undefined): PredictSettings {
   const p = m?.prediction ?? {};
   return {
@@ -161,12 +110,12 @@ function scaleTo(spec: IndicatorSpec, limit: number, alert?: number): { limit: n
 }
 
 /** Indicators of one device: defaults of its type, limits from matching `above` rules, then overrides. */
-export function indicatorsFor(device: DeviceConfig, rules: readonly RuleConfig[], m: MaintenanceConfig | undefined): IndicatorSpec[] {
+export function indicatorsFor(device: DeviceConfig, type: EquipmentDescriptor | undefined, rules: readonly RuleConfig[], m: MaintenanceConfig | undefined): IndicatorSpec[] {
   const points = new Set(device.points.map((p) => String(p['name'])));
   const out = new Map<string, IndicatorSpec>();
-  for (const spec of DEFAULT_INDICATORS[device.type]) {
+  for (const spec of type?.indicators ?? []) {
     const has = spec.point === 'starts_per_hour' ? points.has('starts') || points.has('running') : points.has(spec.point);
-    if (has) out.set(spec.point, { ...spec });
+    if (has) out.set(spec.point, indicatorOf(spec));
   }
   for (const r of rules) {
     if (r.above === undefined || !r.point) continue;
@@ -189,10 +138,15 @@ export function indicatorsFor(device: DeviceConfig, rules: readonly RuleConfig[]
   return [...out.values()];
 }
 
-/** Plans that apply to one device: configured plans matching it, else the default of its type. */
-export function plansFor(device: DeviceConfig, m: MaintenanceConfig | undefined): ResolvedPlan[] {
+/** A descriptor's indicator with its σ floor made explicit (0 when the type gives none). */
+function indicatorOf(spec: DeclaredIndicator): IndicatorSpec {
+  return { ...spec, minSigma: spec.minSigma ?? 0 };
+}
+
+/** Plans that apply to one device: configured plans matching it, else the defaults of its type. */
+export function plansFor(device: DeviceConfig, type: EquipmentDescriptor | undefined, m: MaintenanceConfig | undefined): ResolvedPlan[] {
   const configured = (m?.plans ?? []).filter((p) => (p.device ? p.device === device.id : p.equipment === device.type));
-  const list = configured.length ? configured : m?.defaultPlans === false ? [] : [DEFAULT_PLANS[device.type]];
+  const list: ReadonlyArray<Omit<MaintenancePlan, 'title'> & { title?: string | undefined }> = configured.length ? configured : m?.defaultPlans === false ? [] : type?.plans ?? [];
   const defaultLead = toMs(m?.leadTime ?? '3d');
   const out: ResolvedPlan[] = [];
   for (const p of list) {

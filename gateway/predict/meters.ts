@@ -7,8 +7,8 @@
  * `running` time. A jump no physical machine can make between two readings is a glitch: held as a
  * candidate, accepted as a re-base only when the next reading continues from it.
  */
-import type { EquipmentType } from '../config/schema.js';
-import type { MeterName } from './config.js';
+import type { MeterName } from '../core/vocabulary.js';
+import type { DerivedMeters } from '../equipment/index.js';
 
 export const METERS: readonly MeterName[] = ['run_hours', 'starts', 'trips', 'door_cycles'];
 /** For the per-reading test (a Set instead of a scan of the list). */
@@ -54,8 +54,14 @@ export class DeviceMeters {
   dirty = false;
   lastTs = 0;
 
-  constructor(readonly device: string, readonly type: EquipmentType, counterPoints: ReadonlySet<string>) {
+  /** The meter a start of `running` counts (the type's `meters.runningStart`). */
+  private readonly startMeter: 'starts' | 'trips';
+  private readonly derive: { runHours: boolean; doorCycles: boolean };
+
+  constructor(readonly device: string, derived: DerivedMeters, counterPoints: ReadonlySet<string>) {
     for (const m of METERS) if (counterPoints.has(m)) this.fromCounter.add(m);
+    this.startMeter = derived.runningStart ?? 'starts';
+    this.derive = { runHours: derived.runHours ?? true, doorCycles: derived.doorCycles ?? true };
   }
 
   isRunning(): boolean | null {
@@ -67,7 +73,7 @@ export class DeviceMeters {
     if (ts > this.lastTs) this.lastTs = ts;
     if (point === 'running' && typeof value === 'boolean') return this.onRunning(value, ts);
     if (point === 'door_state' && typeof value === 'number') {
-      if (this.doorState !== null && this.doorState !== 0 && value === 0 && !this.fromCounter.has('door_cycles')) this.add('door_cycles', 1, ts);
+      if (this.derive.doorCycles && this.doorState !== null && this.doorState !== 0 && value === 0 && !this.fromCounter.has('door_cycles')) this.add('door_cycles', 1, ts);
       this.doorState = value;
       return;
     }
@@ -75,15 +81,11 @@ export class DeviceMeters {
   }
 
   private onRunning(on: boolean, ts: number): void {
-    if (this.running === true && this.runningTs !== null && !this.fromCounter.has('run_hours')) {
+    if (this.derive.runHours && this.running === true && this.runningTs !== null && !this.fromCounter.has('run_hours')) {
       const dt = ts - this.runningTs;
       if (dt > 0 && dt <= MAX_RUN_GAP_MS) this.add('run_hours', dt / 3_600_000, ts);
     }
-    if (this.running === false && on) {
-      if (this.type === 'elevator') {
-        if (!this.fromCounter.has('trips')) this.add('trips', 1, ts);
-      } else if (!this.fromCounter.has('starts')) this.add('starts', 1, ts);
-    }
+    if (this.running === false && on && !this.fromCounter.has(this.startMeter)) this.add(this.startMeter, 1, ts);
     if (this.runningTs === null || ts >= this.runningTs) {
       this.running = on;
       this.runningTs = ts;
@@ -121,8 +123,9 @@ export class DeviceMeters {
     this.dirty = true;
   }
 
-  private startCount(): number {
-    return this.type === 'elevator' ? this.values.trips : this.values.starts;
+  /** Starts so far: trips of an elevator, starts of a pump (the type's start meter). */
+  startCount(): number {
+    return this.values[this.startMeter];
   }
 
   /** Called once per reading batch: keeps one (ts, starts) snapshot a minute over the last 2 h. */
@@ -132,7 +135,7 @@ export class DeviceMeters {
     while (this.startLog.length > 0 && ts - this.startLog[0]![0] > 2 * 3_600_000) this.startLog.shift();
   }
 
-  /** Starts (pumps) or trips (elevators) during the hour that ended at `ts`. */
+  /** Starts (of the start meter) during the hour that ended at `ts`. */
   perHour(ts: number): number {
     const from = this.startLog.find(([t]) => t >= ts - 3_600_000);
     return from ? Math.max(0, this.startCount() - from[1]) : 0;

@@ -15,6 +15,7 @@ import { SlaBook } from '../workorders/sla.js';
 import { Rng } from '../../simulators/random.js';
 import { MemoryOrders, orderPort } from './orders.js';
 import { indicatorsFor } from './config.js';
+import { equipmentTypes } from '../equipment/index.js';
 import { PredictService } from './service.js';
 import { PredictStore } from './store.js';
 
@@ -133,16 +134,16 @@ describe('PredictService: forecasts and prediction orders', () => {
 
 describe('PredictService: alert and alarm limits', () => {
   it('resolves the alert per indicator: the standard default, scaled with a changed alarm, or configured', () => {
-    const dflt = indicatorsFor(pump, [], undefined).find((i) => i.point === 'vibration')!;
+    const dflt = indicatorsFor(pump, equipmentTypes.pump, [], undefined).find((i) => i.point === 'vibration')!;
     expect(dflt).toMatchObject({ limit: 7.1, alert: 4.5 });
     // A site rule moves the alarm (group 2 rigid, C/D 4.5): the alert keeps its ISO ratio (≈ 2.85, B/C 2.8).
-    const rule = indicatorsFor(pump, [{ id: 'r', equipment: 'pump', point: 'vibration', above: 4.5 } as never], undefined).find((i) => i.point === 'vibration')!;
+    const rule = indicatorsFor(pump, equipmentTypes.pump, [{ id: 'r', equipment: 'pump', point: 'vibration', above: 4.5 } as never], undefined).find((i) => i.point === 'vibration')!;
     expect(rule.limit).toBe(4.5);
     expect(rule.alert).toBeCloseTo((4.5 * 4.5) / 7.1);
-    const cfg = indicatorsFor(pump, [], { prediction: { indicators: [{ equipment: 'pump', point: 'vibration', limit: 0.36, alert: 0.24 }] } }).find((i) => i.point === 'vibration')!;
+    const cfg = indicatorsFor(pump, equipmentTypes.pump, [], { prediction: { indicators: [{ equipment: 'pump', point: 'vibration', limit: 0.36, alert: 0.24 }] } }).find((i) => i.point === 'vibration')!;
     expect(cfg).toMatchObject({ limit: 0.36, alert: 0.24 });
     // No standard alert for bearing temperature: it plans against its alarm.
-    expect(indicatorsFor(pump, [], undefined).find((i) => i.point === 'bearing_temp')!.alert).toBeUndefined();
+    expect(indicatorsFor(pump, equipmentTypes.pump, [], undefined).find((i) => i.point === 'bearing_temp')!.alert).toBeUndefined();
   });
 
   it('raises on the forecast alert (zone C entry) crossing, earlier than on the alarm, and is due before the alarm crossing', () => {
@@ -236,6 +237,9 @@ describe('PredictService: preventive plans and PM compliance', () => {
     expect(orders.list({}).filter((o) => o.source === 'preventive')).toHaveLength(1);
     clock.now = T0 + 16 * DAY; // one day late, inside the 3-day grace
     for (const to of ['accepted', 'dispatched', 'on_site', 'resolved'] as const) orders.transition(pm[0]!.id, to, 'tech');
+    // A resolved order is still open (OPEN_STATUSES): the cycle completes when it is closed.
+    expect(predict.plans('elev-1')[0]!.dueAt).toBe(T0 + 15 * DAY);
+    orders.transition(pm[0]!.id, 'closed', 'tech');
     const c = predict.compliance(T0 + 16 * DAY);
     expect(c.due).toBe(1);
     expect(c.onTime).toBe(1);

@@ -11,6 +11,8 @@ import type { Logger } from '../core/log.js';
 import type { WorkOrder } from '../core/model.js';
 import type { Reading } from '../core/reading.js';
 import type { PipelineSink } from '../pipeline/pipeline.js';
+import { siteCatalogue } from '../config/equipment.js';
+import { OPEN_STATUSES } from '../workorders/lifecycle.js';
 import { indicatorsFor, plansFor, resolveSettings, type IndicatorSpec, type MeterName, type PredictSettings, type ResolvedPlan } from './config.js';
 import { DeviceMeters, METERS } from './meters.js';
 import type { OrderPort } from './orders.js';
@@ -106,6 +108,8 @@ interface Series {
 
 interface DeviceRt {
   cfg: DeviceConfig;
+  /** SLA category of the device's type: the equipment category of its prediction orders. */
+  category: Category;
   meters: DeviceMeters;
   series: Map<string, Series>;
   specs: Map<string, IndicatorSpec>;
@@ -119,7 +123,7 @@ interface DeviceRt {
 type TrackedOrder = Omit<PredictOrderRow, 'updatedAt' | 'evidence'>;
 
 export interface PredictOptions {
-  config: Pick<SiteConfig, 'devices' | 'rules' | 'maintenance'>;
+  config: Pick<SiteConfig, 'devices' | 'rules' | 'maintenance'> & Partial<Pick<SiteConfig, 'equipmentTypes'>>;
   store: PredictStore;
   orders: OrderPort;
   log?: Logger;
@@ -129,8 +133,9 @@ export interface PredictOptions {
   persistEveryMs?: number;
 }
 
-const CATEGORY: Record<DeviceConfig['type'], Category> = { elevator: 'elevator', pump: 'water', power: 'power', fire_panel: 'fire' };
 const fmt = (n: number, d = 2) => Number(n.toFixed(d));
+/** The one definition of an open order (gateway/workorders/lifecycle.ts): resolved is still open until closed. */
+const isOpen = (status: WorkOrder['status']): boolean => OPEN_STATUSES.includes(status);
 
 export class PredictService implements PipelineSink {
   readonly name = 'predict';
@@ -148,12 +153,14 @@ export class PredictService implements PipelineSink {
   constructor(private readonly opts: PredictOptions) {
     this.settings = { ...resolveSettings(opts.config.maintenance), ...opts.settings };
     this.persistEveryMs = opts.persistEveryMs ?? 60_000;
+    const types = siteCatalogue(opts.config);
     for (const d of opts.config.devices) {
       const points = new Set(d.points.map((p) => String(p['name'])));
-      const specs = indicatorsFor(d, opts.config.rules, opts.config.maintenance);
+      const type = types.get(d.type);
+      const specs = indicatorsFor(d, type, opts.config.rules, opts.config.maintenance);
       this.devices.set(d.id, {
-        cfg: d, meters: new DeviceMeters(d.id, d.type, points), series: new Map(), specs: new Map(specs.map((s) => [s.point, s])),
-        hasRunning: points.has('running'), hour: null, startsAtHour: 0, plans: plansFor(d, opts.config.maintenance),
+        cfg: d, category: type?.category ?? 'general', meters: new DeviceMeters(d.id, type?.meters ?? {}, points), series: new Map(), specs: new Map(specs.map((s) => [s.point, s])),
+        hasRunning: points.has('running'), hour: null, startsAtHour: 0, plans: plansFor(d, type, opts.config.maintenance),
       });
     }
     this.restore();
@@ -235,7 +242,7 @@ export class PredictService implements PipelineSink {
   }
 
   private startCount(rt: DeviceRt): number {
-    return rt.cfg.type === 'elevator' ? rt.meters.values.trips : rt.meters.values.starts;
+    return rt.meters.startCount();
   }
 
   /** The hour `hour` of device `rt` is over: aggregate, then analyse every series that got a point. */
@@ -441,7 +448,7 @@ export class PredictService implements PipelineSink {
     const dueAt = status === 'predicted' && early !== null ? Math.max(now, early - this.settings.dueMarginMs) : undefined;
     const evidence = {
       status,
-      equipmentCategory: CATEGORY[rt.cfg.type],
+      equipmentCategory: rt.category,
       method: 'Theil–Sen trend on hourly medians (linear and exponential P–F), Sen slope band widening with the extrapolation distance, Mann–Kendall test; alert (zone B/C) crossing raises, alarm (C/D) crossing sets the due date; robust baseline, EWMA and CUSUM',
       forecast: f,
       baseline: s.baseline,
@@ -463,7 +470,7 @@ export class PredictService implements PipelineSink {
     if (!o.device) return;
     const key = `${o.device}|${o.fault}`;
     const t = this.tracked.get(key);
-    if (t && t.orderId === o.id && (o.status === 'resolved' || o.status === 'closed' || o.status === 'cancelled')) {
+    if (t && t.orderId === o.id && !isOpen(o.status)) {
       this.tracked.delete(key);
       this.lastAlert.delete(key);
       const rt = this.devices.get(o.device);
@@ -482,7 +489,7 @@ export class PredictService implements PipelineSink {
       }
     }
     const pmKey = [...this.pmOpen.entries()].find(([, r]) => r.orderId === o.id)?.[0];
-    if (pmKey && (o.status === 'resolved' || o.status === 'closed' || o.status === 'cancelled')) {
+    if (pmKey && !isOpen(o.status)) {
       const row = this.pmOpen.get(pmKey)!;
       if (o.status === 'cancelled') {
         this.pmOpen.delete(pmKey);
@@ -742,7 +749,7 @@ export class PredictService implements PipelineSink {
     for (const r of store.orders()) {
       if (r.kind !== 'prediction') continue;
       const o = this.opts.orders.get(r.orderId);
-      if (o && o.status !== 'closed' && o.status !== 'cancelled' && o.status !== 'resolved') {
+      if (o && isOpen(o.status)) {
         this.tracked.set(`${r.device}|${r.fault}`, { orderId: r.orderId, device: r.device, fault: r.fault, kind: 'prediction', series: r.series, raisedAt: r.raisedAt, updates: r.updates });
       }
     }

@@ -12,7 +12,7 @@ import mqtt from 'mqtt';
 import { DataType } from 'node-opcua';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway, type Gateway } from '../../gateway/app.js';
-import { loadConfig } from '../../gateway/config/load.js';
+import { loadConfig } from '../../gateway/site/load.js';
 import { createLogger } from '../../gateway/core/log.js';
 import type { Alarm, DeviceView } from '../../gateway/core/model.js';
 import { startOpcuaServer, type TestServer } from '../../gateway/connectors/opcua/fixtures/server.js';

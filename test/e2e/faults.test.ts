@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type RunningBroker } from '../../broker/index.js';
 import { startGateway, type RunningGateway } from '../../gateway/app.js';
 import { hashPassword } from '../../gateway/auth/password.js';
-import { loadConfig } from '../../gateway/config/load.js';
+import { loadConfig } from '../../gateway/site/load.js';
 import { createLogger } from '../../gateway/core/log.js';
 import type { DeviceView } from '../../gateway/core/model.js';
 import { freePort } from '../helpers/ports.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { InfluxDB } from 'influx';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway, type Gateway } from '../../gateway/app.js';
-import { loadConfig } from '../../gateway/config/load.js';
+import { loadConfig } from '../../gateway/site/load.js';
 import { createLogger } from '../../gateway/core/log.js';
 import { startInfluxd, type InfluxdHandle } from '../helpers/influxd.js';
 import { waitFor } from '../helpers/wait.js';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { DataType } from 'node-opcua';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway, type Gateway } from '../../gateway/app.js';
-import { loadConfig } from '../../gateway/config/load.js';
+import { loadConfig } from '../../gateway/site/load.js';
 import { createLogger } from '../../gateway/core/log.js';
 import type { DeviceView } from '../../gateway/core/model.js';
 import { startOpcuaServer, type TestServer, type TestVariable } from '../../gateway/connectors/opcua/fixtures/server.js';

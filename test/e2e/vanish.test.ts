@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway, type Gateway } from '../../gateway/app.js';
-import { loadConfig } from '../../gateway/config/load.js';
+import { loadConfig } from '../../gateway/site/load.js';
 import { createLogger } from '../../gateway/core/log.js';
 import type { Alarm, DeviceView, WorkOrder } from '../../gateway/core/model.js';
 import { FREE_MODBUS_PORTS, startSimulators, type SimulatorStack } from '../../simulators/index.js';

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway, type Gateway } from '../../app.js';
 import { hashPassword, verifyPassword } from '../../auth/password.js';
 import { TokenSigner } from '../../auth/token.js';
-import { loadConfig } from '../../config/load.js';
+import { loadConfig } from '../../site/load.js';
 import { createLogger } from '../../core/log.js';
 import type { WorkOrder } from '../../core/model.js';
 

@@ -11,7 +11,7 @@ import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway, type Gateway } from '../../app.js';
 import { TokenSigner } from '../../auth/token.js';
-import { loadConfig } from '../../config/load.js';
+import { loadConfig } from '../../site/load.js';
 import { createLogger } from '../../core/log.js';
 
 let gw: Gateway;

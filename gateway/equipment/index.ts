@@ -1,0 +1,19 @@
+/**
+ * The equipment-type registry: one folder per type, one line here (as gateway/connectors/index.ts).
+ * Adding a type = a folder with an `index.ts` exporting an `EquipmentDescriptor` + one line below.
+ */
+import type { EquipmentDescriptor } from './descriptor.js';
+import { elevator } from './elevator/index.js';
+import { firePanel } from './fire-panel/index.js';
+import { power } from './power/index.js';
+import { pump } from './pump/index.js';
+
+export const equipmentTypes: Record<string, EquipmentDescriptor> = {
+  [elevator.id]: elevator,
+  [pump.id]: pump,
+  [power.id]: power,
+  [firePanel.id]: firePanel,
+};
+
+export { EquipmentCatalogue } from './catalogue.js';
+export type { EquipmentDescriptor, IndicatorSpec, PlanSpec, PointSpec, FaultSpec, TypeRule, DerivedMeters, TileSpec, Labels } from './descriptor.js';
