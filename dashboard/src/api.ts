@@ -3,7 +3,7 @@ import { endSession, getToken, type SessionUser } from './auth.js';
 import { createSender, parseLenient, type Method } from './shared/http.js';
 import type { Alarm, DeviceView, LedgerEntry, WorkOrder, WorkOrderStatus } from './types.js';
 import type { DeviceForecast, Forecast, Health, KpiReport, Plan, PmCompliance } from './types.js';
-import type { MonthlyReport } from './types.js';
+import type { EquipmentTypeView, MonthlyReport } from './types.js';
 
 export { ApiError } from './shared/http.js';
 
@@ -43,6 +43,7 @@ export const api = {
   login: (username: string, password: string) =>
     request<{ token: string; expiresAt: number; user: SessionUser }>('POST', '/api/auth/login', { username, password }),
   devices: () => request<DeviceView[]>('GET', '/api/devices'),
+  equipmentTypes: () => request<EquipmentTypeView[]>('GET', '/api/equipment-types'),
   alarms: () => request<Alarm[]>('GET', '/api/alarms'),
   ackAlarm: (id: string, comment: string) => request<Alarm>('POST', `/api/alarms/${enc(id)}/ack`, { comment }),
   workOrders: () => request<WorkOrder[]>('GET', '/api/work-orders'),

@@ -6,7 +6,7 @@ import { enPages, zhPages } from './i18n-pages.js';
 import { enReport, zhReport } from './i18n-report.js';
 import { enPhone, zhPhone } from './i18n-phone.js';
 import { enCommon, zhCommon } from './shared/i18n-common.js';
-import { fill, getLang } from './shared/lang.js';
+import { fill, getLang, type Lang } from './shared/lang.js';
 
 export { getLang, onLangChange, setLang, type Lang } from './shared/lang.js';
 
@@ -220,10 +220,6 @@ const en: Record<Key, string> = {
 const zhNames: Record<string, string> = {
   'source.alarm': '报警', 'source.manual': '人工', 'source.prediction': '预测', 'source.preventive': '预防性维保',
   'meter.run_hours': '运行小时', 'meter.starts': '启动次数', 'meter.trips': '运行次数', 'meter.door_cycles': '开关门次数',
-  'type.elevator': '电梯',
-  'type.pump': '水泵',
-  'type.power': '供配电',
-  'type.fire_panel': '消防主机',
   'comm.online': '在线',
   'comm.offline': '离线',
   'comm.connecting': '连接中',
@@ -256,66 +252,6 @@ const zhNames: Record<string, string> = {
   'category.elevator': '电梯',
   'category.fire': '消防',
   'category.general': '综合',
-  'fault.slow_door': '关门缓慢',
-  'fault.door_fault': '门故障',
-  'fault.trapped': '困人',
-  'fault.overspeed': '超速',
-  'fault.low_pressure': '出口压力低',
-  'fault.dry_run': '干转',
-  'fault.overcurrent': '过流',
-  'fault.bearing_overtemp': '轴承过温',
-  'fault.vibration': '振动超标',
-  'fault.undervoltage': '欠压',
-  'fault.overvoltage': '过压',
-  'fault.phase_loss': '缺相',
-  'fault.thd': '谐波超标',
-  'fault.fire_alarm': '火警',
-  'fault.trouble': '消防主机故障',
-  'fault.battery_low': '备电电压低',
-  'fault.mains_failure': '主电故障',
-  'fault.comms_lost': '通讯中断',
-  'point.running': '运行',
-  'point.direction': '方向',
-  'point.floor': '楼层',
-  'point.door_state': '门状态',
-  'point.door_close_time': '关门时间',
-  'point.trips': '运行次数',
-  'point.door_cycles': '开关门次数',
-  'point.motor_current': '电机电流',
-  'point.car_vibration': '轿厢振动',
-  'point.leveling_error': '平层误差',
-  'point.trapped': '困人',
-  'point.fault_code': '故障码',
-  'point.enabled': '启用',
-  'point.auto_mode': '自动模式',
-  'point.pressure_setpoint': '压力设定',
-  'point.discharge_pressure': '出口压力',
-  'point.suction_pressure': '进口压力',
-  'point.flow': '流量',
-  'point.bearing_temp': '轴承温度',
-  'point.vibration': '振动',
-  'point.run_hours': '运行时长',
-  'point.starts': '启动次数',
-  'point.breaker_closed': '断路器合闸',
-  'point.voltage_l1': 'L1 电压',
-  'point.voltage_l2': 'L2 电压',
-  'point.voltage_l3': 'L3 电压',
-  'point.current_l1': 'L1 电流',
-  'point.current_l2': 'L2 电流',
-  'point.current_l3': 'L3 电流',
-  'point.active_power': '有功功率',
-  'point.power_factor': '功率因数',
-  'point.frequency': '频率',
-  'point.thd_v': '电压谐波',
-  'point.energy_kwh': '电能',
-  'point.transformer_temp': '变压器温度',
-  'point.fire_alarm': '火警',
-  'point.supervisory': '监管',
-  'point.trouble': '故障',
-  'point.zones_in_alarm': '报警分区',
-  'point.disabled_zones': '屏蔽分区',
-  'point.mains_voltage': '主电电压',
-  'point.battery_voltage': '备电电压',
   'enum.up': '上行',
   'enum.down': '下行',
   'enum.idle': '停止',
@@ -329,10 +265,6 @@ const zhNames: Record<string, string> = {
 const enNames: Record<string, string> = {
   'source.alarm': 'Alarm', 'source.manual': 'Manual', 'source.prediction': 'Prediction', 'source.preventive': 'Preventive',
   'meter.run_hours': 'run hours', 'meter.starts': 'starts', 'meter.trips': 'trips', 'meter.door_cycles': 'door cycles',
-  'type.elevator': 'Elevator',
-  'type.pump': 'Pump',
-  'type.power': 'Power',
-  'type.fire_panel': 'Fire panel',
   'comm.online': 'Online',
   'comm.offline': 'Offline',
   'comm.connecting': 'Connecting',
@@ -365,66 +297,6 @@ const enNames: Record<string, string> = {
   'category.elevator': 'Elevator',
   'category.fire': 'Fire',
   'category.general': 'General',
-  'fault.slow_door': 'Slow door',
-  'fault.door_fault': 'Door fault',
-  'fault.trapped': 'Trapped passenger',
-  'fault.overspeed': 'Overspeed',
-  'fault.low_pressure': 'Low discharge pressure',
-  'fault.dry_run': 'Dry run',
-  'fault.overcurrent': 'Overcurrent',
-  'fault.bearing_overtemp': 'Bearing over-temperature',
-  'fault.vibration': 'High vibration',
-  'fault.undervoltage': 'Undervoltage',
-  'fault.overvoltage': 'Overvoltage',
-  'fault.phase_loss': 'Phase loss',
-  'fault.thd': 'High THD',
-  'fault.fire_alarm': 'Fire alarm',
-  'fault.trouble': 'Panel trouble',
-  'fault.battery_low': 'Battery low',
-  'fault.mains_failure': 'Mains failure',
-  'fault.comms_lost': 'Comms lost',
-  'point.running': 'Running',
-  'point.direction': 'Direction',
-  'point.floor': 'Floor',
-  'point.door_state': 'Door',
-  'point.door_close_time': 'Door close time',
-  'point.trips': 'Trips',
-  'point.door_cycles': 'Door cycles',
-  'point.motor_current': 'Motor current',
-  'point.car_vibration': 'Car vibration',
-  'point.leveling_error': 'Levelling error',
-  'point.trapped': 'Trapped',
-  'point.fault_code': 'Fault code',
-  'point.enabled': 'Enabled',
-  'point.auto_mode': 'Auto mode',
-  'point.pressure_setpoint': 'Pressure setpoint',
-  'point.discharge_pressure': 'Discharge pressure',
-  'point.suction_pressure': 'Suction pressure',
-  'point.flow': 'Flow',
-  'point.bearing_temp': 'Bearing temp.',
-  'point.vibration': 'Vibration',
-  'point.run_hours': 'Run hours',
-  'point.starts': 'Starts',
-  'point.breaker_closed': 'Breaker closed',
-  'point.voltage_l1': 'Voltage L1',
-  'point.voltage_l2': 'Voltage L2',
-  'point.voltage_l3': 'Voltage L3',
-  'point.current_l1': 'Current L1',
-  'point.current_l2': 'Current L2',
-  'point.current_l3': 'Current L3',
-  'point.active_power': 'Active power',
-  'point.power_factor': 'Power factor',
-  'point.frequency': 'Frequency',
-  'point.thd_v': 'Voltage THD',
-  'point.energy_kwh': 'Energy',
-  'point.transformer_temp': 'Transformer temp.',
-  'point.fire_alarm': 'Fire alarm',
-  'point.supervisory': 'Supervisory',
-  'point.trouble': 'Trouble',
-  'point.zones_in_alarm': 'Zones in alarm',
-  'point.disabled_zones': 'Disabled zones',
-  'point.mains_voltage': 'Mains voltage',
-  'point.battery_voltage': 'Battery voltage',
   'enum.up': 'Up',
   'enum.down': 'Down',
   'enum.idle': 'Idle',
@@ -440,13 +312,29 @@ export function t(key: Key, params?: Record<string, string | number>): string {
   return fill(getLang() === 'en' ? en[key] : zh[key], params);
 }
 
+/**
+ * Names of equipment types, points and faults come from the server's equipment catalogue
+ * (`GET /api/equipment-types`, shared/equipment.ts), so a type the site declares is labelled too.
+ */
+const catalogueNames: Record<Lang, Map<string, string>> = { 'zh-CN': new Map(), en: new Map() };
+
+/** Replace the catalogue's names: `type.<id>`, `point.<name>`, `fault.<name>` in both languages. */
+export function setCatalogueNames(names: Record<Lang, Map<string, string>>): void {
+  catalogueNames['zh-CN'] = names['zh-CN'];
+  catalogueNames.en = names.en;
+}
+
+function nameOf(key: string): string | undefined {
+  const lang = getLang();
+  return (lang === 'en' ? enNames[key] : zhNames[key]) ?? catalogueNames[lang].get(key);
+}
+
 /** A name from the wire, e.g. tn('point', 'flow'); unknown names show as they are. */
 export function tn(kind: string, name: string): string {
-  const key = `${kind}.${name}`;
-  return (getLang() === 'en' ? enNames[key] : zhNames[key]) ?? name;
+  return nameOf(`${kind}.${name}`) ?? name;
 }
 
 /** Whether a wire name has a translation (to decide between a label and the raw message). */
 export function hasName(kind: string, name: string): boolean {
-  return `${kind}.${name}` in (getLang() === 'en' ? enNames : zhNames);
+  return nameOf(`${kind}.${name}`) !== undefined;
 }

@@ -7,6 +7,8 @@ import { h, setAttr, setText } from './dom.js';
 import { getLang, onLangChange, t } from './i18n.js';
 import { endSession, getToken, getUser, onSession } from './auth.js';
 import { resync, startLive, stopLive } from './live.js';
+import { api } from './api.js';
+import { setEquipmentTypes } from './shared/equipment.js';
 import { langSwitch, logoutButton, navLink } from './shared/frame.js';
 import { isActiveAlarm, isUnackedAlarm, store } from './store.js';
 import { isOpenOrder } from './types.js';
@@ -182,11 +184,22 @@ onLangChange(() => {
 });
 window.addEventListener('hashchange', route);
 
+/** Labels and tiles of the site's equipment types (shared/equipment.ts); the view is drawn again with them. */
+async function loadEquipmentTypes(): Promise<void> {
+  try {
+    setEquipmentTypes(await api.equipmentTypes());
+    route();
+  } catch {
+    /* offline or signed out: raw ids show until the next login */
+  }
+}
+
 onSession((reason) => {
   if (reason === 'login') {
     landTechnicianOnPhone();
     renderFrame();
     route();
+    void loadEquipmentTypes();
     void resync();
     startLive();
     return;
@@ -207,6 +220,7 @@ landTechnicianOnPhone();
 renderFrame();
 route();
 if (getToken()) {
+  void loadEquipmentTypes();
   void resync();
   startLive();
 }

@@ -34,9 +34,9 @@ export type Plan = ReturnType<PredictService['plans']>[number];
 /** `GET /api/predict/compliance`. */
 export type PmCompliance = ReturnType<PredictService['compliance']>;
 
-import type { DeviceView, WorkOrderStatus } from '../../gateway/core/model.js';
+import type { WorkOrderStatus } from '../../gateway/core/model.js';
 
-export type EquipmentType = DeviceView['type'];
+export type { EquipmentTypeView } from '../../gateway/core/model.js';
 
 /** Allowed next steps of a work order: the server's own lifecycle table (the server has the last word). */
 export { TRANSITIONS as NEXT_STATUS } from '../../gateway/workorders/lifecycle.js';

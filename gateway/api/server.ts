@@ -26,6 +26,7 @@ import { predictApi } from './predict.js';
 import { uplinkApi } from './uplink.js';
 import { archiveApi } from './archive.js';
 import { photosApi } from './photos.js';
+import { equipmentApi } from './equipment.js';
 import { registerIdempotency } from './idempotency.js';
 import { ownerApi } from './owner.js';
 
@@ -61,6 +62,7 @@ export async function buildApi(ctx: ApiContext, log: Logger, opts: ApiOptions = 
   await app.register(metricsApi(ctx, errorCounts));
   await app.register(healthApi(ctx));
   await app.register(devicesApi(ctx));
+  await app.register(equipmentApi(ctx));
   await app.register(historyApi(ctx));
   await app.register(alarmsApi(ctx));
   await app.register(workOrdersApi(ctx));

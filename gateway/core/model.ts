@@ -159,3 +159,23 @@ export interface EscalationEvent {
   dueAt: number;
   ts: number;
 }
+
+/** A name in both display languages. */
+export interface LabelsView {
+  'zh-CN': string;
+  en: string;
+}
+
+/**
+ * One equipment type as the dashboard needs it (`GET /api/equipment-types`): labels of the type,
+ * its points and faults, and what its tile shows. Built-in and site-declared types alike.
+ */
+export interface EquipmentTypeView {
+  id: EquipmentType;
+  label: LabelsView;
+  category: Category;
+  points: Array<{ name: string; kind: 'number' | 'boolean' | 'state'; unit?: string; label: LabelsView }>;
+  faults: Array<{ name: string; label: LabelsView }>;
+  /** Points a tile shows, in order, and the type's sort order on the dashboard. */
+  tile: { points: string[]; order: number };
+}

@@ -28,6 +28,7 @@ export const POLICY: Readonly<Record<string, Capability>> = {
   'GET /api/alarms': 'read',
   'GET /api/gaps': 'read',
   'GET /api/trends': 'read',
+  'GET /api/equipment-types': 'read',
   'GET /api/commands': 'read',
   'GET /api/commands/:id': 'read',
   'GET /api/ranking': 'report',

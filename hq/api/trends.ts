@@ -7,6 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { HqApiContext } from './context.js';
+import { equipmentTypes, EquipmentCatalogue, equipmentTypeView } from '../../gateway/equipment/index.js';
 import { EpochMs, SiteId, Token, checkRange } from './query.js';
 import { Where, scoped } from './orders.js';
 
@@ -32,8 +33,12 @@ const TrendsQuery = Type.Object(
 
 interface Row { site: string; device: string; t: number; min: number; sum: number; max: number; count: number }
 
+/** The built-in equipment types (gateway/equipment/): labels and trend points of the trends page. */
+const TYPE_VIEWS = new EquipmentCatalogue(equipmentTypes).list().map(equipmentTypeView);
+
 export function trendsApi(ctx: HqApiContext) {
   return async (app: FastifyInstance) => {
+    app.get('/api/equipment-types', async () => TYPE_VIEWS);
     app.get<{ Querystring: Static<typeof TrendsQuery> }>('/api/trends', { schema: { querystring: TrendsQuery } }, async (req) => {
       const { equipment, point, from, to, step, site } = req.query;
       const s = STEPS[step];

@@ -3,6 +3,7 @@
  * ends the session (back to the login page). Errors arrive as `{ statusCode, code, error, message }`
  * and become ApiError with the server's message.
  */
+import type { EquipmentTypeView } from '../types.js';
 import { ApiError, createSender, type Method } from '../shared/http.js';
 import { endSession, getToken, type HqUser } from './auth.js';
 
@@ -155,6 +156,7 @@ export const api = {
   orders: (q: OrderQuery) => request<{ total: number; orders: HqOrder[] }>('GET', `/api/orders${query({ ...q })}`),
   ranking: (kpi: RankingKpi, month: string) => request<Ranking>('GET', `/api/ranking${query({ kpi, month })}`),
   report: (month: string) => request<Report>('GET', `/api/report${query({ month })}`),
+  equipmentTypes: () => request<EquipmentTypeView[]>('GET', '/api/equipment-types'),
   trends: (equipment: string, point: string, from: number, to: number, step: string) =>
     request<Trends>('GET', `/api/trends${query({ equipment, point, from, to, step })}`),
   newRequest: (site: string, req: NewRequest) => request<{ command: Command }>('POST', `/api/sites/${enc(site)}/requests`, req),

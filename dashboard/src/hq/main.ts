@@ -8,6 +8,8 @@ import './hq.css';
 import { h } from '../dom.js';
 import { langSwitch, logoutButton, navLink } from '../shared/frame.js';
 import { endSession, getToken, getUser, onSession } from './auth.js';
+import { api } from './api.js';
+import { setEquipmentTypes } from '../shared/equipment.js';
 import { parseHash, type View } from './common.js';
 import { getLang, onLangChange, roleName, t } from './i18n.js';
 import { mountLogin } from './views/login.js';
@@ -103,9 +105,22 @@ function remount(): void {
 
 onLangChange(remount);
 window.addEventListener('hashchange', route);
+/** Labels and trend points of the equipment types (shared/equipment.ts); the page is drawn again with them. */
+async function loadEquipmentTypes(): Promise<void> {
+  if (!getToken()) return;
+  try {
+    setEquipmentTypes(await api.equipmentTypes());
+    remount();
+  } catch {
+    /* raw ids show until the next login */
+  }
+}
+
 onSession((reason) => {
   loginNotice = reason === 'expired' ? t('login.expired') : undefined;
   remount();
+  void loadEquipmentTypes();
 });
 
 remount();
+void loadEquipmentTypes();

@@ -2,21 +2,14 @@
 import { h, setAttr, setText } from '../dom.js';
 import { fmtValue, isAlertValue } from '../format.js';
 import { t } from '../i18n.js';
-import type { DeviceView, EquipmentType, PointView } from '../types.js';
+import type { DeviceView, PointView } from '../types.js';
 
 export interface View {
   unmount(): void;
 }
 
-/** The values a tile shows for each equipment type, in this order. */
-export const KEY_POINTS: Record<EquipmentType, string[]> = {
-  elevator: ['floor', 'door_close_time', 'motor_current'],
-  pump: ['discharge_pressure', 'flow', 'bearing_temp', 'vibration'],
-  power: ['voltage_l1', 'active_power', 'thd_v'],
-  fire_panel: ['fire_alarm', 'trouble', 'battery_voltage'],
-};
-
-export const TYPE_ORDER: EquipmentType[] = ['elevator', 'pump', 'power', 'fire_panel'];
+/** Tile points and type order come from the server's equipment catalogue. */
+export { tilePoints, typeOrder } from '../shared/equipment.js';
 
 export type DeviceStatus = 'ok' | 'alarm' | 'offline';
 

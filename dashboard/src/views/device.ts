@@ -11,7 +11,7 @@ import { errorText } from '../live.js';
 import { store } from '../store.js';
 import type { DeviceView, PointValue, PointView } from '../types.js';
 import type { TrendChart } from './chart.js';
-import { deviceStatus, KEY_POINTS, message, updateValueCell, valueCell, type View } from './common.js';
+import { deviceStatus, message, tilePoints, updateValueCell, valueCell, type View } from './common.js';
 import { mountDeviceExtra } from './device-extra.js';
 
 const HOUR = 60 * 60 * 1000;
@@ -175,7 +175,7 @@ export function mountDevice(root: HTMLElement, id: string): View {
   }
 
   function plottable(d: DeviceView): string[] {
-    const keys = (KEY_POINTS[d.type] ?? []).filter((p) => p in d.points || Object.keys(d.points).length === 0);
+    const keys = (tilePoints(d.type) ?? []).filter((p) => p in d.points || Object.keys(d.points).length === 0);
     const rest = Object.entries(d.points)
       .filter(([name, pv]) => !keys.includes(name) && (typeof pv.value === 'number' || typeof pv.value === 'boolean'))
       .map(([name]) => name);

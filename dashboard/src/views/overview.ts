@@ -6,7 +6,7 @@ import { h, setAttr, setText } from '../dom.js';
 import { t, tn } from '../i18n.js';
 import { store } from '../store.js';
 import type { DeviceView } from '../types.js';
-import { deviceStatus, KEY_POINTS, message, TYPE_ORDER, updateValueCell, valueCell, type View } from './common.js';
+import { deviceStatus, message, tilePoints, typeOrder, updateValueCell, valueCell, type View } from './common.js';
 
 interface Tile {
   el: HTMLAnchorElement;
@@ -137,9 +137,9 @@ function cellKey(device: string, point: string): string {
 }
 
 function keyPoints(d: DeviceView): string[] {
-  const wanted = KEY_POINTS[d.type];
+  const wanted = tilePoints(d.type);
   // Unknown type or renamed points: fall back to the first few points the device has.
-  return wanted ?? Object.keys(d.points).slice(0, 3);
+  return wanted ? [...wanted] : Object.keys(d.points).slice(0, 3);
 }
 
 function groupByBuilding(devices: DeviceView[]): [string | undefined, DeviceView[]][] {
@@ -159,6 +159,6 @@ function groupByBuilding(devices: DeviceView[]): [string | undefined, DeviceView
 
 function typesOf(devices: DeviceView[]): string[] {
   const present = new Set<string>(devices.map((d) => d.type));
-  const known: string[] = TYPE_ORDER.filter((x) => present.has(x));
+  const known: string[] = typeOrder().filter((x) => present.has(x));
   return [...known, ...[...present].filter((x) => !known.includes(x)).sort()];
 }

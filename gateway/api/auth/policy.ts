@@ -21,6 +21,7 @@ export const POLICY: Readonly<Record<string, Access>> = {
 
   'GET /api/devices': 'viewer',
   'GET /api/devices/:id': 'viewer',
+  'GET /api/equipment-types': 'viewer',
   'GET /api/history': 'viewer',
   'GET /api/history.csv': 'viewer',
   'GET /api/events': 'viewer',

@@ -4,7 +4,7 @@
  * `GET /api/trends`; choose one estate to see the min–max band of a single line.
  */
 import { h, setAttr, setText } from '../../dom.js';
-import { KEY_POINTS, TYPE_ORDER } from '../../views/common.js';
+import { tilePoints, typeOrder } from '../../shared/equipment.js';
 import { api, errorText, type SiteSummary, type Trends } from '../api.js';
 import { hashOf, message, type View } from '../common.js';
 import { t, tn } from '../i18n.js';
@@ -49,7 +49,7 @@ export function mountTrends(root: HTMLElement, params: URLSearchParams): View {
 
   const equipment = h('input', { type: 'text', list: 'trend-equipment-list', 'data-testid': 'trend-equipment', id: 'trend-equipment', autocomplete: 'off', required: true });
   const point = h('input', { type: 'text', list: 'trend-point-list', 'data-testid': 'trend-point', id: 'trend-point', autocomplete: 'off', required: true });
-  const equipmentList = h('datalist', { id: 'trend-equipment-list' }, ...TYPE_ORDER.map((ty) => h('option', { value: ty }, tn('type', ty))));
+  const equipmentList = h('datalist', { id: 'trend-equipment-list' }, ...typeOrder().map((ty) => h('option', { value: ty }, tn('type', ty))));
   const pointList = h('datalist', { id: 'trend-point-list' });
   const site = h('select', { 'data-testid': 'trend-site', id: 'trend-site' });
   const show = h('button', { type: 'submit', class: 'btn btn-primary', 'data-testid': 'trend-show' }, t('trends.show'));
@@ -90,7 +90,7 @@ export function mountTrends(root: HTMLElement, params: URLSearchParams): View {
   }
 
   function fillPoints(type: string): void {
-    const pts = (KEY_POINTS as Record<string, string[] | undefined>)[type] ?? [];
+    const pts = tilePoints(type) ?? [];
     pointList.replaceChildren(...pts.map((p) => h('option', { value: p }, tn('point', p))));
   }
 

@@ -1,0 +1,17 @@
+/** An equipment type as the dashboards show it (`GET /api/equipment-types` of the gateway and of head office). */
+import type { EquipmentTypeView } from '../core/model.js';
+import type { EquipmentDescriptor } from './descriptor.js';
+
+/** A type without a tile sorts after the others and shows its first three points. */
+const NO_TILE_ORDER = 1000;
+
+export function equipmentTypeView(d: EquipmentDescriptor): EquipmentTypeView {
+  return {
+    id: d.id,
+    label: d.label,
+    category: d.category,
+    points: d.points.map((p) => ({ name: p.name, kind: p.kind, ...(p.unit !== undefined ? { unit: p.unit } : {}), label: p.label })),
+    faults: d.faults.map((f) => ({ name: f.name, label: f.label })),
+    tile: d.tile ?? { points: d.points.slice(0, 3).map((p) => p.name), order: NO_TILE_ORDER },
+  };
+}
