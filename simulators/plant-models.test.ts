@@ -147,8 +147,8 @@ describe('chiller', () => {
     expect(c.running).toBe(true);
     expect(c.chw_supply_temp).toBeCloseTo(7, 0);
     expect(c.chw_return_temp - c.chw_supply_temp).toBeCloseTo((5 * c.load_pct) / 100, 0);
-    expect(c.suction_pressure).toSatisfy((p: number) => p > 220 && p < 270); // ~4.5 °C saturated
-    expect(c.discharge_pressure).toSatisfy((p: number) => p > 750 && p < 950); // ~36–40 °C condensing
+    expect(c.evaporator_pressure).toSatisfy((p: number) => p > 220 && p < 270); // ~4.5 °C saturated
+    expect(c.condenser_pressure).toSatisfy((p: number) => p > 750 && p < 950); // ~36–40 °C condensing
     expect(c.compressor_current).toSatisfy((a: number) => a > 150 && a < 330);
     expect(ch.write('chw_setpoint', 8)).toBe(true);
     expect(ch.write('chw_setpoint', 2)).toBe(false);
@@ -159,10 +159,10 @@ describe('chiller', () => {
     const ch = s.dev('chiller-1');
     s.run(60);
     ch.inject('high_discharge_pressure');
-    expect(secondsUntil(s.run, () => v<ChillerValues>(ch).discharge_pressure > 1100, 180)).toBeLessThan(120);
+    expect(secondsUntil(s.run, () => v<ChillerValues>(ch).condenser_pressure > 1100, 180)).toBeLessThan(120);
     ch.clearAll();
     ch.inject('low_suction_pressure');
-    expect(secondsUntil(s.run, () => v<ChillerValues>(ch).suction_pressure < 200, 60)).toBeLessThan(40);
+    expect(secondsUntil(s.run, () => v<ChillerValues>(ch).evaporator_pressure < 200, 60)).toBeLessThan(40);
     ch.clearAll();
     ch.inject('compressor_trip');
     s.run(1);

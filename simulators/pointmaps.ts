@@ -91,8 +91,8 @@ export const CHILLER_MODBUS_MAP: readonly ModbusPointDef[] = [
   { name: 'cw_entering_temp', table: 'input', address: 2, type: 'int16', scale: 0.1, unit: '°C' },
   { name: 'load_pct', table: 'input', address: 3, type: 'uint16', scale: 0.1, unit: '%' },
   { name: 'compressor_current', table: 'input', address: 4, type: 'uint16', scale: 0.1, unit: 'A' },
-  { name: 'suction_pressure', table: 'input', address: 5, type: 'uint16', unit: 'kPa' },
-  { name: 'discharge_pressure', table: 'input', address: 6, type: 'uint16', unit: 'kPa' },
+  { name: 'evaporator_pressure', table: 'input', address: 5, type: 'uint16', unit: 'kPa' },
+  { name: 'condenser_pressure', table: 'input', address: 6, type: 'uint16', unit: 'kPa' },
   { name: 'run_hours', table: 'input', address: 8, type: 'uint32', scale: 0.1, unit: 'h' },
 ];
 

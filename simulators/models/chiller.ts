@@ -2,8 +2,8 @@
  * Water-cooled screw chiller of a commercial tower (about 1,000 kW of cooling, R-134a, 380 V).
  * It holds the chilled-water supply at its setpoint (7 °C, return about 12 °C at full load); the
  * load follows office hours, and the condenser water from the cooling tower follows the day's
- * heat. Refrigerant pressures come from the R-134a saturation curve: suction from the evaporator
- * (about 2.5 K below the supply water), discharge from the condenser (a few K above the condenser
+ * heat. Refrigerant pressures come from the R-134a saturation curve: the evaporator (suction side,
+ * about 2.5 K below the supply water) and the condenser (discharge side, a few K above the condenser
  * water, more at full load). Pressures are gauge, in kPa, as the chiller's controller shows them.
  */
 import { hourOfDay, lag, type Rng } from '../random.js';
@@ -22,8 +22,8 @@ export interface ChillerValues {
   cw_entering_temp: number; // °C, condenser water from the tower
   load_pct: number; // %
   compressor_current: number; // A
-  suction_pressure: number; // kPa gauge
-  discharge_pressure: number; // kPa gauge
+  evaporator_pressure: number; // kPa gauge
+  condenser_pressure: number; // kPa gauge
   run_hours: number; // h
 }
 
@@ -51,7 +51,7 @@ const DESIGN_DT = 5; // K between return and supply at full load
 
 /**
  * Slow degradation set by a scenario (0 = as new). `condenserFouling` 1 is scaled condenser tubes:
- * at full load and 32 °C condenser water the noise-free discharge pressure is CHILLER_DISCHARGE_FAILURE.
+ * at full load and 32 °C condenser water the noise-free condenser pressure is CHILLER_DISCHARGE_FAILURE.
  */
 export interface ChillerWear {
   condenserFouling: number;
@@ -144,8 +144,8 @@ export class Chiller extends BaseModel<ChillerValues, ChillerFault> {
       cw_entering_temp: this.cwIn + c * 0.05,
       load_pct: running ? this.load * 100 : 0,
       compressor_current: running ? Math.max(0, this.current + d * 1.5) : 0,
-      suction_pressure: gauge(this.evaporating),
-      discharge_pressure: gauge(this.condensing),
+      evaporator_pressure: gauge(this.evaporating),
+      condenser_pressure: gauge(this.condensing),
       run_hours: this.runSeconds / 3600,
     });
   }

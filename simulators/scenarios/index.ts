@@ -179,7 +179,7 @@ export const SCENARIOS: Record<ScenarioName, { types: ScenarioType[]; descriptio
   },
   condenser_fouling: {
     types: ['chiller'],
-    description: `chiller condenser tubes scaling: the discharge pressure at the afternoon peak climbs to the ${CHILLER_DISCHARGE_FAILURE} kPa high-pressure alarm`,
+    description: `chiller condenser tubes scaling: the condenser (discharge) pressure at the afternoon peak climbs to the ${CHILLER_DISCHARGE_FAILURE} kPa high-pressure alarm`,
   },
 };
 
@@ -283,9 +283,9 @@ const INDICATORS: Record<Exclude<ScenarioName, 'healthy'>, ScenarioIndicator> = 
     note: 'noise-free current of the running pump reaches the level at failureAt; a stopped pump reads 0',
   },
   condenser_fouling: {
-    point: 'discharge_pressure',
+    point: 'condenser_pressure',
     failureLevel: CHILLER_DISCHARGE_FAILURE,
-    note: 'failureAt is the first time the (noise-free) discharge pressure reaches the level, at an afternoon load peak',
+    note: 'failureAt is the first time the (noise-free) condenser (discharge) pressure reaches the level, at an afternoon load peak',
   },
 };
 
@@ -457,12 +457,12 @@ function glitchFor(type: ScenarioType, values: Record<string, unknown>, rng: Rng
   if (type === 'elevator') return { point: 'door_close_time', value: dropout ? 0 : rng.uniform(12, 30) };
   if (type === 'power') return { point: 'transformer_temp', value: dropout ? 0 : num('transformer_temp') + rng.uniform(60, 100) };
   // The other types: a spike or a dropout of their indicator's sensor.
-  const point = { generator: 'fuel_level', water_tank: 'level', sump_pump: 'pit_level', chiller: 'discharge_pressure' }[type];
+  const point = { generator: 'fuel_level', water_tank: 'level', sump_pump: 'pit_level', chiller: 'condenser_pressure' }[type];
   return { point, value: dropout ? 0 : num(point) * rng.uniform(1.5, 3) };
 }
 
 /**
- * First time the chiller's discharge pressure reaches the failure level. Pressure, load and
+ * First time the chiller's condenser pressure reaches the failure level. Pressure, load and
  * condenser water are noise-free functions of time and wear, so one pass at 60 s finds it.
  */
 function chillerCrossing(plan: Plan): number | null {
@@ -472,7 +472,7 @@ function chillerCrossing(plan: Plan): number | null {
   for (let t = plan.start - WARM_UP_MS; t <= plan.wearAt1 + 5 * DAY_MS; t += dt * 1000) {
     chiller.wear.condenserFouling = wearOf(plan, t);
     chiller.step(dt, t);
-    if (chiller.values().discharge_pressure >= CHILLER_DISCHARGE_FAILURE) return t;
+    if (chiller.values().condenser_pressure >= CHILLER_DISCHARGE_FAILURE) return t;
   }
   return null;
 }

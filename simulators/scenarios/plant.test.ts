@@ -51,13 +51,13 @@ describe('plant degradation scenarios', () => {
     expect(runs(run.start + 4 * DAY, run.start + 5 * DAY)).toBeGreaterThan(runs(run.start, run.start + DAY) * 1.3);
   });
 
-  it('condenser fouling: the chiller discharge pressure reaches 1,100 kPa at an afternoon peak, at the recorded time', () => {
+  it('condenser fouling: the chiller condenser pressure reaches 1,100 kPa at an afternoon peak, at the recorded time', () => {
     const run = createScenario({ scenario: 'condenser_fouling', seed: 3, durationDays: 9, failAfterDays: 6 });
     expect(run.type).toBe('chiller');
     expect(Math.abs(run.failureAt! - (run.start + 6 * DAY))).toBeLessThan(1.5 * DAY);
     const s = clean(run.samples(60));
-    expect(Math.max(...s.filter((x) => x.ts < run.start + DAY).map((x) => num(x, 'discharge_pressure')))).toBeLessThan(950);
-    const first = s.find((x) => num(x, 'discharge_pressure') >= 1100)!;
+    expect(Math.max(...s.filter((x) => x.ts < run.start + DAY).map((x) => num(x, 'condenser_pressure')))).toBeLessThan(950);
+    const first = s.find((x) => num(x, 'condenser_pressure') >= 1100)!;
     expect(Math.abs(first.ts - run.failureAt!)).toBeLessThanOrEqual(60_000);
     const hour = new Date(first.ts).getUTCHours();
     expect(hour).toBeGreaterThanOrEqual(11);
