@@ -110,18 +110,20 @@ export class Chiller extends BaseModel<ChillerValues, ChillerFault> {
     const running = this.enabled && !this.tripped;
     if (running) this.runSeconds += dt;
     this.load = Chiller.loadAt(simTime);
-    // The cooling tower fan failed (high_discharge_pressure): condenser water heads for 40 °C.
-    this.cwIn = lag(this.cwIn, this.has('high_discharge_pressure') ? 40 : Chiller.condenserWaterAt(simTime), dt, this.has('high_discharge_pressure') ? 15 : 120);
+    this.cwIn = lag(this.cwIn, Chiller.condenserWaterAt(simTime), dt, 120);
 
-    // Water side: a running chiller holds the setpoint; a stopped one lets the loop drift to the building's return.
+    // Water side: a running chiller holds the setpoint; a stopped one lets the loop warm towards the
+    // spaces it serves (the demo shows it in a minute or two rather than the half hour of a real loop).
     const buildingReturn = this.setpoint + DESIGN_DT * this.load;
-    this.supply = lag(this.supply, running ? this.setpoint : buildingReturn + 1, dt, running ? 60 : 90);
+    this.supply = lag(this.supply, running ? this.setpoint : buildingReturn + 6, dt, running ? 60 : 120);
     this.ret = lag(this.ret, running ? this.setpoint + DESIGN_DT * this.load : this.supply + 0.3, dt, 60);
 
     // Refrigerant side. Low suction (refrigerant loss or low chilled-water flow) drops the evaporator to −3 °C.
     const evapTarget = this.has('low_suction_pressure') ? -3 : this.supply - 2.5;
     const fouling = Math.min(this.wear.condenserFouling, 2) * FOULING_LIFT_K * this.load;
-    const condTarget = running ? this.cwIn + condensingLift(this.load) + fouling : this.cwIn + 1;
+    // Condenser water lost (high_discharge_pressure: its pump tripped or the tower fan failed): +15 K.
+    const lost = this.has('high_discharge_pressure') ? 15 : 0;
+    const condTarget = running ? this.cwIn + condensingLift(this.load) + fouling + lost : this.cwIn + 1;
     this.evaporating = lag(this.evaporating, running ? evapTarget : this.supply, dt, this.has('low_suction_pressure') ? 10 : 30);
     this.condensing = lag(this.condensing, condTarget, dt, 30);
     // Current: load plus the extra lift against a high head.
