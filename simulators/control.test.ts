@@ -20,12 +20,12 @@ describe('control API', () => {
     const res = await fetch(`${base}/devices`);
     expect(res.status).toBe(200);
     const devices = (await res.json()) as { id: string; type: string; protocol: string; faults: string[]; active: string[] }[];
-    expect(devices.map((d) => d.id)).toEqual(['elev-1', 'elev-2', 'pump-1', 'pump-2', 'power-1', 'fire-1']);
+    expect(devices.map((d) => d.id)).toEqual(['elev-1', 'elev-2', 'pump-1', 'pump-2', 'power-1', 'fire-1', 'gen-1', 'tank-1', 'sump-1', 'chiller-1']);
     expect(devices[0]).toEqual({
       id: 'elev-1', type: 'elevator', protocol: 'opcua',
       faults: ['trapped_passenger', 'slow_door', 'stop_outside_door_zone', 'silent'], active: [],
     });
-    expect((await json(await fetch(`${base}/health`))).body).toMatchObject({ status: 'ok', devices: 6 });
+    expect((await json(await fetch(`${base}/health`))).body).toMatchObject({ status: 'ok', devices: 10 });
   });
 
   it('injects and clears faults', async () => {

@@ -32,7 +32,9 @@ beforeAll(async () => {
   broker = await Aedes.createBroker();
   server = net.createServer(broker.handle);
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  await until(() => broker.connectedClients > 0, 'panel connected to the broker', 5000);
+  // Every MQTT device of the demo (fire panel, sump pump) connected: the retained status is there before we subscribe.
+  const clients = sims.devices.filter((d) => d.protocol === 'mqtt').length;
+  await until(() => broker.connectedClients >= clients, 'MQTT devices connected to the broker', 5000);
   sub = mqtt.connect(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 0 });
   sub.on('message', (topic, payload, packet) => {
     if (topic === TELEMETRY) telemetry.push({ at: Date.now(), body: JSON.parse(payload.toString()) as Record<string, unknown> });

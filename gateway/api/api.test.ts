@@ -36,7 +36,7 @@ describe('REST API', () => {
     gw.pipeline.ingest([{ device: 'pump-1', point: 'discharge_pressure', value: 0.48, quality: 'good', ts: t0 }]);
     const { status, body } = await get<DeviceView[]>('/api/devices');
     expect(status).toBe(200);
-    expect(body).toHaveLength(6);
+    expect(body).toHaveLength(10);
     const pump = body.find((d) => d.id === 'pump-1')!;
     expect(pump).toMatchObject({ type: 'pump', protocol: 'modbus', comm: 'online' });
     expect(pump.points.discharge_pressure).toMatchObject({ value: 0.48, quality: 'good', unit: 'MPa' });

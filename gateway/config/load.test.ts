@@ -29,7 +29,7 @@ function problems(text: string, env: NodeJS.ProcessEnv = {}): string {
 describe('site config', () => {
   it('accepts the demo site and applies env defaults', () => {
     const { config, dataDir } = loadConfig(write(demo), {});
-    expect(config.devices.map((d) => d.id)).toEqual(['elev-1', 'elev-2', 'pump-1', 'pump-2', 'power-1', 'fire-1']);
+    expect(config.devices.map((d) => d.id)).toEqual(['elev-1', 'elev-2', 'pump-1', 'pump-2', 'power-1', 'fire-1', 'gen-1', 'tank-1', 'chiller-1', 'sump-1']);
     expect(config.devices[2]!.connection).toMatchObject({ host: '127.0.0.1', port: 5020 });
     expect(config.http.port).toBe(8080);
     expect(dataDir).toBe(join(dir, '..', 'data'));
@@ -48,7 +48,7 @@ describe('site config', () => {
 
   it('names the path and the allowed values of a wrong enum', () => {
     const msg = problems(demo.replace('type: pump', 'type: pumpp'));
-    expect(msg).toMatch(/devices\[2\]\.type: must be one of "elevator", "pump", "power", "fire_panel"/);
+    expect(msg).toMatch(/devices\[2\]\.type: must be one of "elevator", "pump", "water_tank", "sump_pump", "power", "fire_panel", "generator", "chiller"/);
   });
 
   it('checks protocol-specific point maps', () => {

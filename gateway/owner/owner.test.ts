@@ -79,13 +79,13 @@ const orderOfFollow = (follow: string) => gw.owner!.tokens.verify(follow.split('
 
 describe('labels (QR codes)', () => {
   it('lists one label per device with a public URL on an unguessable token and a QR SVG, for the desk only', async () => {
-    expect(labels).toHaveLength(6);
+    expect(labels).toHaveLength(10);
     const pump = label('pump-1');
     expect(pump).toMatchObject({ category: 'water', location: { zh: expect.stringContaining('水泵房'), en: expect.stringContaining('pump') } });
     expect(pump.url).toMatch(/^http:\/\/estate\.example:8080\/r\/[A-Za-z0-9_-]{22}$/);
     expect(pump.url).not.toContain('pump-1');
     expect(pump.svg).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
-    expect(new Set(labels.map(tokenOf)).size).toBe(6);
+    expect(new Set(labels.map(tokenOf)).size).toBe(10);
     const anon = await gw.app.inject({ method: 'GET', url: '/api/owner-codes' });
     expect(anon.statusCode).toBe(401);
   });

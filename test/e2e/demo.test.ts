@@ -62,10 +62,11 @@ describe('demo in one command', () => {
     const online = await waitFor(async () => {
       const devices = await json<DeviceView[]>(`${api}/api/devices`);
       return devices.every((d) => d.comm === 'online') && devices;
-    }, { timeout: 30_000, what: 'all six devices online' });
-    expect(online.map((d) => `${d.id}:${d.protocol}`).sort()).toEqual(
-      ['elev-1:opcua', 'elev-2:opcua', 'fire-1:mqtt', 'power-1:modbus', 'pump-1:modbus', 'pump-2:modbus'],
-    );
+    }, { timeout: 30_000, what: 'all ten devices online' });
+    expect(online.map((d) => `${d.id}:${d.protocol}`).sort()).toEqual([
+      'chiller-1:modbus', 'elev-1:opcua', 'elev-2:opcua', 'fire-1:mqtt', 'gen-1:modbus', 'power-1:modbus', 'pump-1:modbus', 'pump-2:modbus',
+      'sump-1:mqtt', 'tank-1:modbus',
+    ]);
     const first = online.find((d) => d.id === 'power-1')!.points.voltage_l1!;
     await waitFor(async () => {
       const now = (await json<DeviceView>(`${api}/api/devices/power-1`)).points.voltage_l1!;

@@ -66,7 +66,7 @@ describe('the desk prints the labels', () => {
       await desk.locator('[data-testid="nav-owner-codes"]').click();
       const labels = desk.locator('[data-testid^="owner-label-"]');
       await labels.first().waitFor();
-      expect(await labels.count()).toBe(6);
+      expect(await labels.count()).toBe(10);
       const lift = desk.locator('[data-testid="owner-label-elev-1"]');
       expect(await lift.textContent()).toMatch(/A 栋 电梯.*Elevator A1, building A/);
       expect(await lift.getAttribute('data-url')).toMatch(/\/r\/[A-Za-z0-9_-]{22}$/);
