@@ -132,7 +132,9 @@ export function scaleId(type: EquipmentType, n: number): string {
   return `${prefix}-${String(n).padStart(4, '0')}`;
 }
 
-export const PROTOCOL_OF: Record<EquipmentType, Protocol> = { elevator: 'opcua', pump: 'modbus', power: 'modbus', fire_panel: 'mqtt' };
+/** The equipment types the simulator has a model for, and the protocol each speaks. */
+export const PROTOCOL_OF = { elevator: 'opcua', pump: 'modbus', power: 'modbus', fire_panel: 'mqtt' } as const satisfies Record<EquipmentType, Protocol>;
+export type SimulatedType = keyof typeof PROTOCOL_OF;
 
 /**
  * Scale mode: `counts[type]` devices of each type, ids `elev-0001`, `pump-0001`, `power-0001`,

@@ -486,7 +486,7 @@ export function createLiveScenario(opts: {
   clockNow: () => number;
 }): ScenarioDriver {
   const type = opts.model.type;
-  if (type === 'fire_panel') throw new RangeError(`no scenarios for fire panels; scenarios run on elevator, pump or power`);
+  if (type !== 'elevator' && type !== 'pump' && type !== 'power') throw new RangeError(`no scenarios for ${type}; scenarios run on elevator, pump or power`);
   const plan = makePlan({ scenario: opts.scenario, type, seed: opts.seed, start: opts.now, failAfterDays: opts.failAfterDays, glitchesPerDay: opts.glitchesPerDay });
   const m = opts.model as Pump | Elevator | PowerMeter;
   // Size the leak for the live pump's own demand.
