@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkDescriptor } from '../config/equipment.js';
-import { equipmentTypes, EquipmentCatalogue } from './index.js';
+import { checkDescriptor, equipmentTypes, EquipmentCatalogue } from './index.js';
 
 describe('equipment registry', () => {
   it('every registered descriptor is consistent: rules, indicators and tiles name its points, rule faults are listed', () => {
