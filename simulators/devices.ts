@@ -136,8 +136,11 @@ export function scaleId(type: EquipmentType, n: number): string {
   return `${prefix}-${String(n).padStart(4, '0')}`;
 }
 
-/** The protocol each type speaks in the demo and scale mode (why: the point maps in pointmaps.ts). */
-export const PROTOCOL_OF: Record<EquipmentType, Protocol> = {
+/**
+ * The equipment types the simulator has a model for, and the protocol each speaks in the demo and
+ * scale mode (why each: the comments on the point maps in pointmaps.ts).
+ */
+export const PROTOCOL_OF = {
   elevator: 'opcua',
   pump: 'modbus',
   power: 'modbus',
@@ -146,7 +149,8 @@ export const PROTOCOL_OF: Record<EquipmentType, Protocol> = {
   chiller: 'modbus',
   water_tank: 'modbus',
   sump_pump: 'mqtt',
-};
+} as const satisfies Record<EquipmentType, Protocol>;
+export type SimulatedType = keyof typeof PROTOCOL_OF;
 
 /**
  * Scale mode: `counts[type]` devices of each type, ids `elev-0001`, `pump-0001`, `power-0001`,

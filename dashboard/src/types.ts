@@ -12,14 +12,14 @@ export type {
   WorkOrderStatus,
 } from '../../gateway/core/model.js';
 export type { CommStatus, PointValue, Quality } from '../../gateway/core/reading.js';
-export type { Forecast } from '../../gateway/predict/service.js';
+export type { Forecast } from '../../gateway/predict/forecaster.js';
 export type { KpiReport } from '../../gateway/workorders/kpis.js';
 export type { MonthlyReport } from '../../gateway/archive/report.js';
 
-import type { Forecast, PredictService } from '../../gateway/predict/service.js';
+import type { Forecast, HealthView, PlanView, ComplianceView } from '../../gateway/predict/views.js';
 
 /** `GET /api/predict/health`: one row per device; score 0–100 (null while learning). */
-export type Health = ReturnType<PredictService['health']>[number];
+export type Health = HealthView;
 
 /** `GET /api/devices/:id/forecast`. */
 export interface DeviceForecast {
@@ -29,10 +29,10 @@ export interface DeviceForecast {
 }
 
 /** `GET /api/predict/plans`: a preventive plan on one device. */
-export type Plan = ReturnType<PredictService['plans']>[number];
+export type Plan = PlanView;
 
 /** `GET /api/predict/compliance`. */
-export type PmCompliance = ReturnType<PredictService['compliance']>;
+export type PmCompliance = ComplianceView;
 
 import type { WorkOrderStatus } from '../../gateway/core/model.js';
 

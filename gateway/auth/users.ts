@@ -2,7 +2,7 @@
  * The API's user book: users from the config (hashed passwords), login, and token checks.
  * One instance per gateway; the API plugin and the socket.io middleware share it.
  */
-import { toMs } from '../config/durations.js';
+import { toMs } from '../core/durations.js';
 import type { Logger } from '../core/log.js';
 import { dummyHash, verifyPassword } from './password.js';
 import { type AuthConfig, type Role, type UserConfig } from './schema.js';

@@ -2,7 +2,7 @@
  * The site's equipment catalogue: the built-in types (gateway/equipment/) plus the site's own
  * `equipmentTypes:`, and the checks that tie devices, rules and plans to known types.
  */
-import { equipmentTypes, EquipmentCatalogue, type EquipmentDescriptor } from '../equipment/index.js';
+import { checkDescriptor, equipmentTypes, EquipmentCatalogue, type EquipmentDescriptor } from '../equipment/index.js';
 import type { SiteConfig } from './schema.js';
 
 type WithTypes = { equipmentTypes?: readonly EquipmentDescriptor[] | undefined };
@@ -34,36 +34,5 @@ export function checkEquipmentTypes(config: SiteConfig): string[] {
   config.rules.forEach((r, i) => check(r.equipment, `rules[${i}].equipment`));
   config.maintenance?.plans?.forEach((p, i) => check(p.equipment, `maintenance.plans[${i}].equipment`));
   config.maintenance?.prediction?.indicators?.forEach((o, i) => check(o.equipment, `maintenance.prediction.indicators[${i}].equipment`));
-  return problems;
-}
-
-/** A descriptor's parts must agree with each other: rules, indicators and tiles name its points. */
-export function checkDescriptor(t: EquipmentDescriptor, at: string): string[] {
-  const problems: string[] = [];
-  const points = new Set<string>();
-  t.points.forEach((p, j) => {
-    if (points.has(p.name)) problems.push(`${at}.points[${j}].name: duplicate point "${p.name}"`);
-    points.add(p.name);
-  });
-  const faults = new Set(t.faults.map((f) => f.name));
-  const ruleIds = new Set<string>();
-  t.rules.forEach((r, j) => {
-    if (ruleIds.has(r.id)) problems.push(`${at}.rules[${j}].id: duplicate rule id "${r.id}"`);
-    ruleIds.add(r.id);
-    if (r.point !== undefined && !points.has(r.point)) problems.push(`${at}.rules[${j}].point: "${r.point}" is not a point of type "${t.id}"`);
-    if (!faults.has(r.fault)) problems.push(`${at}.rules[${j}].fault: "${r.fault}" is not in the type's faults`);
-  });
-  t.indicators?.forEach((o, j) => {
-    const derived = o.point === 'starts_per_hour';
-    if (!derived && !points.has(o.point)) problems.push(`${at}.indicators[${j}].point: "${o.point}" is not a point of type "${t.id}"`);
-  });
-  t.tile?.points.forEach((p, j) => {
-    if (!points.has(p)) problems.push(`${at}.tile.points[${j}]: "${p}" is not a point of type "${t.id}"`);
-  });
-  t.plans?.forEach((p, j) => {
-    if (p.every === undefined && (p.meter === undefined || p.everyUnits === undefined)) {
-      problems.push(`${at}.plans[${j}]: needs "every" (calendar) or "meter" with "everyUnits"`);
-    }
-  });
   return problems;
 }

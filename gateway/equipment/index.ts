@@ -25,4 +25,5 @@ export const equipmentTypes: Record<string, EquipmentDescriptor> = {
 
 export { EquipmentCatalogue } from './catalogue.js';
 export { equipmentTypeView } from './view.js';
+export { checkDescriptor } from './check.js';
 export type { EquipmentDescriptor, IndicatorSpec, PlanSpec, PointSpec, FaultSpec, TypeRule, DerivedMeters, TileSpec, Labels } from './descriptor.js';

@@ -13,7 +13,7 @@ import { createDemoDevices } from '../../simulators/devices.js';
 import { SimClock } from '../../simulators/clock.js';
 import { AlarmEngine } from '../alarms/engine.js';
 import { AlarmRepository } from '../alarms/repository.js';
-import { checkDescriptor } from '../config/equipment.js';
+import { checkDescriptor } from './check.js';
 import { createLogger } from '../core/log.js';
 import type { Reading } from '../core/reading.js';
 import { loadConfig, siteDefaultRules } from '../site/load.js';

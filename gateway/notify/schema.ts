@@ -5,6 +5,7 @@
  * channel needs), with problems that name the path of the bad key.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { Category, Priority } from '../core/vocabulary.js';
 
 const Duration = Type.Union([Type.String({ pattern: '^\\d+(\\.\\d+)?(ms|s|m|h|d)$' }), Type.Integer({ minimum: 0 })]);
 const Clock = Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', description: 'HH:MM, 24-hour clock' });
@@ -21,10 +22,8 @@ export type NotifyChannel = Static<typeof NotifyChannel>;
 
 export const RouteMatch = Type.Object(
   {
-    categories: Type.Optional(Type.Array(Type.Union([
-      Type.Literal('water'), Type.Literal('power'), Type.Literal('elevator'), Type.Literal('fire'), Type.Literal('general'), Type.Literal('predictive'),
-    ]))),
-    priorities: Type.Optional(Type.Array(Type.Union([Type.Literal('emergency'), Type.Literal('urgent'), Type.Literal('normal')]))),
+    categories: Type.Optional(Type.Array(Category)),
+    priorities: Type.Optional(Type.Array(Priority)),
     /** `work-order` (an order changed; see `actions`) and `escalation` (a deadline passed unmet); both when absent. */
     events: Type.Optional(Type.Array(Type.Union([Type.Literal('work-order'), Type.Literal('escalation')]))),
     /** Work-order actions that notify (`created`, `resolved`, `closed`, ...); default `created`. */

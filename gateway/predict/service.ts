@@ -1,123 +1,32 @@
 /**
- * The predict room: a pipeline sink that derives meters, aggregates health indicators per hour
- * and operating state, learns robust baselines, runs drift detectors, fits trends and forecasts the
- * time to the alarm limit, scores device health, and raises prediction and preventive work orders.
+ * The predict room: a pipeline sink that derives meters (meters.ts), aggregates health indicators
+ * per hour and operating state (series.ts), learns robust baselines, runs drift detectors, asks the
+ * pure forecaster (forecaster.ts) for the time to the alert and alarm limits, and raises prediction
+ * work orders. Preventive plans are the scheduler's (scheduler.ts); what it shows, views.ts.
  *
  * Time comes from the readings (the newest reading timestamp is "now"), never from the wall clock,
  * so the same code runs live and in the accelerated evaluation (bench/eval-predict.ts).
  */
-import type { Category, DeviceConfig, SiteConfig } from '../config/schema.js';
+import type { SiteConfig } from '../config/schema.js';
 import type { Logger } from '../core/log.js';
 import type { WorkOrder } from '../core/model.js';
 import type { Reading } from '../core/reading.js';
 import type { PipelineSink } from '../pipeline/pipeline.js';
 import { siteCatalogue } from '../config/equipment.js';
-import { OPEN_STATUSES } from '../workorders/lifecycle.js';
-import { indicatorsFor, plansFor, resolveSettings, type IndicatorSpec, type MeterName, type PredictSettings, type ResolvedPlan } from './config.js';
+import { indicatorsFor, plansFor, resolveSettings, type IndicatorSpec, type MeterName, type PredictSettings } from './config.js';
+import { fitForecast, fmt, type Forecast } from './forecaster.js';
 import { DeviceMeters, METERS } from './meters.js';
 import type { OrderPort } from './orders.js';
-import { PredictStore, type BaselineRow, type PmRow, type PredictOrderRow } from './store.js';
-import { alertLevel, crossingTimes, cusumStep, ewmaLimit, ewmaStep, mad, MAD_TO_SIGMA, median, quantile, theilSen, type CrossingTimes, type EwmaState } from './stats.js';
+import { isOpen, PmScheduler } from './scheduler.js';
+import { freshDetectors, H, hourProfile, newSeries, peakEquivalent, seriesKeyOf, type DeviceRt, type Series, type SeriesState } from './series.js';
+import { PredictStore, type PmRow, type PredictOrderRow } from './store.js';
+import { cusumStep, ewmaLimit, ewmaStep, mad, MAD_TO_SIGMA, median } from './stats.js';
+import { baselineViews, healthView, meterView, type BaselineView, type ComplianceView, type HealthView, type MeterView, type PlanView } from './views.js';
 
-const H = 3_600_000;
-
-export type SeriesState = 'running' | 'idle' | 'any';
-
-/** `point@state` keys made once per point: `series()` runs for every sample. */
-const stateKeys = new Map<string, Record<SeriesState, string>>();
-function seriesKeyOf(point: string, state: SeriesState): string {
-  if (state === 'any') return point;
-  let k = stateKeys.get(point);
-  if (!k) stateKeys.set(point, (k = { any: point, running: `${point}@running`, idle: `${point}@idle` }));
-  return k[state];
-}
-
-export interface Forecast {
-  device: string;
-  series: string;
-  point: string;
-  state: SeriesState;
-  /** Alarm limit (ISO 10816-3 zone C/D for vibration): the order is due before its forecast crossing. */
-  limit: number;
-  /**
-   * Alert limit the order plans against (zone B/C entry; the alarm limit when the indicator has none):
-   * a prediction order is raised when the early edge of its crossing band is within the horizon.
-   */
-  alertLimit: number;
-  /** +1: the indicator fails upward (rises to the limit); −1: downward. */
-  direction: 1 | -1;
-  at: number;
-  points: number;
-  /** Trend window the forecast comes from (the full window or its recent part). */
-  windowHours: number;
-  /** Fitted level now and the slope per day with its confidence band. */
-  level: number;
-  slopePerDay: number;
-  slopeBandPerDay: [number, number];
-  pValue: number;
-  significant: boolean;
-  /** Extrapolation: the Theil–Sen line, or the Theil–Sen line of ln(excess over baseline) (P–F curve). */
-  model: 'linear' | 'exponential';
-  /** Hours to the alarm limit: estimate and band (early, late); null = not reached on this trend. */
-  hoursToLimit: number | null;
-  hoursBand: [number | null, number | null];
-  crossingAt: number | null;
-  crossingBand: [number | null, number | null];
-  /** The same for the alert limit: the crossing a prediction order forecasts. */
-  hoursToAlert: number | null;
-  alertHoursBand: [number | null, number | null];
-  alertCrossingAt: number | null;
-  alertCrossingBand: [number | null, number | null];
-  /** Level shift from the baseline in baseline σ. */
-  shiftSigma: number | null;
-  /** Share of the way from the baseline median to the limit the fitted level has gone. */
-  progress: number;
-  /** The forecast calls for a prediction order (conditions held for `sustainHours` analyses in a row; not the alert limit). */
-  alert: boolean;
-  /** Hours of reading time the order conditions have held in every analysis. */
-  sustainedHours: number;
-}
-
-interface Detectors {
-  ewma: EwmaState;
-  cusum: number;
-  z: number | null;
-  anomaly: boolean;
-  drift: boolean;
-}
-
-interface Series {
-  key: string;
-  point: string;
-  state: SeriesState;
-  spec: IndicatorSpec;
-  bucket: number | null;
-  samples: number[];
-  hourly: Array<{ t: number; v: number; n: number }>;
-  resetAt: number;
-  baseline: BaselineRow | null;
-  det: Detectors;
-  forecast: Forecast | null;
-  suppressUntil: number;
-  lastPointT: number;
-  /** Peak indicators: median per hour of day (UTC) over the baseline window. */
-  profile: number[] | null;
-  /** Reading time from which the order conditions have held in every analysis (null: they do not hold). */
-  sustainedSince: number | null;
-}
-
-interface DeviceRt {
-  cfg: DeviceConfig;
-  /** SLA category of the device's type: the equipment category of its prediction orders. */
-  category: Category;
-  meters: DeviceMeters;
-  series: Map<string, Series>;
-  specs: Map<string, IndicatorSpec>;
-  hasRunning: boolean;
-  hour: number | null;
-  startsAtHour: number;
-  plans: ResolvedPlan[];
-}
+export type { Forecast } from './forecaster.js';
+export type { SeriesState } from './series.js';
+export { hourProfile, peakEquivalent } from './series.js';
+export type { BaselineView, ComplianceView, HealthView, MeterView, PlanView } from './views.js';
 
 /** An order this predictor raised, as kept in memory: the stored row without its evidence. */
 type TrackedOrder = Omit<PredictOrderRow, 'updatedAt' | 'evidence'>;
@@ -133,9 +42,6 @@ export interface PredictOptions {
   persistEveryMs?: number;
 }
 
-const fmt = (n: number, d = 2) => Number(n.toFixed(d));
-/** The one definition of an open order (gateway/workorders/lifecycle.ts): resolved is still open until closed. */
-const isOpen = (status: WorkOrder['status']): boolean => OPEN_STATUSES.includes(status);
 
 export class PredictService implements PipelineSink {
   readonly name = 'predict';
@@ -144,7 +50,7 @@ export class PredictService implements PipelineSink {
   private readonly tracked = new Map<string, TrackedOrder>(); // key device|fault
   /** Reading time of the last alerting forecast per open prediction order (key device|fault). */
   private readonly lastAlert = new Map<string, number>();
-  private readonly pmOpen = new Map<string, PmRow>(); // key plan|device
+  private readonly pm: PmScheduler;
   private now = 0;
   private lastPersist = 0;
   private lastTick = 0;
@@ -153,6 +59,7 @@ export class PredictService implements PipelineSink {
   constructor(private readonly opts: PredictOptions) {
     this.settings = { ...resolveSettings(opts.config.maintenance), ...opts.settings };
     this.persistEveryMs = opts.persistEveryMs ?? 60_000;
+    this.pm = new PmScheduler(this.devices, opts.store, opts.orders);
     const types = siteCatalogue(opts.config);
     for (const d of opts.config.devices) {
       const points = new Set(d.points.map((p) => String(p['name'])));
@@ -235,7 +142,7 @@ export class PredictService implements PipelineSink {
     const key = seriesKeyOf(spec.point, state);
     let s = rt.series.get(key);
     if (!s) {
-      s = { key, point: spec.point, state, spec, bucket: null, samples: [], hourly: [], resetAt: 0, baseline: null, det: freshDetectors(), forecast: null, suppressUntil: 0, lastPointT: 0, profile: null, sustainedSince: null };
+      s = newSeries(key, spec, state);
       rt.series.set(key, s);
     }
     return s;
@@ -332,7 +239,7 @@ export class PredictService implements PipelineSink {
     for (const w of cfg.recentFraction > 0 && cfg.recentFraction < 1 ? [windowMs, windowMs * cfg.recentFraction] : [windowMs]) {
       const win = pts.filter((p) => p.t >= now - w);
       if (win.length < minPts * (w / windowMs)) continue;
-      const f = this.fitForecast(rt, s, win, now, w, dir);
+      const f = fitForecast(cfg, rt.cfg.id, s, win, now, w, dir);
       if (!f) continue;
       const earlier = (a: Forecast, c: Forecast) => (a.hoursToAlert ?? Infinity) < (c.hoursToAlert ?? Infinity);
       if (!best || (f.significant && (!best.f.significant || earlier(f, best.f)))) best = { f, win };
@@ -354,68 +261,6 @@ export class PredictService implements PipelineSink {
       if (best.f.alert || (open && open.series === s.key)) this.raisePrediction(rt, s, fault, best.win, now);
     }
     this.opts.store.saveBaseline(rt.cfg.id, s.key, b, s.resetAt, { ewma: s.det.ewma.value, ewmaN: s.det.ewma.n, cusum: s.det.cusum }, s.profile);
-  }
-
-  private fitForecast(rt: DeviceRt, s: Series, win: ReadonlyArray<{ t: number; v: number }>, now: number, windowMs: number, dir: 1 | -1): Forecast | null {
-    const cfg = this.settings;
-    const b = s.baseline!;
-    const xs = win.map((p) => (p.t + H / 2 - now) / H);
-    const fit = theilSen(xs, win.map((p) => p.v), cfg.confidence);
-    if (!fit) return null;
-    const level = fit.intercept; // x = 0 is now
-    const limit = s.spec.limit;
-    // The order plans against the alert (ISO 10816-3 zone B/C entry); the alarm (C/D) sets its due date.
-    const alertLimit = alertLevel(s.spec.alert, b.median, limit);
-    // Band: Sen's slope band and the scatter of the points about the line (the level now is only
-    // known to within the residuals' `confidence` quantile); it widens with the extrapolation distance.
-    const ys = win.map((p) => p.v);
-    const spread = quantile(ys.map((y, i) => Math.abs(y - (fit.intercept + fit.slope * xs[i]!))), cfg.confidence);
-    const linear = (target: number) => crossingTimes(level, fit.slope, fit.slopeLow, fit.slopeHigh, spread, target, dir);
-    let toAlarm = linear(limit);
-    let toAlert = linear(alertLimit);
-    // Mann–Kendall decides significance; the Sen band (which ties can pin at 0) is the uncertainty shown.
-    const significant = fit.pValue < cfg.alpha && dir * fit.slope > 0;
-    const shift = (dir * (level - b.median)) / b.sigma;
-    let model: Forecast['model'] = 'linear';
-    if (cfg.exponential) {
-      // P–F curve: wear grows faster as it advances. Fit ln(excess over baseline) where the excess
-      // stands out of the noise; when that trend is significant and crosses the alert earlier, it wins.
-      const ex = win.map((p, i) => ({ x: xs[i]!, e: dir * (p.v - b.median) })).filter((p) => p.e > 2 * b.sigma);
-      if (ex.length >= Math.max(8, win.length / 3) && dir * (limit - b.median) > 0) {
-        const fe = theilSen(ex.map((p) => p.x), ex.map((p) => Math.log(p.e)), cfg.confidence);
-        if (fe && fe.slope > 0 && fe.pValue < cfg.alpha) {
-          const q = quantile(ex.map((p) => Math.abs(Math.log(p.e) - (fe.intercept + fe.slope * p.x))), cfg.confidence);
-          const expo = (target: number) => crossingTimes(fe.intercept, fe.slope, fe.slopeLow, fe.slopeHigh, q, Math.log(dir * (target - b.median)), 1);
-          const eAlert = expo(alertLimit);
-          if (eAlert.t < toAlert.t) {
-            model = 'exponential';
-            // The point estimate follows the accelerating model (the earlier, conservative one), but
-            // the band spans both models: the window cannot tell whether the final, accelerating stage
-            // has begun, and late bearing damage is not monotone (spall edges wear smooth and the
-            // broadband level stalls or dips before the final rise), so the linear path stays plausible.
-            const span = (e: CrossingTimes, l: CrossingTimes): CrossingTimes => ({ t: e.t, early: Math.min(e.early, l.early), late: Math.max(e.late, l.late) });
-            toAlert = span(eAlert, toAlert);
-            toAlarm = span(expo(limit), toAlarm);
-          }
-        }
-      }
-    }
-    const fin = (x: number) => (Number.isFinite(x) ? fmt(x, 1) : null);
-    const at = (x: number) => (Number.isFinite(x) ? Math.round(now + x * H) : null);
-    // The level must have left the baseline by a meaningful part of the way to the alarm limit (a
-    // healthy neighbour's rise far below the limit is no forecast), and the early edge of the alert
-    // crossing must be within the horizon. `alert` then also needs the trend to be sustained (analyse()).
-    const gapToLimit = Math.abs(limit - b.median);
-    const progress = gapToLimit > 0 ? (dir * (level - b.median)) / gapToLimit : 0;
-    const alert = significant && Number.isFinite(toAlert.early) && toAlert.early * H <= cfg.horizonMs && shift >= cfg.minShiftSigma && progress >= cfg.minProgress && now >= s.suppressUntil;
-    return {
-      device: rt.cfg.id, series: s.key, point: s.point, state: s.state, limit, alertLimit: fmt(alertLimit, 4), direction: dir, at: now, points: win.length, windowHours: windowMs / H,
-      level: fmt(level, 3), slopePerDay: fmt(fit.slope * 24, 4), slopeBandPerDay: [fmt(fit.slopeLow * 24, 4), fmt(fit.slopeHigh * 24, 4)],
-      pValue: Number(fit.pValue.toPrecision(3)), significant, model,
-      hoursToLimit: fin(toAlarm.t), hoursBand: [fin(toAlarm.early), fin(toAlarm.late)], crossingAt: at(toAlarm.t), crossingBand: [at(toAlarm.early), at(toAlarm.late)],
-      hoursToAlert: fin(toAlert.t), alertHoursBand: [fin(toAlert.early), fin(toAlert.late)], alertCrossingAt: at(toAlert.t), alertCrossingBand: [at(toAlert.early), at(toAlert.late)],
-      shiftSigma: fmt(shift, 2), progress: fmt(progress, 3), alert, sustainedHours: 0,
-    };
   }
 
   private raisePrediction(rt: DeviceRt, s: Series, fault: string, win: Array<{ t: number; v: number }>, now: number): void {
@@ -488,14 +333,7 @@ export class PredictService implements PipelineSink {
         }
       }
     }
-    const pmKey = [...this.pmOpen.entries()].find(([, r]) => r.orderId === o.id)?.[0];
-    if (pmKey && !isOpen(o.status)) {
-      const row = this.pmOpen.get(pmKey)!;
-      if (o.status === 'cancelled') {
-        this.pmOpen.delete(pmKey);
-        this.opts.store.updatePm({ ...row, status: 'cancelled' });
-      } else this.completePm(row, Math.max(o.updatedAt, 0));
-    }
+    this.pm.onOrder(o);
   }
 
   private resetSeries(rt: DeviceRt, s: Series, at: number): void {
@@ -515,82 +353,22 @@ export class PredictService implements PipelineSink {
   /** Checks every plan at `now` (reading time); raises preventive orders `lead` ahead of the due point. */
   tick(now: number): void {
     this.lastTick = now;
-    for (const rt of this.devices.values()) {
-      for (const p of rt.plans) {
-        const key = `${p.id}|${rt.cfg.id}`;
-        if (this.pmOpen.has(key)) continue;
-        const units = p.meter ? rt.meters.values[p.meter] : null;
-        let st = this.opts.store.planState(p.id, rt.cfg.id);
-        if (!st) {
-          // A plan starts when the gateway first sees the device (or its configured last PM).
-          st = { lastDoneAt: now, lastDoneUnits: units };
-          this.opts.store.savePlanState(p.id, rt.cfg.id, now, units);
-        }
-        const dueAt = p.kind === 'calendar' ? st.lastDoneAt + p.every : null;
-        const dueUnits = p.kind === 'meter' ? (st.lastDoneUnits ?? 0) + p.every : null;
-        const raise = p.kind === 'calendar' ? now >= dueAt! - p.lead : units !== null && units >= dueUnits! - p.lead;
-        if (!raise) continue;
-        const title = p.kind === 'calendar'
-          ? `${p.title}: due ${new Date(dueAt!).toISOString().slice(0, 10)}`
-          : `${p.title}: due at ${fmt(dueUnits!, 1)} ${p.meter} on the gateway meter`;
-        const order = this.opts.orders.raise({ source: 'preventive', device: rt.cfg.id, fault: `pm_${p.id.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}`, category: 'general', title, faultAt: now,
-          evidence: { plan: { ...p }, dueAt, dueUnits, meterNow: units }, ...(dueAt !== null ? { dueAt } : {}) });
-        const row: Omit<PmRow, 'id'> = { plan: p.id, device: rt.cfg.id, kind: p.kind, dueAt, dueUnits, grace: p.grace, raisedAt: now, orderId: order.id, status: 'open', doneAt: null, doneUnits: null, onTime: null };
-        const id = this.opts.store.insertPm(row);
-        this.pmOpen.set(key, { ...row, id });
-        this.opts.store.saveOrder({ orderId: order.id, device: rt.cfg.id, fault: order.fault, kind: 'preventive', series: null, raisedAt: now, updatedAt: now, updates: 0, evidence: { plan: p.id, dueAt, dueUnits } });
-      }
-    }
+    this.pm.tick(now);
   }
 
   /** Records a PM as done (from the order lifecycle or `POST /api/predict/plans/:plan/done`). */
   recordPmDone(plan: string, device: string, at: number): PmRow | null {
-    const row = this.pmOpen.get(`${plan}|${device}`);
-    const rt = this.devices.get(device);
-    const p = rt?.plans.find((x) => x.id === plan);
-    if (!rt || !p) return null;
-    if (row) return this.completePm(row, at);
-    this.opts.store.savePlanState(plan, device, at, p.meter ? rt.meters.values[p.meter] : null);
-    return null;
-  }
-
-  private completePm(row: PmRow, at: number): PmRow {
-    const rt = this.devices.get(row.device);
-    const p = rt?.plans.find((x) => x.id === row.plan);
-    const units = p?.meter && rt ? rt.meters.values[p.meter] : null;
-    const onTime = row.kind === 'calendar' ? at <= row.dueAt! + row.grace : units !== null && units <= row.dueUnits! + row.grace;
-    const done: PmRow = { ...row, status: 'done', doneAt: at, doneUnits: units, onTime };
-    this.opts.store.updatePm(done);
-    this.opts.store.savePlanState(row.plan, row.device, at, units);
-    this.pmOpen.delete(`${row.plan}|${row.device}`);
-    return done;
+    return this.pm.recordDone(plan, device, at);
   }
 
   // ---------------------------------------------------------------- views
 
-  meters(device?: string) {
-    const out = [];
-    for (const rt of this.devices.values()) {
-      if (device && rt.cfg.id !== device) continue;
-      const m = rt.meters.values;
-      out.push({
-        device: rt.cfg.id, type: rt.cfg.type, run_hours: fmt(m.run_hours, 3), starts: m.starts, starts_per_hour: rt.meters.perHour(rt.meters.lastTs),
-        trips: m.trips, door_cycles: m.door_cycles, updatedAt: rt.meters.lastTs || null,
-      });
-    }
-    return out;
+  meters(device?: string): MeterView[] {
+    return this.select(device).map(meterView);
   }
 
-  baselines(device?: string) {
-    const out = [];
-    for (const rt of this.devices.values()) {
-      if (device && rt.cfg.id !== device) continue;
-      for (const s of rt.series.values()) {
-        out.push({ device: rt.cfg.id, series: s.key, point: s.point, state: s.state, limit: s.spec.limit, baseline: s.baseline, learningHours: s.hourly.length,
-          detectors: { z: s.det.z, ewma: s.det.ewma.value, cusum: s.det.cusum, drift: s.det.drift, anomaly: s.det.anomaly } });
-      }
-    }
-    return out;
+  baselines(device?: string): BaselineView[] {
+    return this.select(device).flatMap(baselineViews);
   }
 
   forecasts(device?: string): Forecast[] {
@@ -602,89 +380,23 @@ export class PredictService implements PipelineSink {
     return out;
   }
 
-  /**
-   * Health 0–100 per device: each indicator scores 100 at its baseline and 0 at its alarm limit
-   * (linear in the current level), capped at 50·(time to limit / horizon) when a significant trend
-   * crosses within the horizon, at 85 while a drift detector signals and at 75 on an anomaly.
-   * The device scores its weakest indicator; the drivers list says which and why.
-   */
-  health(device?: string) {
-    const out = [];
-    for (const rt of this.devices.values()) {
-      if (device && rt.cfg.id !== device) continue;
-      const drivers = [];
-      for (const s of rt.series.values()) {
-        if (!s.baseline || s.state === 'idle') continue;
-        const b = s.baseline;
-        const level = s.forecast && s.forecast.at >= (s.hourly[s.hourly.length - 1]?.t ?? 0) ? s.forecast.level : s.hourly[s.hourly.length - 1]?.v ?? b.median;
-        const span = s.spec.limit - b.median;
-        const u = span === 0 ? 1 : Math.min(1, Math.max(0, (level - b.median) / span));
-        let score = 100 * (1 - u);
-        const reasons = [`level ${fmt(level, 2)} vs baseline ${fmt(b.median, 2)} and limit ${s.spec.limit}`];
-        const f = s.forecast;
-        if (f && f.significant && f.hoursToLimit !== null && f.hoursToLimit * H <= this.settings.horizonMs) {
-          score = Math.min(score, (50 * f.hoursToLimit * H) / this.settings.horizonMs);
-          reasons.push(`limit forecast in ${f.hoursToLimit} h`);
-        }
-        if (s.det.drift) {
-          score = Math.min(score, 85);
-          reasons.push('drift (EWMA/CUSUM)');
-        }
-        if (s.det.anomaly) {
-          score = Math.min(score, 75);
-          reasons.push(`anomaly (robust z ${fmt(s.det.z ?? 0, 1)})`);
-        }
-        drivers.push({ indicator: s.key, score: Math.round(score), reasons });
-      }
-      drivers.sort((a, b) => a.score - b.score);
-      out.push({ device: rt.cfg.id, type: rt.cfg.type, score: drivers.length ? drivers[0]!.score : null, learning: drivers.length === 0, drivers });
-    }
-    return out;
+  /** Health 0–100 per device (views.ts `healthView`). */
+  health(device?: string): HealthView[] {
+    return this.select(device).map((rt) => healthView(rt, this.settings.horizonMs));
   }
 
-  plans(device?: string) {
-    const out = [];
-    for (const rt of this.devices.values()) {
-      if (device && rt.cfg.id !== device) continue;
-      for (const p of rt.plans) {
-        const st = this.opts.store.planState(p.id, rt.cfg.id);
-        const open = this.pmOpen.get(`${p.id}|${rt.cfg.id}`) ?? null;
-        out.push({
-          plan: p.id, device: rt.cfg.id, title: p.title, kind: p.kind, every: p.every, grace: p.grace, lead: p.lead, meter: p.meter ?? null,
-          meterNow: p.meter ? fmt(rt.meters.values[p.meter], 2) : null, lastDoneAt: st?.lastDoneAt ?? null, lastDoneUnits: st?.lastDoneUnits ?? null,
-          dueAt: st && p.kind === 'calendar' ? st.lastDoneAt + p.every : null,
-          dueUnits: st && p.kind === 'meter' ? (st.lastDoneUnits ?? 0) + p.every : null, open,
-        });
-      }
-    }
-    return out;
+  plans(device?: string): PlanView[] {
+    return this.pm.plans(device);
   }
 
   /** PM compliance (SMRP 5.4): PM cycles done within the grace window / PM cycles due. */
-  compliance(now = this.now) {
-    const rows = this.opts.store.pm();
-    const byPlan = new Map<string, { plan: string; due: number; onTime: number; late: number; overdue: number }>();
-    for (const r of rows) {
-      const k = byPlan.get(r.plan) ?? { plan: r.plan, due: 0, onTime: 0, late: 0, overdue: 0 };
-      byPlan.set(r.plan, k);
-      if (r.status === 'done') {
-        k.due++;
-        if (r.onTime) k.onTime++;
-        else k.late++;
-      } else if (r.status === 'open') {
-        const rt = this.devices.get(r.device);
-        const p = rt?.plans.find((x) => x.id === r.plan);
-        const past = r.kind === 'calendar' ? now > r.dueAt! + r.grace : !!(p?.meter && rt && rt.meters.values[p.meter] > r.dueUnits! + r.grace);
-        if (past) {
-          k.due++;
-          k.overdue++;
-        }
-      }
-    }
-    const plans = [...byPlan.values()];
-    const due = plans.reduce((a, p) => a + p.due, 0);
-    const onTime = plans.reduce((a, p) => a + p.onTime, 0);
-    return { due, onTime, compliance: due ? onTime / due : null, byPlan: plans, cycles: rows };
+  compliance(now = this.now): ComplianceView {
+    return this.pm.compliance(now);
+  }
+
+  /** Devices in config order, or the one asked for. */
+  private select(device?: string): DeviceRt[] {
+    return [...this.devices.values()].filter((rt) => !device || rt.cfg.id === device);
   }
 
   predictionOrders() {
@@ -745,7 +457,7 @@ export class PredictService implements PipelineSink {
       const s = seriesOf(r.device, r.series);
       if (s) s.forecast = JSON.parse(r.body) as Forecast;
     }
-    for (const r of store.pm({ open: true })) this.pmOpen.set(`${r.plan}|${r.device}`, r);
+    this.pm.restore();
     for (const r of store.orders()) {
       if (r.kind !== 'prediction') continue;
       const o = this.opts.orders.get(r.orderId);
@@ -755,32 +467,4 @@ export class PredictService implements PipelineSink {
     }
     this.now = newest;
   }
-}
-
-/** Median aggregate per hour of day (UTC); NaN for an hour never seen. */
-export function hourProfile(hourly: ReadonlyArray<{ t: number; v: number }>): number[] {
-  const by: number[][] = Array.from({ length: 24 }, () => []);
-  for (const p of hourly) by[Math.floor((p.t % 86_400_000) / H)]!.push(p.v);
-  return by.map((vs) => (vs.length ? median(vs) : NaN));
-}
-
-/**
- * Peak-equivalent series: only the `k` hours of day where the baseline profile peaks, each
- * shifted by its profile offset to the profile's maximum (v − profile[h] + max profile). The daily
- * cycle is gone, and what is left is the level of the daily peak, which is what crosses the limit.
- */
-export function peakEquivalent(hourly: ReadonlyArray<{ t: number; v: number; n: number }>, profile: readonly number[], k: number): Array<{ t: number; v: number; n: number }> {
-  const ranked = profile.map((v, h) => [h, v] as const).filter(([, v]) => Number.isFinite(v)).sort((a, b) => b[1] - a[1]).slice(0, k);
-  const top = ranked[0]?.[1] ?? 0;
-  const offset = new Map(ranked.map(([h, v]) => [h, top - v]));
-  const out: Array<{ t: number; v: number; n: number }> = [];
-  for (const p of hourly) {
-    const o = offset.get(Math.floor((p.t % 86_400_000) / H));
-    if (o !== undefined) out.push({ t: p.t, v: p.v + o, n: p.n });
-  }
-  return out;
-}
-
-function freshDetectors(): Detectors {
-  return { ewma: { value: 0, n: 0 }, cusum: 0, z: null, anomaly: false, drift: false };
 }

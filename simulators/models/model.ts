@@ -1,5 +1,7 @@
 /** What every equipment model offers the protocol faces, the clock and the control API. */
-export type EquipmentType = 'elevator' | 'pump' | 'power' | 'fire_panel' | 'generator' | 'water_tank' | 'sump_pump' | 'chiller';
+/** The gateway's equipment type id (gateway/equipment/): each model names the type it simulates. */
+export type { EquipmentType } from '../../gateway/core/vocabulary.js';
+import type { EquipmentType } from '../../gateway/core/vocabulary.js';
 
 export type PointValue = number | boolean;
 

@@ -1,0 +1,99 @@
+/**
+ * Aggregation: per device, per indicator and operating state, the samples of the current hour
+ * become one hourly median (`Series.hourly`), with the learned baseline and drift detectors of
+ * the series. Daily-peak indicators are judged on their peak-equivalent series.
+ */
+import { median, type EwmaState } from './stats.js';
+import type { Forecast } from './forecaster.js';
+import type { Category, DeviceConfig } from '../config/schema.js';
+import type { IndicatorSpec, ResolvedPlan } from './config.js';
+import type { DeviceMeters } from './meters.js';
+import type { BaselineRow } from './store.js';
+
+export const H = 3_600_000;
+
+export type SeriesState = 'running' | 'idle' | 'any';
+
+/** `point@state` keys made once per point: `series()` runs for every sample. */
+const stateKeys = new Map<string, Record<SeriesState, string>>();
+export function seriesKeyOf(point: string, state: SeriesState): string {
+  if (state === 'any') return point;
+  let k = stateKeys.get(point);
+  if (!k) stateKeys.set(point, (k = { any: point, running: `${point}@running`, idle: `${point}@idle` }));
+  return k[state];
+}
+
+export interface Detectors {
+  ewma: EwmaState;
+  cusum: number;
+  z: number | null;
+  anomaly: boolean;
+  drift: boolean;
+}
+
+export interface Series {
+  key: string;
+  point: string;
+  state: SeriesState;
+  spec: IndicatorSpec;
+  bucket: number | null;
+  samples: number[];
+  hourly: Array<{ t: number; v: number; n: number }>;
+  resetAt: number;
+  baseline: BaselineRow | null;
+  det: Detectors;
+  forecast: Forecast | null;
+  suppressUntil: number;
+  lastPointT: number;
+  /** Peak indicators: median per hour of day (UTC) over the baseline window. */
+  profile: number[] | null;
+  /** Reading time from which the order conditions have held in every analysis (null: they do not hold). */
+  sustainedSince: number | null;
+}
+
+/** One device as the predictor follows it: its meters, series, indicators and plans. */
+export interface DeviceRt {
+  cfg: DeviceConfig;
+  /** SLA category of the device's type: the equipment category of its prediction orders. */
+  category: Category;
+  meters: DeviceMeters;
+  series: Map<string, Series>;
+  specs: Map<string, IndicatorSpec>;
+  hasRunning: boolean;
+  hour: number | null;
+  startsAtHour: number;
+  plans: ResolvedPlan[];
+}
+
+/** A new, empty series of one indicator in one operating state. */
+export function newSeries(key: string, spec: IndicatorSpec, state: SeriesState): Series {
+  return { key, point: spec.point, state, spec, bucket: null, samples: [], hourly: [], resetAt: 0, baseline: null, det: freshDetectors(), forecast: null, suppressUntil: 0, lastPointT: 0, profile: null, sustainedSince: null };
+}
+
+/** Median aggregate per hour of day (UTC); NaN for an hour never seen. */
+export function hourProfile(hourly: ReadonlyArray<{ t: number; v: number }>): number[] {
+  const by: number[][] = Array.from({ length: 24 }, () => []);
+  for (const p of hourly) by[Math.floor((p.t % 86_400_000) / H)]!.push(p.v);
+  return by.map((vs) => (vs.length ? median(vs) : NaN));
+}
+
+/**
+ * Peak-equivalent series: only the `k` hours of day where the baseline profile peaks, each
+ * shifted by its profile offset to the profile's maximum (v − profile[h] + max profile). The daily
+ * cycle is gone, and what is left is the level of the daily peak, which is what crosses the limit.
+ */
+export function peakEquivalent(hourly: ReadonlyArray<{ t: number; v: number; n: number }>, profile: readonly number[], k: number): Array<{ t: number; v: number; n: number }> {
+  const ranked = profile.map((v, h) => [h, v] as const).filter(([, v]) => Number.isFinite(v)).sort((a, b) => b[1] - a[1]).slice(0, k);
+  const top = ranked[0]?.[1] ?? 0;
+  const offset = new Map(ranked.map(([h, v]) => [h, top - v]));
+  const out: Array<{ t: number; v: number; n: number }> = [];
+  for (const p of hourly) {
+    const o = offset.get(Math.floor((p.t % 86_400_000) / H));
+    if (o !== undefined) out.push({ t: p.t, v: p.v + o, n: p.n });
+  }
+  return out;
+}
+
+export function freshDetectors(): Detectors {
+  return { ewma: { value: 0, n: 0 }, cusum: 0, z: null, anomaly: false, drift: false };
+}
