@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { startSimulators, type SimulatorOptions } from './index.js';
+import { startSimulators, type MqttAccount, type SimulatorOptions } from './index.js';
 import type { Protocol } from './devices.js';
 import { parseScale, scaleSiteDevicesYaml, type ScaleCounts } from './scale.js';
 import { createLiveScenario, SCENARIOS, type ScenarioName } from './scenarios/index.js';
@@ -49,6 +49,8 @@ Ports and links (0 = a free port)
   --chiller-port P         Modbus chiller-1 (demo site)                        SIM_CHILLER_PORT (5025)
   --control-port P         control API (faults, scenarios, OPC UA restart)     SIM_CONTROL_PORT (8081)
   --broker URL             MQTT broker of the fire panels (alias --broker-url) BROKER_URL (mqtt://127.0.0.1:1883)
+  --mqtt-accounts LIST     per-device broker accounts, replacing the URL's, e.g.
+                           sump-1=sump-1:sump-1-demo (comma-separated)         SIM_MQTT_ACCOUNTS
   --protocols LIST         faces to start, e.g. modbus,opcua (default all)     SIM_PROTOCOLS
   --pki-dir DIR            OPC UA PKI folder (reuse it: first start runs openssl) SIM_PKI_DIR
 
@@ -67,7 +69,7 @@ Examples
 
 const STRING_FLAGS = [
   'host', 'opcua-port', 'pump1-port', 'pump2-port', 'power-port', 'generator-port', 'tank-port', 'chiller-port', 'control-port', 'broker-url', 'broker', 'seed', 'time-scale',
-  'pki-dir', 'scale', 'modbus-base-port', 'start', 'fail-after-days', 'protocols',
+  'pki-dir', 'scale', 'modbus-base-port', 'start', 'fail-after-days', 'protocols', 'mqtt-accounts',
 ] as const;
 
 let parsed;
@@ -116,6 +118,12 @@ const host = setting('host', 'SIM_HOST') ?? '127.0.0.1';
 const opcuaPort = num('opcua-port', 'SIM_OPCUA_PORT', 4840);
 const modbusBasePort = num('modbus-base-port', 'SIM_MODBUS_BASE_PORT', 5020);
 const brokerUrl = (flags.broker as string | undefined) ?? setting('broker-url', 'BROKER_URL') ?? 'mqtt://127.0.0.1:1883';
+const mqttAccounts: Record<string, MqttAccount> = {};
+for (const entry of (setting('mqtt-accounts', 'SIM_MQTT_ACCOUNTS') ?? '').split(',').filter((e) => e.trim())) {
+  const m = /^\s*([\w.-]+)=([^:]+):(.+?)\s*$/.exec(entry);
+  if (!m) fail(`invalid --mqtt-accounts entry '${entry}': expected DEVICE=USER:PASSWORD`);
+  mqttAccounts[m![1]!] = { username: m![2]!, password: m![3]! };
+}
 
 if (flags['print-site-devices']) {
   if (!scale) fail('--print-site-devices needs --scale');
@@ -153,6 +161,7 @@ const options: SimulatorOptions = {
   },
   controlPort: num('control-port', 'SIM_CONTROL_PORT', 8081),
   brokerUrl,
+  mqttAccounts,
   seed,
   timeScale: num('time-scale', 'SIM_TIME_SCALE', 1),
   ...(startTime !== undefined ? { startTime } : {}),

@@ -3,14 +3,14 @@
  * panel publishing to the bench broker (env BENCH_ARGS {"brokerUrl", "pkiDir"}).
  */
 import { pino } from 'pino';
-import { startSimulators } from '../../simulators/index.js';
+import { FREE_MODBUS_PORTS, startSimulators } from '../../simulators/index.js';
 import { serveParent, toParent } from '../lib/proc.js';
 
 const args = JSON.parse(process.env.BENCH_ARGS ?? '{}') as { brokerUrl: string; pkiDir?: string };
 const stack = await startSimulators({
   host: '127.0.0.1',
   opcuaPort: 0,
-  modbusPorts: { 'pump-1': 0, 'pump-2': 0, 'power-1': 0 },
+  modbusPorts: FREE_MODBUS_PORTS,
   controlPort: 0,
   brokerUrl: args.brokerUrl,
   ...(args.pkiDir ? { pkiDir: args.pkiDir } : {}),
