@@ -3,7 +3,8 @@
  * sits at its normal level at first and reaches its failure level at the recorded failure time.
  */
 import { describe, expect, it } from 'vitest';
-import { createScenario, type ScenarioSample } from './index.js';
+import { createDemoDevices } from '../devices.js';
+import { createLiveScenario, createScenario, SCENARIOS, type ScenarioName, type ScenarioSample } from './index.js';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -62,5 +63,29 @@ describe('plant degradation scenarios', () => {
     const hour = new Date(first.ts).getUTCHours();
     expect(hour).toBeGreaterThanOrEqual(11);
     expect(hour).toBeLessThanOrEqual(19);
+  });
+
+  it.each([
+    ['gen-1', 'fuel_leak', 'fuel_level', (v: number) => v <= 25.5],
+    ['tank-1', 'valve_seat_wear', 'inlet_flow', (v: number, open: unknown) => open === true || v >= 2.4],
+    ['sump-1', 'impeller_ragging', 'motor_current', (v: number, running: unknown) => running === false || v > 7.5],
+    ['chiller-1', 'condenser_fouling', 'condenser_pressure', (v: number) => v > 900],
+  ] as const)('runs live on the demo device %s (%s), its indicator at failure level by failureAt', (id, scenario: ScenarioName, point, atFailure) => {
+    const device = createDemoDevices(1).find((d) => d.id === id)!;
+    expect(SCENARIOS[scenario].types).toContain(device.type);
+    let now = Date.UTC(2026, 2, 2, 0, 0);
+    const driver = createLiveScenario({ scenario, seed: 2, model: device.model, now, failAfterDays: 1, tickSeconds: 1, glitchesPerDay: 0, clockNow: () => now });
+    device.setScenario(driver);
+    const failureAt = driver.info().failureAt!;
+    expect(failureAt - now).toBeGreaterThan(0.5 * DAY);
+    expect(failureAt - now).toBeLessThan(2.5 * DAY);
+    const step = id === 'sump-1' ? 5 : 30;
+    while (now < failureAt + 60_000) device.step(step, (now += step * 1000));
+    const values = device.model.values() as unknown as Record<string, unknown>;
+    const state = id === 'tank-1' ? values.inlet_valve_open : values.running;
+    expect(atFailure(values[point] as number, state), `${point} = ${String(values[point])}`).toBe(true);
+    expect(driver.info().wear).toBeGreaterThanOrEqual(1);
+    device.setScenario(null); // DELETE /devices/:id/scenario: the wear returns to zero
+    expect(Object.values((device.model as unknown as { wear: Record<string, number> }).wear)).toEqual([0]);
   });
 });
