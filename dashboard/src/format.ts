@@ -3,7 +3,7 @@ import { localeTag as locale } from './shared/lang.js';
 import type { PointValue } from './types.js';
 
 /** Boolean points whose `true` is bad news: shown in red wherever they appear. */
-const ALERT_WHEN_TRUE = new Set(['fire_alarm', 'trouble', 'supervisory', 'trapped']);
+const ALERT_WHEN_TRUE = new Set(['fire_alarm', 'trouble', 'supervisory', 'trapped', 'fail_to_start', 'high_level', 'low_level', 'overflow', 'pump_fail', 'compressor_trip']);
 
 export function isAlertValue(point: string, value: PointValue | null): boolean {
   return value === true && ALERT_WHEN_TRUE.has(point);
