@@ -184,11 +184,10 @@ onLangChange(() => {
 });
 window.addEventListener('hashchange', route);
 
-/** Labels and tiles of the site's equipment types (shared/equipment.ts); the view is drawn again with them. */
+/** Labels and tiles of the site's equipment types (shared/equipment.ts), loaded before the first view. */
 async function loadEquipmentTypes(): Promise<void> {
   try {
     setEquipmentTypes(await api.equipmentTypes());
-    route();
   } catch {
     /* offline or signed out: raw ids show until the next login */
   }
@@ -198,8 +197,7 @@ onSession((reason) => {
   if (reason === 'login') {
     landTechnicianOnPhone();
     renderFrame();
-    route();
-    void loadEquipmentTypes();
+    void loadEquipmentTypes().then(route);
     void resync();
     startLive();
     return;
@@ -218,9 +216,8 @@ function landTechnicianOnPhone(): void {
 
 landTechnicianOnPhone();
 renderFrame();
-route();
 if (getToken()) {
-  void loadEquipmentTypes();
+  void loadEquipmentTypes().then(route);
   void resync();
   startLive();
-}
+} else route();

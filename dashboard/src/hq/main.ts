@@ -105,12 +105,11 @@ function remount(): void {
 
 onLangChange(remount);
 window.addEventListener('hashchange', route);
-/** Labels and trend points of the equipment types (shared/equipment.ts); the page is drawn again with them. */
+/** Labels and trend points of the equipment types (shared/equipment.ts), loaded before the page is drawn. */
 async function loadEquipmentTypes(): Promise<void> {
   if (!getToken()) return;
   try {
     setEquipmentTypes(await api.equipmentTypes());
-    remount();
   } catch {
     /* raw ids show until the next login */
   }
@@ -118,9 +117,7 @@ async function loadEquipmentTypes(): Promise<void> {
 
 onSession((reason) => {
   loginNotice = reason === 'expired' ? t('login.expired') : undefined;
-  remount();
-  void loadEquipmentTypes();
+  void loadEquipmentTypes().then(remount);
 });
 
-remount();
-void loadEquipmentTypes();
+void loadEquipmentTypes().then(remount);
