@@ -2,7 +2,8 @@
  * Diesel standby generator sets and their controllers. A set that stands idle for months must
  * start the day the mains fail, so its preventive work is a monthly no-load test run and the
  * watch is on what stops a start: the starter battery, the fuel and the controller's alarms.
- * Sources: shared research notes, domain §1.2 (GB 50974-2014 §14.0.4, diesel fire pumps) and §1.4.
+ * The nearest Chinese rule is GB 50974-2014 §14.0.4 for diesel fire pumps (monthly run, weekly
+ * fuel check, daily battery check); numbers marked [recalled] or [guess] are not from a standard.
  */
 import type { EquipmentDescriptor } from '../descriptor.js';
 
@@ -43,8 +44,8 @@ export const generator: EquipmentDescriptor = {
     // The 30 s on-delay rides through the dip while cranking.
     { id: 'generator.battery-low', point: 'battery_voltage', below: 24, clear: 25, for: '30s', fault: 'battery_low',
       severity: 'major', message: 'Starter battery below 24 V' },
-    // GB 50974-2014 §14.0.4 has diesel fuel checked weekly (research notes, domain §1.2); the 25 %
-    // pre-alarm, room for a refill before a long outage, is a [guess]: set it from the tank size.
+    // GB 50974-2014 §14.0.4 has diesel fuel checked weekly; the 25 % pre-alarm, room for a refill
+    // before a long outage, is a [guess]: set it from the tank size.
     { id: 'generator.low-fuel', point: 'fuel_level', below: 25, clear: 30, for: '30s', fault: 'low_fuel',
       severity: 'major', message: 'Day-tank fuel below 25 %' },
     // Genset controllers pre-alarm high coolant temperature at about 95 °C and shut down a few K
@@ -57,8 +58,8 @@ export const generator: EquipmentDescriptor = {
   // A start is a false→true edge of `running`; the controller's own run-hours counter wins.
   meters: { runningStart: 'starts', runHours: true },
   plans: [
-    // Monthly run: GB 50974-2014 §14.0.4 for diesel fire pumps (research notes, domain §1.2); standby
-    // generators are exercised monthly for at least 30 min (NFPA 110 [recalled]). 6-day grace (SMRP 20 %).
+    // Monthly run: GB 50974-2014 §14.0.4 for diesel fire pumps; standby generators are exercised
+    // monthly for at least 30 min (NFPA 110 [recalled]). 6-day grace (SMRP 20 % rule).
     { id: 'generator-monthly-test', title: 'Generator monthly no-load test run (at least 30 min)', every: '30d', grace: '6d', lead: '5d' },
     // Oil, filters, coolant and a load test once a year [guess: maker's annual service]; 28-day grace (SMRP).
     { id: 'generator-annual', title: 'Generator annual service and load test', every: '365d', grace: '28d', lead: '14d' },
