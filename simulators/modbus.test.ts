@@ -1,6 +1,6 @@
 /**
  * The Modbus TCP face read by a foreign master, Debian's mbpoll: registers, word orders and
- * scales as in demo/site.yaml, exception 2 outside the map, a fault injected over the control
+ * scales as in demo/site.yaml (pumps, meter, generator, water tank, chiller), exception 2 outside the map, a fault injected over the control
  * API showing up in the registers, and a silent device timing out.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -63,6 +63,24 @@ describe('Modbus TCP face (read with mbpoll)', () => {
     expect((await mbpoll(pump1, '0', 1, 1, [], [0])).ok).toBe(true); // disable: the pump stops
     await until(async () => (await mbpoll(pump1, '1', 1)).values.get(1) === 0, 'pump-1 stopped', 2000);
     expect((await mbpoll(pump1, '0', 1, 1, [], [1])).ok).toBe(true);
+  });
+
+  it('serves the generator, the water tank and the chiller; a write of the generator start coil runs the set', async () => {
+    const gen = sims.ports.modbus['gen-1']!;
+    const standby = await mbpoll(gen, '3', 1, 7); // input 0..6
+    expect(standby.values.get(1)).toBe(0); // oil pressure, stopped
+    expect(standby.values.get(2)! * 0.1).toSatisfy((c: number) => c > 35 && c < 45); // coolant, jacket heater
+    expect(standby.values.get(4)! * 0.01).toBeCloseTo(27.2, 0); // battery V ×0.01
+    expect((await mbpoll(gen, '0', 1, 1, [], [1])).ok).toBe(true); // remote start: the test run
+    await until(async () => (await mbpoll(gen, '1', 1)).values.get(1) === 1, 'gen-1 running', 5000);
+    await until(async () => ((await mbpoll(gen, '3', 5)).values.get(5) ?? 0) > 1400, 'gen-1 at speed', 8000);
+    expect((await mbpoll(gen, '0', 1, 1, [], [0])).ok).toBe(true);
+    const tank = await mbpoll(sims.ports.modbus['tank-1']!, '3', 1, 2);
+    expect(tank.values.get(1)! * 0.001).toSatisfy((m: number) => m > 2 && m < 2.7); // level, m
+    const chiller = sims.ports.modbus['chiller-1']!;
+    expect((await mbpoll(chiller, '3', 1)).values.get(1)! * 0.1).toBeCloseTo(7, 0); // chw supply, int16 ×0.1
+    expect((await mbpoll(chiller, '3', 6, 2)).values.get(7)).toSatisfy((kpa: number) => kpa > 700 && kpa < 1000); // condenser
+    expect((await mbpoll(chiller, '4', 1, 1, [], [20])).stderr).toMatch(/Illegal data value/i); // 2 °C is outside 5–10
   });
 
   it('answers exception 2 outside the map', async () => {

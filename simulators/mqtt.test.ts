@@ -1,7 +1,7 @@
 /**
  * The fire panel over MQTT against an in-test aedes broker that comes up after the simulators:
  * reconnect, retained `online` status, telemetry every second, a fire alarm published at once,
- * and the LWT `offline` when the panel goes silent.
+ * and the LWT `offline` when the panel goes silent; the sump pump's telemetry on its own topic.
  */
 import net from 'node:net';
 import { Aedes } from 'aedes';
@@ -10,6 +10,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from './faces/modbus.js';
 import { startSimulators, type SimulatorStack } from './index.js';
+import { SUMP_PUMP_MQTT_PATHS } from './pointmaps.js';
 import { post, until } from './testkit.js';
 
 const TELEMETRY = 'site/demo/fire_panel/fire-1/telemetry';
@@ -72,6 +73,24 @@ describe('MQTT face (fire panel → aedes)', () => {
     expect(msg.at - t0).toBeLessThan(500); // not waiting for the 1 s period
     expect(msg.body).toMatchObject({ fire_alarm: true, zones_in_alarm: 1 });
   });
+
+  it('publishes the sump pump on its own topic, and a call with no run when the pump fails to start', async () => {
+    const got: Record<string, unknown>[] = [];
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 0 });
+    client.on('message', (_topic, payload) => got.push(JSON.parse(payload.toString()) as Record<string, unknown>));
+    await client.subscribeAsync('site/demo/sump_pump/sump-1/telemetry', { qos: 1 });
+    try {
+      const first = await until(() => got[0], 'sump telemetry', 3000);
+      expect(Object.keys(first).sort()).toEqual(['ts', ...SUMP_PUMP_MQTT_PATHS].sort());
+      expect(first).toMatchObject({ high_level: false, pump_fail: false });
+      await post(`${sims.controlUrl}/devices/sump-1/faults`, { fault: 'fails_to_start' });
+      // 10 s of called-but-idle at time scale 1 before the controller flags it: wait for the call first.
+      await until(() => got.find((m) => m.pump_call === true && m.running === false), 'pump called, not running', 15_000);
+    } finally {
+      await fetch(`${sims.controlUrl}/devices/sump-1/faults`, { method: 'DELETE' });
+      await client.endAsync();
+    }
+  }, 20_000);
 
   it('drops off with the LWT when silent and comes back when cleared', async () => {
     const before = statuses.length;
