@@ -154,7 +154,7 @@ export class ModbusLink {
    * NoResponse or NotConnected.
    */
   read(unitId: number, table: Table, start: number, count: number, timeout: number): Promise<number[] | boolean[]> {
-    return this.enqueue(unitId, timeout, (client) => {
+    return this.enqueue(unitId, timeout, false, (client) => {
       this.stats.reads++;
       return call(client, table, start, count).then((res) => res.data);
     });
@@ -166,7 +166,8 @@ export class ModbusLink {
    * NotConnected.
    */
   write(unitId: number, req: WriteRequest, timeout: number): Promise<void> {
-    return this.enqueue(unitId, timeout, async (client) => {
+    // A write is asked for by a person: it goes out even to a backed-off unit (one timeout, once).
+    return this.enqueue(unitId, timeout, true, async (client) => {
       this.stats.writes++;
       switch (writeFunctionCode(req)) {
         case 5:
@@ -185,18 +186,18 @@ export class ModbusLink {
     });
   }
 
-  private enqueue<T>(unitId: number, timeout: number, fn: (client: ModbusClient) => Promise<T>): Promise<T> {
-    const job = this.queue.then(() => this.exec(unitId, timeout, fn));
+  private enqueue<T>(unitId: number, timeout: number, evenIfSilent: boolean, fn: (client: ModbusClient) => Promise<T>): Promise<T> {
+    const job = this.queue.then(() => this.exec(unitId, timeout, evenIfSilent, fn));
     this.queue = job.catch(() => undefined);
     return job;
   }
 
-  private async exec<T>(unitId: number, timeout: number, fn: (client: ModbusClient) => Promise<T>): Promise<T> {
+  private async exec<T>(unitId: number, timeout: number, evenIfSilent: boolean, fn: (client: ModbusClient) => Promise<T>): Promise<T> {
     if (this.state === 'connecting' && this.connecting) await this.connecting;
     const client = this.client;
     if (this.state !== 'up' || !client) throw new NotConnected(this.notConnectedReason());
     const silent = this.silent.get(unitId);
-    if (silent && Date.now() < silent.until) {
+    if (silent && !evenIfSilent && Date.now() < silent.until) {
       this.stats.skipped++;
       throw new NoResponse(`no response within ${timeout} ms`);
     }

@@ -11,6 +11,7 @@ import { GatewayError } from '../../core/errors.js';
 import { Recorder, freePort, waitFor } from '../testkit.js';
 import { startDeviceServer, startRtuBus, type RtuBus } from './fixtures/serial-line.js';
 import { ModbusConnector, modbus } from './index.js';
+import { bitsPerChar, maxPollsPerSecond, silentIntervalMs } from './rtu.js';
 
 const LINE = { transport: 'rtu', baudRate: 19200, parity: 'even', stopBits: 1 };
 
@@ -36,6 +37,24 @@ const meterPoints = [
 
 /** Reading batches of `device` among the first `since` onward. */
 const batchesOf = (rec: Recorder, device: string, since: number) => rec.batches.slice(since).filter((b) => b[0]?.device === device).length;
+
+describe('RTU line timing', () => {
+  const line = (baudRate: number, parity: 'none' | 'even' = 'even', stopBits: 1 | 2 = 1) => ({ baudRate, parity, dataBits: 8, stopBits });
+  it('counts 11 bits per character for 8E1 and 8N2, 10 for 8N1', () => {
+    expect([bitsPerChar(line(9600)), bitsPerChar(line(9600, 'none', 2)), bitsPerChar(line(9600, 'none'))]).toEqual([11, 11, 10]);
+  });
+  it('waits 3.5 characters between frames, and a fixed 1.75 ms above 19,200 baud', () => {
+    expect(silentIntervalMs(line(9600))).toBeCloseTo(4.0104, 3);
+    expect(silentIntervalMs(line(19200))).toBeCloseTo(2.0052, 3);
+    expect(silentIntervalMs(line(38400))).toBe(1.75);
+    expect(silentIntervalMs(line(115200))).toBe(1.75);
+  });
+  it('gives the poll limit of a line: 8 + 25 bytes and two silences per 10-register read', () => {
+    // (33 × 11 / 9600) s = 37.81 ms of frames + 2 × 4.01 ms of silence = 45.83 ms
+    expect(maxPollsPerSecond(line(9600), 10)).toBeCloseTo(21.82, 2);
+    expect(maxPollsPerSecond(line(9600), 10, 5)).toBeCloseTo(1000 / 50.83, 2);
+  });
+});
 
 describe('modbus RTU on a serial bus (socat pty + pymodbus)', () => {
   let bus: RtuBus;
@@ -114,10 +133,13 @@ describe('modbus RTU on a serial bus (socat pty + pymodbus)', () => {
     expect(rec.latest('meter-1', 'setpoint')?.value).toBe(0);
   });
 
-  it('answers a write to the silent unit with a timeout error, not a hang', async () => {
+  it('sends a write to the backed-off unit anyway and answers it with a timeout error', async () => {
+    const link = connector.links.get(bus.serialPort)!;
+    const timeouts = link.stats.timeouts;
     const err = await connector.write('ghost', 'x', 1).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GatewayError);
     expect(err).toMatchObject({ code: 'GW_ERR_TIMEOUT', statusCode: 504 });
+    expect(link.stats.timeouts).toBeGreaterThan(timeouts);
   });
 
   it('reports the bus offline when the serial port disappears', async () => {
