@@ -111,10 +111,11 @@ describe('modbus RTU on a serial bus (socat pty + pymodbus)', () => {
     const t0 = Date.now();
     await rec.until(() => batchesOf(rec, 'meter-1', mark) >= 15 && batchesOf(rec, 'meter-2', mark) >= 15);
     const elapsed = Date.now() - t0;
-    // 15 polls at 200 ms is 3 s on time; without the backoff the ghost's 300 ms timeout at every
-    // one of its polls would hold the bus longer than the 200 ms period and the meters would fall
-    // to well under 2/3 of their rate.
-    expect(elapsed).toBeLessThan(15 * 200 * 1.25);
+    // 15 polls at 200 ms is 3 s on time; each try of the ghost holds the bus for its 300 ms
+    // timeout. At least 2/3 of the rate is asked for: without the backoff the ghost's timeout at
+    // every one of its polls holds the bus longer than the 200 ms period, and the meters fall to
+    // about a sixth of their rate (measured: 15 polls in 18 s).
+    expect(elapsed).toBeLessThan(15 * 200 * 1.5);
     // After two misses in a row the ghost is asked only after a backoff (1 s, doubling): a few
     // timeouts in those seconds, and its other polls skip the bus.
     expect(link.stats.timeouts - timeoutsBefore).toBeLessThanOrEqual(3);
