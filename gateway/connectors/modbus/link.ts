@@ -228,9 +228,9 @@ export class ModbusLink {
         }
         throw new NoResponse(`no response within ${timeout} ms`);
       }
-      const why = describeError(err);
-      this.lost(client, why);
-      throw new NotConnected(why);
+      // "Port Not Open" and the like: say which link was lost (the first loss reported sets it).
+      this.lost(client, describeError(err));
+      throw new NotConnected(this.notConnectedReason());
     }
   }
 

@@ -146,7 +146,9 @@ describe('modbus RTU on a serial bus (socat pty + pymodbus)', () => {
   it('reports the bus offline when the serial port disappears', async () => {
     await Promise.all(bus.processes.map((p) => new Promise<void>((resolve) => (p.exitCode !== null ? resolve() : (p.once('exit', () => resolve()), p.kill('SIGKILL'))))));
     const s = await rec.until(() => rec.status('meter-1')?.status === 'offline' && rec.status('meter-1'));
-    expect(s.reason).toMatch(/lost|cannot connect/);
+    // "connection to <port> lost: ..." or, once reopening fails, "cannot connect to <port>: ..."
+    expect(s.reason).toMatch(/^(connection to .* lost|cannot connect to .*): /);
+    expect(s.reason).toContain(bus.serialPort);
   });
 });
 
