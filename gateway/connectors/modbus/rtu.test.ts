@@ -153,27 +153,24 @@ describe('modbus RTU on a serial bus (socat pty + pymodbus)', () => {
 });
 
 describe('modbus RTU over TCP (socat as a serial device server)', () => {
-  it('polls and writes a unit behind the device server', async () => {
+  it('polls two units behind the device server over one connection, and writes one', async () => {
     const port = await freePort();
     const server = await startDeviceServer(port);
     const rec = new Recorder();
-    const c = modbus.create(
-      [
-        {
-          id: 'remote-1',
-          type: 'pump',
-          protocol: 'modbus',
-          connection: { transport: 'rtu-tcp', host: '127.0.0.1', port, unitId: 1, baudRate: 9600, pollInterval: 200, timeout: 500 },
-          points: meterPoints,
-        },
-      ],
-      rec.ctx,
-    ) as ModbusConnector;
+    const remote = (id: string, unitId: number): DeviceConfig => ({
+      id,
+      type: 'pump',
+      protocol: 'modbus',
+      connection: { transport: 'rtu-tcp', host: '127.0.0.1', port, unitId, baudRate: 9600, pollInterval: 200, timeout: 500 },
+      points: meterPoints,
+    });
+    const c = modbus.create([remote('remote-1', 1), remote('remote-2', 2)], rec.ctx) as ModbusConnector;
     try {
       await c.start();
       expect([...c.links.keys()]).toEqual([`127.0.0.1:${port} (RTU over TCP)`]);
-      await rec.until(() => rec.latest('remote-1', 'c0'));
+      await rec.until(() => rec.latest('remote-1', 'c0') && rec.latest('remote-2', 'c0'));
       expect(rec.latest('remote-1', 'h_u16')).toMatchObject({ quality: 'good', value: 1234 });
+      expect(rec.latest('remote-2', 'h_u16')).toMatchObject({ quality: 'good', value: 4321 });
       expect(rec.latest('remote-1', 'h_f32_cdab')).toMatchObject({ quality: 'good', value: 12.5 });
       await c.write('remote-1', 'setpoint', 7.5);
       await rec.until(() => rec.latest('remote-1', 'setpoint')?.value === 7.5);
