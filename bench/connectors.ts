@@ -9,15 +9,17 @@
  *    process that changes every value once a second: updates/s received and CPU.
  * 3. MQTT: the payload decode function alone (messages/s), and end to end through an aedes broker
  *    in a child process that also runs the publisher (QoS 0, 100 device topics).
+ * 4. Modbus RTU: polls/s of one RS-485 bus with 3 units at 9,600 and 19,200 baud against the
+ *    limit of the line (connectors-rtu.ts).
  *
  * Writes bench/results/connectors.json and prints a Markdown table. Bounded (about 1–2 min on an
  * idle 2-core machine); every child process and temp folder it makes is removed at the end, also
- * on Ctrl-C. Options: --only modbus|opcua|mqtt, --quick (shorter windows).
+ * on Ctrl-C. Options: --only modbus|opcua|mqtt|rtu, --quick (shorter windows).
  *
  * The same file is the child: `--role modbus-servers|opcua-server|mqtt-broker`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +28,7 @@ import { pino } from 'pino';
 import type { DeviceConfig } from '../gateway/config/schema.js';
 import type { ConnectorContext } from '../gateway/core/connector.js';
 import type { Reading } from '../gateway/core/reading.js';
+import { benchRtu, type RtuFigures } from './connectors-rtu.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const args = process.argv.slice(2);
@@ -451,11 +454,19 @@ async function main(): Promise<void> {
     log('mqtt: decode, then end to end through aedes');
     out.mqtt = await benchMqtt(QUICK ? 20_000 : 50_000, window);
   }
+  if (!only || only === 'rtu') {
+    log('modbus rtu: one bus, 3 units, 9600 and 19200 baud over a paced socat pty line');
+    out.rtu = await benchRtu(window);
+  }
   env.loadAverageAtEnd = loadavg().map((x) => round(x, 2));
   (env as Record<string, unknown>).totalSeconds = round((Date.now() - started) / 1000);
   const dir = fileURLToPath(new URL('./results/', import.meta.url));
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'connectors.json'), `${JSON.stringify(out, null, 2)}\n`);
+  const file = join(dir, 'connectors.json');
+  // --only replaces its own section and keeps the others' last figures.
+  const kept = only && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+  const merged = only ? { ...kept, ...out, env: kept.env ?? env, [`${only}Env`]: env } : out;
+  writeFileSync(file, `${JSON.stringify(merged, null, 2)}\n`);
   process.stdout.write(markdown(out));
 }
 
@@ -482,6 +493,12 @@ function markdown(out: Record<string, unknown>): string {
     add('MQTT decode (parsePayload, 6 paths)', 'messages/s', q.decodeOnly.messagesPerSecond);
     add('MQTT end to end (aedes, QoS 0, 100 topics)', 'messages/s', `${q.endToEndAedes.messagesPerSecond} (${q.endToEndAedes.received}/${q.endToEndAedes.messages} received)`);
     add('MQTT end to end (aedes, QoS 0, 100 topics)', 'gateway CPU (% of one core)', q.endToEndAedes.cpuPercentOfOneCore);
+  }
+  for (const r of (out.rtu as RtuFigures[] | undefined) ?? []) {
+    const b = `Modbus RTU ${r.baudRate} ${r.format}, ${r.units} units, ${r.registersPerRead}-register read`;
+    add(b, 'bus polls/s measured (per unit)', `${r.pollsPerSecond} (${r.perUnitPollsPerSecond.join(' / ')})`);
+    add(b, 'line limit: frames + 2 × 3.5-char silence (polls/s)', r.lineLimitPollsPerSecond);
+    add(b, `limit with the measured turnaround ${r.turnaroundMs} ms (polls/s)`, `${r.limitPollsPerSecond} (measured = ${r.ofLimit} ×, ${r.overheadMsPerPoll} ms over per poll)`);
   }
   return `\nConnector benchmarks — Node ${env.node}, ${env.cpus} × ${env.cpuModel}, load average ${JSON.stringify(env.loadAverageAtStart)} → ${JSON.stringify(env.loadAverageAtEnd)}, ${env.totalSeconds} s\n\n${rows.join('\n')}\n`;
 }

@@ -10,9 +10,9 @@
 #   mosquitto-clients     /usr/bin/mosquitto_pub, /usr/bin/mosquitto_sub
 #   docker-compose        docker-compose (config validation only; no engine needed)
 #   mbpoll                /usr/bin/mbpoll
-#   python3-pymodbus      /usr/bin/python3 -c 'import pymodbus.server, pymodbus.datastore'  (the fixtures' imports)
-#   python3-serial        /usr/bin/python3 -c 'import serial'
-#   python3-serial-asyncio /usr/bin/python3 -c 'import serial_asyncio'
+#   python3-pymodbus      /usr/bin/python3 -c 'import pymodbus.server, pymodbus.datastore, pymodbus.transaction'  (the fixtures' imports)
+#   python3-serial        /usr/bin/python3 -c 'import serial'  (pymodbus's serial server; line.py needs only the standard library)
+#   python3-serial-asyncio /usr/bin/python3 -c 'import serial_asyncio'  (pymodbus's serial server opens the port with it)
 #   chromium              /usr/bin/chromium (driven by playwright-core; no browser download)
 #   fonts-wqy-zenhei      the zh-CN font file
 #   nats-server           /usr/sbin/nats-server (3-node JetStream clusters in the head-office tests)
@@ -35,7 +35,7 @@ checks=(
   "mosquitto-clients|/usr/bin/mosquitto_pub|test -x /usr/bin/mosquitto_pub"
   "docker-compose|docker-compose|command -v docker-compose"
   "mbpoll|/usr/bin/mbpoll|test -x /usr/bin/mbpoll"
-  "python3-pymodbus|import pymodbus.server, pymodbus.datastore|$PY -c 'import pymodbus.server, pymodbus.datastore'"
+  "python3-pymodbus|import pymodbus.server, pymodbus.datastore, pymodbus.transaction|$PY -c 'import pymodbus.server, pymodbus.datastore, pymodbus.transaction'"
   "python3-serial|import serial|$PY -c 'import serial'"
   "python3-serial-asyncio|import serial_asyncio|$PY -c 'import serial_asyncio'"
   "chromium|/usr/bin/chromium|test -x /usr/bin/chromium"

@@ -1,14 +1,15 @@
 /**
  * A device's `connection` and `points` with every default filled in and the rules the JSON schema
- * cannot express checked (bit tables are boolean, `bit` needs a 16-bit register, a value must fit
- * the address space and one request).
+ * cannot express checked (which keys go with which transport, bit tables are boolean, `bit` needs
+ * a 16-bit register, a value must fit the address space and one request).
  */
 import type { DeviceConfig } from '../../config/schema.js';
 import { Errors } from '../../core/errors.js';
 import { toReportPolicy, type ReportPolicy } from '../common/filter.js';
 import { BYTE_ORDERS, DATA_TYPES, registerCount, type ByteOrder, type DataType } from './decode.js';
 import { TABLES, isBitTable, type Placed, type Table } from './plan.js';
-import type { ModbusConnection, ModbusPoint } from './schema.js';
+import type { LineFormat, Parity } from './rtu.js';
+import { BAUD_RATES, MODBUS_TRANSPORTS, SERIAL_KEYS, type ModbusConnection, type ModbusPoint, type ModbusTransport } from './schema.js';
 
 export interface PointSpec extends Placed {
   name: string;
@@ -24,10 +25,29 @@ export interface PointSpec extends Placed {
   report?: ReportPolicy;
 }
 
+/**
+ * Where a device is reached. `rtu` and `rtu-tcp` carry the serial line format: for `rtu` it opens
+ * the port, for both it sets the silent interval between frames.
+ */
+export type LinkTarget =
+  | { transport: 'tcp'; host: string; port: number }
+  | { transport: 'rtu'; serialPort: string; line: LineFormat }
+  | { transport: 'rtu-tcp'; host: string; port: number; line: LineFormat };
+
+/** Devices with the same key share one link (one connection or port, one queue). */
+export function linkKey(t: LinkTarget): string {
+  if (t.transport === 'rtu') return t.serialPort;
+  return t.transport === 'tcp' ? `${t.host}:${t.port}` : `${t.host}:${t.port} (RTU over TCP)`;
+}
+
+/** The line format as people write it: `9600 8E1`. */
+export function describeLine(f: LineFormat): string {
+  return `${f.baudRate} ${f.dataBits}${f.parity[0]!.toUpperCase()}${f.stopBits}`;
+}
+
 export interface DeviceSpec {
   id: string;
-  host: string;
-  port: number;
+  target: LinkTarget;
   unitId: number;
   pollInterval: number;
   timeout: number;
@@ -42,11 +62,9 @@ export interface DeviceSpec {
 export function toDeviceSpec(device: DeviceConfig): DeviceSpec {
   const c = device.connection as Partial<ModbusConnection>;
   const problems: string[] = [];
-  if (typeof c.host !== 'string' || !c.host) problems.push('connection.host: missing');
   const spec: DeviceSpec = {
     id: device.id,
-    host: String(c.host ?? ''),
-    port: c.port ?? 502,
+    target: toLinkTarget(c, problems),
     unitId: c.unitId ?? 1,
     pollInterval: c.pollInterval ?? 1000,
     timeout: c.timeout ?? 1000,
@@ -129,4 +147,43 @@ export function toDeviceSpec(device: DeviceConfig): DeviceSpec {
   });
   if (problems.length) throw Errors.CONFIG_INVALID(`device "${device.id}"`, problems);
   return spec;
+}
+
+/** The link a `connection` describes; problems get one line each, naming the key to fix. */
+function toLinkTarget(c: Partial<ModbusConnection>, problems: string[]): LinkTarget {
+  const transport = (c.transport ?? 'tcp') as ModbusTransport;
+  if (!MODBUS_TRANSPORTS.includes(transport)) {
+    problems.push(`connection.transport: must be one of ${MODBUS_TRANSPORTS.join(', ')}`);
+    return { transport: 'tcp', host: '', port: 502 };
+  }
+  const given = (keys: readonly string[]) => keys.filter((k) => (c as Record<string, unknown>)[k] !== undefined);
+  if (transport === 'tcp') {
+    for (const k of given(SERIAL_KEYS)) problems.push(`connection.${k}: only for transport rtu or rtu-tcp (this device uses Modbus TCP)`);
+  } else {
+    const unit = c.unitId ?? 1;
+    if (unit < 1 || unit > 247) problems.push(`connection.unitId: on a serial bus unit ids are 1..247 (0 is broadcast and never answers), got ${unit}`);
+  }
+  if (transport === 'rtu') {
+    for (const k of given(['host', 'port'])) problems.push(`connection.${k}: not for transport rtu (use serialPort)`);
+    if (typeof c.serialPort !== 'string' || !c.serialPort) problems.push('connection.serialPort: missing (the RS-485 adapter, e.g. /dev/ttyUSB0)');
+    return { transport, serialPort: String(c.serialPort ?? ''), line: toLineFormat(c, problems) };
+  }
+  if (typeof c.host !== 'string' || !c.host) problems.push(`connection.host: missing${transport === 'rtu-tcp' ? ' (the serial device server)' : ''}`);
+  const host = String(c.host ?? '');
+  const port = c.port ?? 502;
+  if (transport === 'tcp') return { transport, host, port };
+  if (c.serialPort !== undefined) problems.push('connection.serialPort: not for transport rtu-tcp (the serial port is on the device server; give host and port)');
+  return { transport, host, port, line: toLineFormat(c, problems) };
+}
+
+function toLineFormat(c: Partial<ModbusConnection>, problems: string[]): LineFormat {
+  const baudRate = c.baudRate ?? 9600;
+  if (!(BAUD_RATES as readonly number[]).includes(baudRate)) problems.push(`connection.baudRate: must be one of ${BAUD_RATES.join(', ')}, got ${String(baudRate)}`);
+  const parity = (c.parity ?? 'even') as Parity;
+  if (!['none', 'even', 'odd'].includes(parity)) problems.push(`connection.parity: must be none, even or odd, got ${String(parity)}`);
+  const dataBits = c.dataBits ?? 8;
+  if (dataBits !== 8) problems.push(`connection.dataBits: Modbus RTU characters have 8 data bits, got ${String(dataBits)} (7 bits is Modbus ASCII, not supported)`);
+  const stopBits = c.stopBits ?? 1;
+  if (stopBits !== 1 && stopBits !== 2) problems.push(`connection.stopBits: must be 1 or 2, got ${String(stopBits)}`);
+  return { baudRate, parity, dataBits, stopBits };
 }

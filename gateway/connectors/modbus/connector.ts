@@ -1,6 +1,6 @@
 /**
- * The Modbus TCP connector: one link (connection + serialized queue) per host:port, one poller
- * per device. Devices on different links never wait for each other.
+ * The Modbus connector: one link (connection or serial port + serialized queue) per host:port or
+ * serial bus, one poller per device. Devices on different links never wait for each other.
  */
 import type { DeviceConfig } from '../../config/schema.js';
 import type { ConnectorContext } from '../../core/connector.js';
@@ -11,7 +11,7 @@ import { ReportFilter } from '../common/filter.js';
 import { StatusBoard, emitSafely } from '../common/report.js';
 import { describeError } from '../common/timers.js';
 import type { WritableConnector, WriteResult } from '../common/write.js';
-import { toDeviceSpec, type DeviceSpec } from './config.js';
+import { describeLine, linkKey, toDeviceSpec, type DeviceSpec } from './config.js';
 import { encodeRegisters } from './decode.js';
 import { ModbusException, ModbusLink, NoResponse, writeFunctionCode, type WriteRequest } from './link.js';
 import { DevicePoller } from './poller.js';
@@ -31,16 +31,17 @@ export class ModbusConnector implements WritableConnector {
     for (const s of specs) for (const p of s.points) this.filter.set(s.id, p.name, p.report);
     const byLink = new Map<string, DeviceSpec[]>();
     for (const s of specs) {
-      const key = `${s.host}:${s.port}`;
+      const key = linkKey(s.target);
       byLink.set(key, [...(byLink.get(key) ?? []), s]);
     }
+    checkSharedLines(byLink);
     const board = new StatusBoard(ctx);
     const emit = (readings: Parameters<typeof ctx.emit>[0]) => emitSafely(ctx, this.filter.filter(readings));
     for (const [key, group] of byLink) {
       const first = group[0]!;
       const link = new ModbusLink({
-        host: first.host,
-        port: first.port,
+        target: first.target,
+        unitIds: group.map((d) => d.unitId),
         connectTimeout: Math.max(...group.map((d) => d.timeout)),
         reconnectDelay: Math.min(...group.map((d) => d.reconnectDelay)),
         reconnectMaxDelay: Math.max(...group.map((d) => d.reconnectMaxDelay)),
@@ -111,4 +112,23 @@ export class ModbusConnector implements WritableConnector {
     for (const poller of this.pollers.values()) poller.stop();
     for (const link of this.links.values()) link.close();
   }
+}
+
+/**
+ * Devices on one serial bus must agree on its line format: the bus has one speed. (A Modbus TCP
+ * and an RTU-over-TCP device on the same host:port get different link keys; the server decides.)
+ */
+function checkSharedLines(byLink: Map<string, DeviceSpec[]>): void {
+  const problems: string[] = [];
+  for (const [key, group] of byLink) {
+    const first = group[0]!;
+    if (first.target.transport === 'tcp') continue;
+    const line = describeLine(first.target.line);
+    for (const d of group.slice(1)) {
+      if (d.target.transport === 'tcp') continue;
+      const other = describeLine(d.target.line);
+      if (other !== line) problems.push(`device "${d.id}": connection is ${other} but "${first.id}" on the same bus ${key} is ${line}; one bus has one line format`);
+    }
+  }
+  if (problems.length) throw Errors.CONFIG_INVALID('modbus devices', problems);
 }

@@ -1,9 +1,15 @@
 /**
- * One Modbus TCP connection (host:port) and its request queue. Every device on the same host:port
- * (several unit ids behind one gateway, for example) shares it, and requests go out strictly one at
- * a time. modbus-serial has no reconnect and no default timeout (research/libs.md §2): each request
- * gets the device's timeout plus a guard of our own, and after a lost connection a fresh client is
- * built with exponential backoff and jitter.
+ * One Modbus link and its request queue: a Modbus TCP connection (host:port), a serial port with
+ * RTU framing (RS-485), or RTU frames over TCP to a serial device server. Every device on the same
+ * link (several unit ids on one bus, or behind one gateway) shares it, and requests go out strictly
+ * one at a time. modbus-serial has no reconnect and no default timeout (research/libs.md §2): each
+ * request gets the device's timeout plus a guard of our own, and after a lost connection a fresh
+ * client is built with exponential backoff and jitter.
+ *
+ * On RTU links a request goes out only after the line has been silent for 3.5 characters
+ * (rtu.ts). On any link shared by several unit ids, a unit that misses two requests in a row is
+ * backed off (asked again after `reconnectDelay`, doubling up to `reconnectMaxDelay`), so that one
+ * dead unit costs the bus one timeout per backoff period, not one per poll.
  */
 import type { EventEmitter } from 'node:events';
 import ModbusPkg from 'modbus-serial';
@@ -11,8 +17,10 @@ import type { ModbusRTU as ModbusClient } from 'modbus-serial/ModbusRTU.js';
 import { Errors } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import { Backoff } from '../common/backoff.js';
-import { TimeoutError, describeError, withTimeout } from '../common/timers.js';
+import { TimeoutError, describeError, sleep, withTimeout } from '../common/timers.js';
+import { linkKey, type LinkTarget } from './config.js';
 import type { Table } from './plan.js';
+import { silentIntervalMs } from './rtu.js';
 
 // The package's typings declare `export default` on a CommonJS module; at run time the default
 // import is the class itself.
@@ -66,9 +74,10 @@ export function writeFunctionCode(req: WriteRequest): 5 | 6 | 15 | 16 {
 }
 
 export interface LinkOptions {
-  host: string;
-  port: number;
-  /** Deadline of one TCP connect, ms. */
+  target: LinkTarget;
+  /** Unit ids of the devices on this link: with more than one, silent units are backed off. */
+  unitIds: number[];
+  /** Deadline of one TCP connect or serial port open, ms. */
   connectTimeout: number;
   reconnectDelay: number;
   reconnectMaxDelay: number;
@@ -81,6 +90,15 @@ type State = 'idle' | 'connecting' | 'up' | 'down' | 'closed';
 const DEAD_AFTER_TIMEOUTS = 3;
 /** Extra time our own guard grants over modbus-serial's request timeout before giving up. */
 const GUARD_MS = 500;
+/** Timeouts in a row after which a unit on a shared link is backed off. */
+const UNIT_SILENT_AFTER = 2;
+
+/** A unit on a shared link that stopped answering: when it may be asked again. */
+interface SilentUnit {
+  missed: number;
+  until: number;
+  backoff: Backoff;
+}
 
 export class ModbusLink {
   readonly key: string;
@@ -95,11 +113,20 @@ export class ModbusLink {
   private timeoutsInRow = 0;
   private lastAnswerAt = 0;
   private readonly log: Logger;
-  /** Requests sent on this link since it was created (reads and writes), and how they ended. */
-  readonly stats = { reads: 0, writes: 0, exceptions: 0, timeouts: 0 };
+  /** Silence the line needs between two frames, ms (0 on Modbus TCP). */
+  private readonly gapMs: number;
+  /** When the last frame on the line ended (answer, exception or timeout), performance.now() ms. */
+  private lineQuietSince = 0;
+  private readonly silent = new Map<number, SilentUnit>();
+  /**
+   * Requests sent on this link since it was created (reads and writes), how they ended, and how
+   * many were not sent because their unit was backed off.
+   */
+  readonly stats = { reads: 0, writes: 0, exceptions: 0, timeouts: 0, skipped: 0 };
 
   constructor(private readonly opts: LinkOptions) {
-    this.key = `${opts.host}:${opts.port}`;
+    this.key = linkKey(opts.target);
+    this.gapMs = opts.target.transport === 'tcp' ? 0 : silentIntervalMs(opts.target.line);
     this.backoff = new Backoff({ initial: opts.reconnectDelay, max: opts.reconnectMaxDelay, jitter: 0.25 });
     this.log = opts.log.child({ link: this.key });
   }
@@ -127,7 +154,7 @@ export class ModbusLink {
    * NoResponse or NotConnected.
    */
   read(unitId: number, table: Table, start: number, count: number, timeout: number): Promise<number[] | boolean[]> {
-    return this.enqueue(unitId, timeout, (client) => {
+    return this.enqueue(unitId, timeout, false, (client) => {
       this.stats.reads++;
       return call(client, table, start, count).then((res) => res.data);
     });
@@ -139,7 +166,8 @@ export class ModbusLink {
    * NotConnected.
    */
   write(unitId: number, req: WriteRequest, timeout: number): Promise<void> {
-    return this.enqueue(unitId, timeout, async (client) => {
+    // A write is asked for by a person: it goes out even to a backed-off unit (one timeout, once).
+    return this.enqueue(unitId, timeout, true, async (client) => {
       this.stats.writes++;
       switch (writeFunctionCode(req)) {
         case 5:
@@ -158,46 +186,87 @@ export class ModbusLink {
     });
   }
 
-  private enqueue<T>(unitId: number, timeout: number, fn: (client: ModbusClient) => Promise<T>): Promise<T> {
-    const job = this.queue.then(() => this.exec(unitId, timeout, fn));
+  private enqueue<T>(unitId: number, timeout: number, evenIfSilent: boolean, fn: (client: ModbusClient) => Promise<T>): Promise<T> {
+    const job = this.queue.then(() => this.exec(unitId, timeout, evenIfSilent, fn));
     this.queue = job.catch(() => undefined);
     return job;
   }
 
-  private async exec<T>(unitId: number, timeout: number, fn: (client: ModbusClient) => Promise<T>): Promise<T> {
+  private async exec<T>(unitId: number, timeout: number, evenIfSilent: boolean, fn: (client: ModbusClient) => Promise<T>): Promise<T> {
     if (this.state === 'connecting' && this.connecting) await this.connecting;
     const client = this.client;
     if (this.state !== 'up' || !client) throw new NotConnected(this.notConnectedReason());
+    const silent = this.silent.get(unitId);
+    if (silent && !evenIfSilent && Date.now() < silent.until) {
+      this.stats.skipped++;
+      throw new NoResponse(`no response within ${timeout} ms`);
+    }
+    await this.quietLine();
+    if (this.state !== 'up' || client !== this.client) throw new NotConnected(this.notConnectedReason());
     client.setID(unitId);
     client.setTimeout(timeout);
     try {
       const res = await withTimeout(fn(client), timeout + GUARD_MS, `no response within ${timeout} ms`);
-      this.answered();
+      this.answered(unitId);
       return res;
     } catch (err) {
       const e = err as { modbusCode?: unknown; errno?: unknown };
       if (typeof e.modbusCode === 'number') {
-        this.answered();
+        this.answered(unitId);
         this.stats.exceptions++;
         throw new ModbusException(e.modbusCode);
       }
       if (e.errno === 'ETIMEDOUT' || err instanceof TimeoutError) {
+        this.lineQuietSince = performance.now();
         this.stats.timeouts++;
         this.timeoutsInRow++;
-        if (this.timeoutsInRow >= DEAD_AFTER_TIMEOUTS && Date.now() - this.lastAnswerAt > DEAD_AFTER_TIMEOUTS * timeout) {
+        this.missed(unitId);
+        // A serial port cannot be half open: timeouts there are silent units, not a dead link.
+        const canHang = this.opts.target.transport !== 'rtu';
+        if (canHang && this.timeoutsInRow >= DEAD_AFTER_TIMEOUTS && Date.now() - this.lastAnswerAt > DEAD_AFTER_TIMEOUTS * timeout) {
           this.lost(client, `${this.timeoutsInRow} requests in a row got no answer`);
         }
         throw new NoResponse(`no response within ${timeout} ms`);
       }
-      const why = describeError(err);
-      this.lost(client, why);
-      throw new NotConnected(why);
+      // "Port Not Open" and the like: say which link was lost (the first loss reported sets it).
+      this.lost(client, describeError(err));
+      throw new NotConnected(this.notConnectedReason());
     }
   }
 
-  private answered(): void {
+  /**
+   * On RTU links: wait until the line has been silent for 3.5 characters since the last frame, and
+   * drop bytes left in modbus-serial's receive buffer (a late answer to a request that timed out),
+   * which would otherwise be taken for the answer to the next request of the same unit.
+   */
+  private async quietLine(): Promise<void> {
+    if (this.gapMs === 0) return;
+    const wait = this.lineQuietSince + this.gapMs - performance.now();
+    if (wait > 0) await sleep(Math.ceil(wait));
+    const port = (this.client as unknown as { _port?: { _buffer?: unknown } } | undefined)?._port;
+    if (port && Buffer.isBuffer(port._buffer) && port._buffer.length > 0) port._buffer = Buffer.alloc(0);
+  }
+
+  /** A unit on a shared link missed a request: after UNIT_SILENT_AFTER in a row it is backed off. */
+  private missed(unitId: number): void {
+    if (new Set(this.opts.unitIds).size < 2) return;
+    let s = this.silent.get(unitId);
+    if (!s) {
+      s = { missed: 0, until: 0, backoff: new Backoff({ initial: this.opts.reconnectDelay, max: this.opts.reconnectMaxDelay, jitter: 0.25 }) };
+      this.silent.set(unitId, s);
+    }
+    s.missed++;
+    if (s.missed < UNIT_SILENT_AFTER) return;
+    const delay = s.backoff.next();
+    s.until = Date.now() + delay;
+    this.log.debug({ unitId, missed: s.missed, retryInMs: delay }, 'modbus unit silent; backed off');
+  }
+
+  private answered(unitId: number): void {
     this.timeoutsInRow = 0;
     this.lastAnswerAt = Date.now();
+    this.lineQuietSince = performance.now();
+    if (this.silent.delete(unitId)) this.log.info({ unitId }, 'modbus unit answers again');
   }
 
   private notConnectedReason(): string {
@@ -219,13 +288,13 @@ export class ModbusLink {
   }
 
   private async doConnect(): Promise<void> {
-    const { host, port, connectTimeout } = this.opts;
+    const { target, connectTimeout } = this.opts;
     // A fresh client every time: modbus-serial's port drops all its listeners on close.
     const client = new ModbusRTU();
     client.on('error', (err: unknown) => this.lost(client, describeError(err)));
     client.on('close', () => this.lost(client, 'connection closed by peer'));
     try {
-      await withTimeout(client.connectTCP(host, { port }), connectTimeout, `connect timed out after ${connectTimeout} ms`);
+      await withTimeout(open(client, target), connectTimeout, `connect timed out after ${connectTimeout} ms`);
     } catch (err) {
       destroy(client);
       if (this.state === 'closed') return;
@@ -267,6 +336,22 @@ export class ModbusLink {
     this.reconnectTimer = setTimeout(() => {
       if (this.state !== 'closed') void this.connect();
     }, delay);
+  }
+}
+
+/**
+ * Opens the client on its transport. RTU over TCP uses modbus-serial's TelnetPort, which sends
+ * raw RTU frames (with CRC) over the socket, as transparent serial device servers expect; its
+ * `connectTcpRTUBuffered` would wrap them in Modbus TCP headers instead.
+ */
+function open(client: ModbusClient, target: LinkTarget): Promise<void> {
+  switch (target.transport) {
+    case 'tcp':
+      return client.connectTCP(target.host, { port: target.port });
+    case 'rtu':
+      return client.connectRTUBuffered(target.serialPort, { ...target.line });
+    case 'rtu-tcp':
+      return client.connectTelnet(target.host, { port: target.port });
   }
 }
 

@@ -1,11 +1,33 @@
-/** Config schema of the Modbus TCP connector: `device.connection` and `device.points[]`. */
+/**
+ * Config schema of the Modbus connector: `device.connection` (Modbus TCP, RTU on a serial line, or
+ * RTU over TCP) and `device.points[]`. Rules that span keys (which keys go with which transport)
+ * are checked in config.ts. Transport keys carry no schema `default`: the loader fills defaults in,
+ * and config.ts must see what the site actually wrote.
+ */
 import { Type, type Static } from '@sinclair/typebox';
 import { reportKeys } from '../common/filter.js';
 
+export const MODBUS_TRANSPORTS = ['tcp', 'rtu', 'rtu-tcp'] as const;
+export type ModbusTransport = (typeof MODBUS_TRANSPORTS)[number];
+/** Baud rates RS-485 Modbus devices offer. */
+export const BAUD_RATES = [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200] as const;
+/** Keys that only describe a serial line. */
+export const SERIAL_KEYS = ['serialPort', 'baudRate', 'parity', 'dataBits', 'stopBits'] as const;
+
 export const ModbusConnection = Type.Object(
   {
-    host: Type.String({ minLength: 1, description: 'IP address or host name of the Modbus TCP server' }),
-    port: Type.Integer({ minimum: 1, maximum: 65535, default: 502 }),
+    /** `tcp` (Modbus TCP), `rtu` (RTU on a local serial port) or `rtu-tcp` (RTU frames over TCP, serial device servers). */
+    transport: Type.Optional(Type.Union(MODBUS_TRANSPORTS.map((t) => Type.Literal(t)), { description: 'default tcp' })),
+    host: Type.Optional(Type.String({ minLength: 1, description: 'IP address or host name of the Modbus TCP server or serial device server' })),
+    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'default 502' })),
+    /** Serial device of an RS-485 adapter, `rtu` only: `/dev/ttyUSB0`, `/dev/ttyS1`, `/dev/serial/by-id/...`. */
+    serialPort: Type.Optional(Type.String({ minLength: 1 })),
+    /** Line speed, `rtu` and `rtu-tcp` (there it only sets the silence between frames). */
+    baudRate: Type.Optional(Type.Union(BAUD_RATES.map((b) => Type.Literal(b)), { description: 'default 9600' })),
+    parity: Type.Optional(Type.Union(['none', 'even', 'odd'].map((p) => Type.Literal(p)), { description: 'default even' })),
+    /** RTU characters have 8 data bits (7 is Modbus ASCII, which this connector does not speak). */
+    dataBits: Type.Optional(Type.Integer({ minimum: 5, maximum: 8, description: 'default 8' })),
+    stopBits: Type.Optional(Type.Union([Type.Literal(1), Type.Literal(2)], { description: 'default 1' })),
     unitId: Type.Integer({ minimum: 0, maximum: 255, default: 1 }),
     /** Poll interval in milliseconds. */
     pollInterval: Type.Integer({ minimum: 50, default: 1000 }),
