@@ -83,7 +83,8 @@ try {
     SIM_PUMP2_PORT: String(ports.pump2),
     SIM_POWER_PORT: String(ports.power),
   });
-  const gw = await startGateway(loaded, { log: createLogger('gateway', env.LOG_LEVEL ?? 'warn'), ...(env.GW_INFLUX_URL ? { influxUrl: env.GW_INFLUX_URL } : {}) });
+  // The broker is in this process: the gateway takes its publishes by function call.
+  const gw = await startGateway(loaded, { log: createLogger('gateway', env.LOG_LEVEL ?? 'warn'), embeddedBroker: broker.embedded, ...(env.GW_INFLUX_URL ? { influxUrl: env.GW_INFLUX_URL } : {}) });
   stops.push(gw.stop);
 
   process.stdout.write(
