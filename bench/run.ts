@@ -2,7 +2,7 @@
  * `npm run bench` (issue 10): the gateway against the hardware ceiling and against Node-RED, in
  * one bounded run on loopback. Writes bench/results/latest.json and latest.md.
  *
- *   npx tsx bench/run.ts [--quick] [--only ingest,fields,latency,scale] [--no-nodered]
+ *   npx tsx bench/run.ts [--quick] [--rounds 3] [--only ingest,embedded,fields,latency,scale] [--no-nodered]
  *                        [--nodered-dir DIR] [--profile] [--keep] [--out DIR]
  *
  * Everything it starts (influxd, the aedes broker, gateway, subscriber, publisher, simulators and
@@ -24,15 +24,18 @@ import type { FieldSpec } from './children/publisher.js';
 import { CpuWindow, RssSampler } from './lib/cpu.js';
 import { buildBodies, countValues, createDatabase, dropDatabase, traceLanding, writeBodies, type InfluxTarget } from './lib/influx.js';
 import { buildFlows, installNodeRed, nrRoutes, startNodeRed, type NrRoute, type RunningNodeRed } from './lib/nodered.js';
-import { onInterrupt, spawnTs, type Child } from './lib/proc.js';
+import { onInterrupt, type Child } from './lib/proc.js';
 import { benchAuth, demoBrokerSettings, writeDemoSite, writeMqttSite, type BenchAuth } from './lib/site.js';
 import { finiteOrNull, round, sleep, summarize, timeToReach } from './lib/stats.js';
 import { renderMarkdown } from './lib/report.js';
+import { BenchContext, ROOT, waitSubscribed, type GatewayChild } from './phases/context.js';
+import { embeddedPhase } from './phases/embedded.js';
+import { feedAndTrace, mqttCeiling } from './phases/feed.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
 const { values: flags } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
+    rounds: { type: 'string', default: '3' },
     only: { type: 'string' },
     'no-nodered': { type: 'boolean', default: false },
     'nodered-dir': { type: 'string' },
@@ -42,7 +45,9 @@ const { values: flags } = parseArgs({
   },
 });
 const QUICK = flags.quick!;
-const phases = new Set((flags.only ?? 'ingest,fields,latency,scale').split(',').map((s) => s.trim()));
+/** Interleaved rounds of each comparison (bench/lib/rounds.ts). */
+const ROUNDS = Math.max(1, Number(flags.rounds));
+const phases = new Set((flags.only ?? 'ingest,embedded,fields,latency,scale').split(',').map((s) => s.trim()));
 
 /**
  * Sizes of the full run and of `--quick` (message counts are multiples of 5,000, the batch size).
@@ -88,8 +93,6 @@ const PUMP_RULES = [
 const tmp = mkdtempSync(join(tmpdir(), 'facility-bench-'));
 const logDir = join(tmp, 'logs');
 mkdirSync(logDir);
-const notes: string[] = [];
-const errors: Record<string, string> = {};
 let influxd: InfluxdHandle | undefined;
 let broker: Child | undefined;
 let brokerUrl = '';
@@ -102,56 +105,13 @@ let mosquitto: MosquittoHandle | undefined;
 const path = { url: '', pid: 0, name: '' };
 let auth: BenchAuth;
 const profileDir = join(flags.out!, 'profiles');
-
-function say(msg: string): void {
-  process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
-}
-
-function log(name: string): string {
-  return join(logDir, `${name}.log`);
-}
-
-function child(script: string, name: string, opts: { env?: Record<string, string>; args?: string[]; profile?: boolean } = {}): Child {
-  const execArgv = opts.profile ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, name)] : [];
-  return spawnTs(join(ROOT, 'bench', 'children', script), {
-    name,
-    logFile: log(name),
-    cwd: ROOT,
-    env: { ...process.env, ...opts.env },
-    execArgv,
-    args: opts.args ?? [],
-  });
-}
-
-async function publisher(name: string, args: Record<string, unknown>): Promise<Child> {
-  const p = child('publisher.ts', name, { env: { BENCH_ARGS: JSON.stringify({ url: path.url, ...args }) } });
-  await p.next('ready', 30_000);
-  return p;
-}
-
-interface GatewayChild {
-  child: Child;
-  url: string;
-}
-
-async function startGatewayChild(name: string, config: string, db: string): Promise<GatewayChild> {
-  await createDatabase(influxd!.url, db);
-  const c = child('gateway.ts', name, { args: [config], env: { GW_INFLUX_URL: `${influxd!.url}/${db}` }, profile: flags.profile! });
-  const ready = await c.next('ready', 90_000);
-  return { child: c, url: String(ready.url) };
-}
-
-/** Wait until the gateway's MQTT link has subscribed (device status reason), at most `ms`. */
-async function waitSubscribed(gw: GatewayChild, device: string, ms = 10_000): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const s = await gw.child.request('device', { id: device }).catch(() => undefined);
-    const view = s?.view as { comm?: string; commReason?: string } | null | undefined;
-    if (s?.comm === 'online' || /subscribed/.test(view?.commReason ?? '')) return true;
-    await sleep(100);
-  }
-  return false;
-}
+const ctx = new BenchContext(tmp, logDir, flags.profile ? profileDir : null);
+const { notes, errors } = ctx;
+const say = (msg: string) => ctx.say(msg);
+const log = (name: string) => ctx.log(name);
+const child = (script: string, name: string, opts: { env?: Record<string, string>; args?: string[] } = {}) => ctx.child(script, name, opts);
+const publisher = (name: string, args: Record<string, unknown>) => ctx.publisher(name, path.url, args);
+const startGatewayChild = (name: string, config: string, db: string) => ctx.gateway(name, config, db);
 
 // --- Ingest A -------------------------------------------------------------------------------
 
@@ -175,80 +135,6 @@ interface IngestResult {
   [extra: string]: number | null | undefined;
 }
 
-/** Counting subscriber on the same broker: messages/s and its CPU µs per message. */
-async function mqttCeiling(qos: 0 | 1, n: number, fields: FieldSpec[] = INGEST_FIELDS): Promise<{ perS: number; cpuUs: number; lost: number; brokerCpuUs: number; publisherCpuUs: number }> {
-  const topic = `bench/count/q${qos}`;
-  const counter = child('counter.ts', `counter-q${qos}-${path.name}`, { env: { BENCH_ARGS: JSON.stringify({ url: path.url, topic, qos }) } });
-  await counter.next('ready', 30_000);
-  const pub = await publisher(`pub-count-q${qos}-${path.name}`, { mode: 'burst', topic, qos, count: n, fields, tsBase: Date.now(), window: qos ? 1000 : 2000 });
-  try {
-    const cpu = new CpuWindow(counter.pid).start();
-    const brokerCpu = new CpuWindow(path.pid).start();
-    const pubCpu = new CpuWindow(pub.pid).start();
-    let done = false;
-    const go = pub.request('go', {}, 300_000).then((m) => ((done = true), m));
-    let last = { count: 0, first: 0, last: 0 };
-    let lastGrowth = Date.now();
-    for (;;) {
-      const c = (await counter.request('count')) as unknown as typeof last;
-      if (c.count > last.count) lastGrowth = Date.now();
-      last = c;
-      if (c.count >= n || (done && Date.now() - lastGrowth > 3000) || Date.now() - lastGrowth > 60_000) break;
-      await sleep(100);
-    }
-    const usage = cpu.read();
-    const brokerCpuUs = brokerCpu.read().cpuUs / Math.max(1, last.count);
-    const publisherCpuUs = pubCpu.read().cpuUs / n;
-    const pubDone = (await go) as unknown as { t0: number };
-    const seconds = (last.last - pubDone.t0) / 1000;
-    return { perS: last.count / seconds, cpuUs: usage.cpuUs / Math.max(1, last.count), lost: n - last.count, brokerCpuUs, publisherCpuUs };
-  } finally {
-    await Promise.all([pub.stop(), counter.stop()]);
-  }
-}
-
-/** Publish `n` messages to `topic` and trace what lands in InfluxDB; CPU of `pid` over the run. */
-async function feedAndTrace(o: {
-  name: string; topic: string; qos: 0 | 1; n: number; fields: FieldSpec[]; pid: number;
-  count: () => Promise<number>; target: number;
-}): Promise<{ perS: number | null; steadyPerS: number | null; landed: number; cpuUs: number; seconds: number; brokerCpuUs: number; publisherCpuUs: number; publishS: number; firstLandedS: number | null; cores: Record<string, number> }> {
-  const pub = await publisher(o.name, { mode: 'burst', topic: o.topic, qos: o.qos, count: o.n, fields: o.fields, tsBase: Date.now(), window: o.qos ? 1000 : 2000 });
-  try {
-    const cpu = new CpuWindow(o.pid).start();
-    const brokerCpu = new CpuWindow(path.pid).start();
-    const pubCpu = new CpuWindow(pub.pid).start();
-    const dbCpu = new CpuWindow(influxd!.pid()).start();
-    let done = false;
-    const t0 = performance.now();
-    let publishedAt = 0;
-    const go = pub.request('go', {}, 600_000).then(() => {
-      publishedAt = performance.now();
-      done = true;
-    });
-    const trace = await traceLanding(o.count, o.target, { intervalMs: 200, idleMs: 8000, firstIdleMs: 20_000, deadlineMs: 300_000, producerDone: () => done });
-    const usage = cpu.read();
-    const brokerUse = brokerCpu.read();
-    const brokerCpuUs = brokerUse.cpuUs;
-    const publisherCpuUs = pubCpu.read().cpuUs;
-    const dbCores = dbCpu.read().cores;
-    await go;
-    const tEnd = timeToReach(trace.series, trace.final) ?? trace.lastGrowthAt;
-    const seconds = (tEnd - t0) / 1000;
-    const t10 = timeToReach(trace.series, 0.1 * o.target);
-    const t90 = timeToReach(trace.series, 0.9 * o.target);
-    const steady = t10 !== undefined && t90 !== undefined && t90 > t10 ? (0.8 * o.target) / ((t90 - t10) / 1000) : null;
-    const first = trace.series.find(([, c]) => c > 0)?.[0];
-    return {
-      perS: trace.final > 0 ? trace.final / seconds : null, steadyPerS: steady, landed: trace.final, cpuUs: usage.cpuUs, seconds, brokerCpuUs, publisherCpuUs,
-      publishS: (publishedAt - t0) / 1000, firstLandedS: first === undefined ? null : (first - t0) / 1000,
-      // Where the two cores went during the run: the consumer, the broker and the database.
-      cores: { consumer: round(usage.cores, 2), broker: round(brokerUse.cores, 2), influxd: round(dbCores, 2) },
-    };
-  } finally {
-    await pub.stop();
-  }
-}
-
 async function gatewayIngest(qos: 0 | 1, n: number): Promise<{ perS: number | null; steady: number | null; cpuUsPerPoint: number | null; lost: number; rssMb: number | null; readings: number | null; brokerCpuUs: number; publisherCpuUs: number; seconds: number; publishS: number; firstLandedS: number | null; cores: Record<string, number> }> {
   const name = `gw-ingest-q${qos}`;
   const db = `gw_ingest_q${qos}`;
@@ -262,7 +148,7 @@ async function gatewayIngest(qos: 0 | 1, n: number): Promise<{ perS: number | nu
   try {
     if (!(await waitSubscribed(gw, 'bench-1'))) notes.push(`${name}: the gateway did not report its MQTT subscription within 10 s; fed anyway`);
     const target: InfluxTarget = { url: influxd!.url, db };
-    const r = await feedAndTrace({
+    const r = await feedAndTrace(ctx, path, {
       name: `pub-${name}`, topic, qos, n, fields: INGEST_FIELDS, pid: gw.child.pid, target: n,
       count: () => countValues(target, 'power', { field: 'voltage_l1', where: `"device" = 'bench-1'` }),
     });
@@ -304,7 +190,7 @@ async function dbCeiling(tag: string, lines: number, fields: FieldSpec[]): Promi
 
 async function nodeRedIngest(nr: RunningNodeRed, route: NrRoute, n: number): Promise<{ perS: number | null; cpuUs: number | null; lost: number; seconds: number; publishS: number; cores: Record<string, number> }> {
   const target: InfluxTarget = { url: influxd!.url, db: 'nodered' };
-  const r = await feedAndTrace({
+  const r = await feedAndTrace(ctx, path, {
     name: `pub-nr-${route.flow}-q${route.qos}`, topic: route.topic, qos: route.qos, n, fields: INGEST_FIELDS, pid: nr.child.pid, target: n,
     count: () => countValues(target, route.measurement, { field: 'voltage_l1' }),
   });
@@ -350,14 +236,14 @@ async function fieldsPhase(): Promise<Record<string, unknown>> {
   try {
     if (!(await waitSubscribed(gw, 'pump-1'))) notes.push(`${name}: no MQTT subscription report within 10 s; fed anyway`);
     const target: InfluxTarget = { url: influxd!.url, db };
-    gwResult = await feedAndTrace({ name: `pub-${name}`, topic, qos: FIELDS_QOS, n, fields: PUMP_FIELDS, pid: gw.child.pid, target: total, count: () => countValues(target, 'pump', { where: `"device" = 'pump-1'` }) });
+    gwResult = await feedAndTrace(ctx, path, { name: `pub-${name}`, topic, qos: FIELDS_QOS, n, fields: PUMP_FIELDS, pid: gw.child.pid, target: total, count: () => countValues(target, 'pump', { where: `"device" = 'pump-1'` }) });
   } finally {
     await gw.child.stop();
     await dropDatabase(influxd!.url, db);
   }
   const raw = await dbCeiling('fields', SIZE.rawFieldLines, PUMP_FIELDS);
   // The MQTT path's own ceiling for these messages: the same broker into a counting subscriber.
-  const mqtt = await mqttCeiling(FIELDS_QOS, n, PUMP_FIELDS);
+  const mqtt = await mqttCeiling(ctx, path, FIELDS_QOS, n, PUMP_FIELDS);
   return {
     mqtt_ceiling_fields_per_s: finiteOrNull(mqtt.perS * PUMP_FIELDS.length),
     gateway_run_cores: gwResult.cores,
@@ -651,6 +537,7 @@ async function main(): Promise<void> {
   auth = await benchAuth();
   if (auth.users) notes.push('the gateway has API users: the bench adds a user and logs in for socket.io');
   influxd = await startInfluxd();
+  ctx.influxd = influxd;
   say(`influxd on ${influxd.url}`);
   let brokerArgs: Record<string, unknown> = {};
   try {
@@ -707,7 +594,7 @@ async function main(): Promise<void> {
           say(`  gateway: ${r.gateway_points_per_s} points/s, ${r.gateway_cpu_us_per_point} µs CPU/point, lost ${r.gateway_lost}`);
         });
         await step('mqtt_ceiling', async () => {
-          const c = await mqttCeiling(qos, n);
+          const c = await mqttCeiling(ctx, path, qos, n, INGEST_FIELDS);
           Object.assign(r, {
             mqtt_ceiling_per_s: finiteOrNull(c.perS), mqtt_ceiling_cpu_us_per_point: finiteOrNull(c.cpuUs, 1), mqtt_ceiling_lost: c.lost,
             mqtt_ceiling_broker_cpu_us_per_msg: finiteOrNull(c.brokerCpuUs, 1), mqtt_ceiling_publisher_cpu_us_per_msg: finiteOrNull(c.publisherCpuUs, 1),
@@ -717,7 +604,7 @@ async function main(): Promise<void> {
         await step('aedes_ceiling', async () => {
           useAedes();
           try {
-            const c = await mqttCeiling(qos, n);
+            const c = await mqttCeiling(ctx, path, qos, n, INGEST_FIELDS);
             Object.assign(r, { aedes_ceiling_per_s: finiteOrNull(c.perS), aedes_ceiling_cpu_us_per_point: finiteOrNull(c.cpuUs, 1), aedes_ceiling_broker_cpu_us_per_msg: finiteOrNull(c.brokerCpuUs, 1) });
             say(`  counting subscriber on aedes: ${r.aedes_ceiling_per_s} msgs/s`);
           } finally {
@@ -749,6 +636,21 @@ async function main(): Promise<void> {
       }
     } finally {
       await dropDatabase(influxd.url, 'nodered');
+    }
+  }
+  if (phases.has('embedded')) {
+    try {
+      const e = await embeddedPhase(ctx, { rounds: ROUNDS, messages: SIZE.ingest, fields: INGEST_FIELDS, rules: POWER_RULES, auth });
+      for (const [q, v] of Object.entries(e)) {
+        const into = (ingest[q] ??= { messages: Number(v.messages) } as IngestResult);
+        into.embedded_points_per_s = v.embedded_points_per_s as number | null;
+        into.embedded_cpu_us_per_point = v.embedded_cpu_us_per_point as number | null;
+        into.embedded_lost = v.embedded_lost as number | null;
+      }
+      result.embedded = e;
+    } catch (err) {
+      errors.embedded = err instanceof Error ? err.message.slice(0, 2000) : String(err);
+      say(`embedded failed: ${errors.embedded.split('\n')[0]}`);
     }
   }
   result.ingest = ingest;
