@@ -13,7 +13,7 @@
  */
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem, release, hostname } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
 import { io, type Socket } from 'socket.io-client';
@@ -22,8 +22,7 @@ import { startMosquitto, type MosquittoHandle } from '../test/helpers/mosquitto.
 import { freePort } from '../test/helpers/ports.js';
 import type { FieldSpec } from './children/publisher.js';
 import { CpuWindow, RssSampler } from './lib/cpu.js';
-import { buildBodies, countValues, createDatabase, dropDatabase, traceLanding, writeBodies, type InfluxTarget } from './lib/influx.js';
-import { buildFlows, installNodeRed, nrRoutes, startNodeRed, type NrRoute, type RunningNodeRed } from './lib/nodered.js';
+import { countValues, dropDatabase, traceLanding, type InfluxTarget } from './lib/influx.js';
 import { onInterrupt, type Child } from './lib/proc.js';
 import { benchAuth, demoBrokerSettings, writeDemoSite, writeMqttSite, type BenchAuth } from './lib/site.js';
 import { finiteOrNull, round, sleep, summarize, timeToReach } from './lib/stats.js';
@@ -31,6 +30,7 @@ import { renderMarkdown } from './lib/report.js';
 import { BenchContext, ROOT, waitSubscribed, type GatewayChild } from './phases/context.js';
 import { embeddedPhase } from './phases/embedded.js';
 import { feedAndTrace, mqttCeiling } from './phases/feed.js';
+import { dbCeiling, ingestPhase } from './phases/ingest.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -115,112 +115,6 @@ const startGatewayChild = (name: string, config: string, db: string) => ctx.gate
 
 // --- Ingest A -------------------------------------------------------------------------------
 
-interface IngestResult {
-  messages: number;
-  gateway_points_per_s: number | null;
-  gateway_cpu_us_per_point: number | null;
-  gateway_lost: number | null;
-  mqtt_ceiling_per_s: number | null;
-  mqtt_ceiling_cpu_us_per_point: number | null;
-  db_ceiling_points_per_s: number | null;
-  nodered_best_points_per_s: number | null;
-  nodered_usual_points_per_s: number | null;
-  nodered_best_cpu_us_per_point?: number | null;
-  nodered_usual_cpu_us_per_point?: number | null;
-  nodered_best_lost?: number | null;
-  nodered_usual_lost?: number | null;
-  gateway_rss_mb?: number | null;
-  gateway_steady_points_per_s?: number | null;
-  gateway_readings?: number | null;
-  [extra: string]: number | null | undefined;
-}
-
-async function gatewayIngest(qos: 0 | 1, n: number): Promise<{ perS: number | null; steady: number | null; cpuUsPerPoint: number | null; lost: number; rssMb: number | null; readings: number | null; brokerCpuUs: number; publisherCpuUs: number; seconds: number; publishS: number; firstLandedS: number | null; cores: Record<string, number> }> {
-  const name = `gw-ingest-q${qos}`;
-  const db = `gw_ingest_q${qos}`;
-  const config = join(tmp, `${name}.yaml`);
-  const topic = `bench/gw/q${qos}/bench-1`;
-  writeMqttSite({
-    file: config, dataDir: join(tmp, `${name}-data`), brokerUrl: path.url, qos, clientId: `bench-${name}`, type: 'power',
-    devices: [{ id: 'bench-1', topic }], fields: INGEST_FIELDS, rules: POWER_RULES, auth,
-  });
-  const gw = await startGatewayChild(name, config, db);
-  try {
-    if (!(await waitSubscribed(gw, 'bench-1'))) notes.push(`${name}: the gateway did not report its MQTT subscription within 10 s; fed anyway`);
-    const target: InfluxTarget = { url: influxd!.url, db };
-    const r = await feedAndTrace(ctx, path, {
-      name: `pub-${name}`, topic, qos, n, fields: INGEST_FIELDS, pid: gw.child.pid, target: n,
-      count: () => countValues(target, 'power', { field: 'voltage_l1', where: `"device" = 'bench-1'` }),
-    });
-    const stats = await gw.child.request('stats').catch(() => undefined);
-    const final = await countValues(target, 'power', { field: 'voltage_l1', where: `"device" = 'bench-1'` });
-    return {
-      perS: r.perS, steady: r.steadyPerS, cpuUsPerPoint: final ? r.cpuUs / final : null, lost: n - final,
-      rssMb: stats ? Number(stats.rss) / 1048576 : null, readings: stats ? Number(stats.totalReadings) : null,
-      brokerCpuUs: r.brokerCpuUs / n, publisherCpuUs: r.publisherCpuUs / n, seconds: r.seconds, publishS: r.publishS, firstLandedS: r.firstLandedS, cores: r.cores,
-    };
-  } finally {
-    await gw.child.stop();
-    await dropDatabase(influxd!.url, db);
-  }
-}
-
-async function dbCeiling(tag: string, lines: number, fields: FieldSpec[]): Promise<{ linesPerS: number; counted: number }> {
-  const db = `raw_${tag}`;
-  await createDatabase(influxd!.url, db);
-  try {
-    const base = Date.now();
-    const numeric = fields.map(([k, v]) => [k, typeof v === 'boolean' ? v : v] as const);
-    const bodies = buildBodies(lines, 5000, (i) => {
-      let f = '';
-      for (let k = 0; k < numeric.length; k++) {
-        const [name, v] = numeric[k]!;
-        const val = typeof v === 'boolean' ? String(v) : String(Math.round(v * (1 + (((i * 7 + k * 13) % 21) - 10) / 1000) * 1000) / 1000);
-        f += `${k ? ',' : ''}${name}=${val}`;
-      }
-      return `raw,device=bench-1,site=bench ${f} ${base + i}`;
-    });
-    const ms = await writeBodies({ url: influxd!.url, db }, bodies, 4, 'ms');
-    const counted = await countValues({ url: influxd!.url, db }, 'raw', { field: fields[0]![0] });
-    return { linesPerS: lines / (ms / 1000), counted };
-  } finally {
-    await dropDatabase(influxd!.url, db);
-  }
-}
-
-async function nodeRedIngest(nr: RunningNodeRed, route: NrRoute, n: number): Promise<{ perS: number | null; cpuUs: number | null; lost: number; seconds: number; publishS: number; cores: Record<string, number> }> {
-  const target: InfluxTarget = { url: influxd!.url, db: 'nodered' };
-  const r = await feedAndTrace(ctx, path, {
-    name: `pub-nr-${route.flow}-q${route.qos}`, topic: route.topic, qos: route.qos, n, fields: INGEST_FIELDS, pid: nr.child.pid, target: n,
-    count: () => countValues(target, route.measurement, { field: 'voltage_l1' }),
-  });
-  return { perS: r.perS, cpuUs: r.landed ? r.cpuUs / r.landed : null, lost: n - r.landed, seconds: r.seconds, publishS: r.publishS, cores: r.cores };
-}
-
-/**
- * Installs Node-RED (once); `start()` runs it with the bench flows. It runs only for its own
- * measurements: an idle Node-RED beside the other contenders cost them up to a third of their rate.
- */
-async function setupNodeRed(): Promise<{ start: (() => Promise<RunningNodeRed>) | null; version: string | null; reason: string | null; routes: NrRoute[] }> {
-  const routes = nrRoutes('bench');
-  if (flags['no-nodered']) return { start: null, version: null, reason: 'skipped (--no-nodered)', routes };
-  const dir = flags['nodered-dir'] ? resolve(flags['nodered-dir']) : join(tmp, 'node-red');
-  try {
-    say(`installing node-red@4 + node-red-contrib-influxdb into ${dir}`);
-    const t0 = Date.now();
-    const { version, installed } = await installNodeRed(dir, log('npm-install'));
-    say(`node-red ${version} ${installed ? `installed in ${Math.round((Date.now() - t0) / 1000)} s` : 'already installed'}`);
-    await createDatabase(influxd!.url, 'nodered');
-    const flows = buildFlows({ brokerPort: Number(new URL(path.url).port), influxPort: influxd!.port, db: 'nodered', routes, fields: INGEST_FIELDS.map(([f]) => f) });
-    const start = async () => startNodeRed({ dir, port: await freePort(), flows, logFile: log('node-red') });
-    return { start, version, reason: null, routes };
-  } catch (err) {
-    const reason = err instanceof Error ? err.message.split('\n').slice(0, 6).join(' | ') : String(err);
-    notes.push(`Node-RED unavailable: ${reason}`);
-    return { start: null, version: null, reason, routes };
-  }
-}
-
 // --- Ingest B -------------------------------------------------------------------------------
 
 async function fieldsPhase(): Promise<Record<string, unknown>> {
@@ -241,7 +135,7 @@ async function fieldsPhase(): Promise<Record<string, unknown>> {
     await gw.child.stop();
     await dropDatabase(influxd!.url, db);
   }
-  const raw = await dbCeiling('fields', SIZE.rawFieldLines, PUMP_FIELDS);
+  const raw = await dbCeiling(ctx, 'fields', SIZE.rawFieldLines, PUMP_FIELDS);
   // The MQTT path's own ceiling for these messages: the same broker into a counting subscriber.
   const mqtt = await mqttCeiling(ctx, path, FIELDS_QOS, n, PUMP_FIELDS);
   return {
@@ -558,94 +452,27 @@ async function main(): Promise<void> {
   const useAedes = () => Object.assign(path, { url: brokerUrl, pid: broker!.pid, name: 'aedes' });
 
   const result: Record<string, unknown> = { version: 1, quick: QUICK, started_at: new Date(started).toISOString(), machine: info };
-  const ingest: Record<string, IngestResult> = {};
+  const ingest: Record<string, Record<string, unknown>> = {};
   let noderedInfo: Record<string, unknown> = {};
 
   if (phases.has('ingest')) {
     useMosquitto();
-    const nrSetup = await setupNodeRed();
-    noderedInfo = { version: nrSetup.version, unavailable_reason: nrSetup.reason, flows: 'best: mqtt in → join 5,000 → function → influxdb batch; usual: mqtt in → function → join 5,000 → influxdb batch' };
-    try {
-      for (const qos of [0, 1] as const) {
-        const n = SIZE.ingest[qos];
-        say(`ingest A, QoS ${qos}: ${n} messages of 1 point × 3 fields`);
-        const r: IngestResult = {
-          messages: n, gateway_points_per_s: null, gateway_cpu_us_per_point: null, gateway_lost: null, mqtt_ceiling_per_s: null,
-          mqtt_ceiling_cpu_us_per_point: null, db_ceiling_points_per_s: null, nodered_best_points_per_s: null, nodered_usual_points_per_s: null,
-        };
-        ingest[`qos${qos}`] = r;
-        const step = async (what: string, fn: () => Promise<void>) => {
-          try {
-            await fn();
-          } catch (err) {
-            errors[`ingest.qos${qos}.${what}`] = err instanceof Error ? err.message.slice(0, 1500) : String(err);
-            say(`  ${what} failed: ${errors[`ingest.qos${qos}.${what}`]!.split('\n')[0]}`);
-          }
-        };
-        await step('gateway', async () => {
-          const g = await gatewayIngest(qos, n);
-          Object.assign(r, {
-            gateway_points_per_s: finiteOrNull(g.perS), gateway_cpu_us_per_point: finiteOrNull(g.cpuUsPerPoint, 1), gateway_lost: g.lost,
-            gateway_steady_points_per_s: finiteOrNull(g.steady), gateway_rss_mb: finiteOrNull(g.rssMb, 1), gateway_readings: g.readings,
-            gateway_run_broker_cpu_us_per_msg: finiteOrNull(g.brokerCpuUs, 1), gateway_run_publisher_cpu_us_per_msg: finiteOrNull(g.publisherCpuUs, 1),
-            gateway_run_s: finiteOrNull(g.seconds, 2), gateway_run_publish_s: finiteOrNull(g.publishS, 2), gateway_run_first_landed_s: finiteOrNull(g.firstLandedS, 2),
-            gateway_run_cores: g.cores,
-          });
-          say(`  gateway: ${r.gateway_points_per_s} points/s, ${r.gateway_cpu_us_per_point} µs CPU/point, lost ${r.gateway_lost}`);
-        });
-        await step('mqtt_ceiling', async () => {
-          const c = await mqttCeiling(ctx, path, qos, n, INGEST_FIELDS);
-          Object.assign(r, {
-            mqtt_ceiling_per_s: finiteOrNull(c.perS), mqtt_ceiling_cpu_us_per_point: finiteOrNull(c.cpuUs, 1), mqtt_ceiling_lost: c.lost,
-            mqtt_ceiling_broker_cpu_us_per_msg: finiteOrNull(c.brokerCpuUs, 1), mqtt_ceiling_publisher_cpu_us_per_msg: finiteOrNull(c.publisherCpuUs, 1),
-          });
-          say(`  counting subscriber: ${r.mqtt_ceiling_per_s} msgs/s, ${r.mqtt_ceiling_cpu_us_per_point} µs CPU/msg`);
-        });
-        await step('aedes_ceiling', async () => {
-          useAedes();
-          try {
-            const c = await mqttCeiling(ctx, path, qos, n, INGEST_FIELDS);
-            Object.assign(r, { aedes_ceiling_per_s: finiteOrNull(c.perS), aedes_ceiling_cpu_us_per_point: finiteOrNull(c.cpuUs, 1), aedes_ceiling_broker_cpu_us_per_msg: finiteOrNull(c.brokerCpuUs, 1) });
-            say(`  counting subscriber on aedes: ${r.aedes_ceiling_per_s} msgs/s`);
-          } finally {
-            useMosquitto();
-          }
-        });
-        await step('db_ceiling', async () => {
-          const d = await dbCeiling(`q${qos}`, SIZE.rawLines, INGEST_FIELDS);
-          r.db_ceiling_points_per_s = round(d.linesPerS);
-          say(`  raw line protocol: ${r.db_ceiling_points_per_s} points/s`);
-        });
-        let nr: RunningNodeRed | undefined;
-        if (nrSetup.start) await step('nodered_start', async () => void (nr = await nrSetup.start!()));
-        if (nr) {
-          const running = nr;
-          for (const flow of ['best', 'usual'] as const) {
-            await step(`nodered_${flow}`, async () => {
-              const route = nrSetup.routes.find((x) => x.flow === flow && x.qos === qos)!;
-              const x = await nodeRedIngest(running, route, n);
-              Object.assign(r, {
-                [`nodered_${flow}_points_per_s`]: finiteOrNull(x.perS), [`nodered_${flow}_cpu_us_per_point`]: finiteOrNull(x.cpuUs, 1), [`nodered_${flow}_lost`]: x.lost,
-                [`nodered_${flow}_run_s`]: finiteOrNull(x.seconds, 2), [`nodered_${flow}_publish_s`]: finiteOrNull(x.publishS, 2), [`nodered_${flow}_run_cores`]: x.cores,
-              });
-              say(`  node-red ${flow}: ${finiteOrNull(x.perS)} points/s, ${finiteOrNull(x.cpuUs, 1)} µs CPU/point, lost ${x.lost}`);
-            });
-          }
-          await running.stop();
-        }
-      }
-    } finally {
-      await dropDatabase(influxd.url, 'nodered');
-    }
+    const r = await ingestPhase(ctx, { ...path }, {
+      rounds: ROUNDS, messages: SIZE.ingest, rawLines: SIZE.rawLines, fields: INGEST_FIELDS, rules: POWER_RULES, auth,
+      nodered: { skip: flags['no-nodered']!, dir: flags['nodered-dir'] },
+    });
+    Object.assign(ingest, r.ingest);
+    noderedInfo = r.nodered;
   }
   if (phases.has('embedded')) {
     try {
       const e = await embeddedPhase(ctx, { rounds: ROUNDS, messages: SIZE.ingest, fields: INGEST_FIELDS, rules: POWER_RULES, auth });
       for (const [q, v] of Object.entries(e)) {
-        const into = (ingest[q] ??= { messages: Number(v.messages) } as IngestResult);
-        into.embedded_points_per_s = v.embedded_points_per_s as number | null;
-        into.embedded_cpu_us_per_point = v.embedded_cpu_us_per_point as number | null;
-        into.embedded_lost = v.embedded_lost as number | null;
+        // ingest.qosN.embedded_points_per_s and aedes_ceiling_per_s: medians of the embedded phase.
+        const into = (ingest[q] ??= { messages: v.messages });
+        for (const key of ['embedded_points_per_s', 'embedded_cpu_us_per_point', 'embedded_lost', 'aedes_ceiling_per_s', 'aedes_ceiling_cpu_us_per_point']) into[key] = v[key];
+        const spread = (v.spread ?? {}) as Record<string, unknown>;
+        into.spread = { ...(into.spread as object | undefined), embedded: spread.embedded, aedes_ceiling: spread.aedes_ceiling };
       }
       result.embedded = e;
     } catch (err) {

@@ -59,3 +59,19 @@ export async function interleave<T>(
   }
   return out;
 }
+
+/** Flat figures of one run (numbers; nested objects such as core shares are kept from the median run only). */
+export type Figures = Record<string, number | null>;
+
+/** Every numeric key of the runs: its median and min–max over the rounds in which it was measured. */
+export function mediansOf(runs: readonly (Figures | null)[], digits: Record<string, number> = {}): { median: Figures; spread: Record<string, Spread> } {
+  const keys = new Set(runs.flatMap((r) => (r ? Object.keys(r) : [])));
+  const median: Figures = {};
+  const spread: Record<string, Spread> = {};
+  for (const k of keys) {
+    const s = spreadOf(runs.map((r) => r?.[k] ?? null), digits[k] ?? 0);
+    median[k] = s.median;
+    spread[k] = s;
+  }
+  return { median, spread };
+}

@@ -9,9 +9,9 @@ import { startMosquitto } from '../../test/helpers/mosquitto.js';
 import { freePort } from '../../test/helpers/ports.js';
 import type { FieldSpec } from '../children/publisher.js';
 import { countValues, dropDatabase, type InfluxTarget } from '../lib/influx.js';
-import { interleave, ratioPerRound, showSpread, spreadOf } from '../lib/rounds.js';
+import { interleave, mediansOf, ratioPerRound, showSpread, spreadOf, type Figures } from '../lib/rounds.js';
 import { writeMqttSite, type BenchAuth } from '../lib/site.js';
-import { round } from '../lib/stats.js';
+import { finiteOrNull } from '../lib/stats.js';
 import { waitSubscribed, type BenchContext, type BrokerPath } from './context.js';
 import { feedAndTrace, mqttCeiling } from './feed.js';
 
@@ -23,12 +23,6 @@ export interface EmbeddedSettings {
   auth: BenchAuth;
 }
 
-/** One contender's run: points (or messages) per second, CPU µs per point of its processes, lost. */
-interface Run {
-  perS: number | null;
-  cpuUsPerPoint: number | null;
-  lost: number;
-}
 
 export async function embeddedPhase(ctx: BenchContext, s: EmbeddedSettings): Promise<Record<string, Record<string, unknown>>> {
   const out: Record<string, Record<string, unknown>> = {};
@@ -36,7 +30,7 @@ export async function embeddedPhase(ctx: BenchContext, s: EmbeddedSettings): Pro
     const n = s.messages[qos];
     ctx.say(`embedded broker, QoS ${qos}: ${n} messages, ${s.rounds} interleaved rounds`);
     let k = 0;
-    const gatewayRun = async (how: 'embedded' | 'mosquitto'): Promise<Run> => {
+    const gatewayRun = async (how: 'embedded' | 'mosquitto'): Promise<Figures> => {
       const name = `${how}-q${qos}-${++k}`;
       const db = `embedded_${how}_q${qos}`;
       const config = join(ctx.tmp, `${name}.yaml`);
@@ -57,19 +51,20 @@ export async function embeddedPhase(ctx: BenchContext, s: EmbeddedSettings): Pro
         const r = await feedAndTrace(ctx, broker, { name: `pub-${name}`, topic, qos, n, fields: s.fields, pid: gw.child.pid, target: n, count });
         const landed = await count();
         // Every process of the path: the gateway (with its broker when embedded), and Mosquitto.
-        return { perS: r.perS, cpuUsPerPoint: landed ? (r.cpuUs + r.brokerCpuUs) / landed : null, lost: n - landed };
+        return { points_per_s: finiteOrNull(r.perS), cpu_us_per_point: finiteOrNull(landed ? (r.cpuUs + r.brokerCpuUs) / landed : null, 1), lost: n - landed };
       } finally {
         await gw.child.stop();
         await mosq?.stop();
         await dropDatabase(ctx.influx.url, db);
       }
     };
-    const aedesCeiling = async (): Promise<Run> => {
+    const aedesCeiling = async (): Promise<Figures> => {
       const b = ctx.child('broker.ts', `aedes-q${qos}-${++k}`);
       try {
         const url = String((await b.next('ready', 30_000)).url);
         const c = await mqttCeiling(ctx, { url, pid: b.pid, name: `aedes-${k}` }, qos, n, s.fields);
-        return { perS: c.perS, cpuUsPerPoint: c.cpuUs + c.brokerCpuUs, lost: c.lost };
+        // CPU of the broker and the counting subscriber per message.
+        return { per_s: finiteOrNull(c.perS), cpu_us_per_point: finiteOrNull(c.cpuUs + c.brokerCpuUs, 1), lost: c.lost };
       } finally {
         await b.stop();
       }
@@ -82,24 +77,24 @@ export async function embeddedPhase(ctx: BenchContext, s: EmbeddedSettings): Pro
       if (err) {
         ctx.errors[`embedded.qos${qos}.${name}.round${r}`] = err instanceof Error ? err.message.slice(0, 1500) : String(err);
         ctx.say(`  round ${r} ${name} failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
-      } else if (x) ctx.say(`  round ${r} ${name}: ${round(x.perS ?? NaN)}/s, ${round(x.cpuUsPerPoint ?? NaN, 1)} µs CPU/point, lost ${x.lost}`);
+      } else if (x) ctx.say(`  round ${r} ${name}: ${x.points_per_s ?? x.per_s}/s, ${x.cpu_us_per_point} µs CPU/point, lost ${x.lost}`);
     });
-    const rate = (name: string) => runs[name]!.map((x) => x?.perS ?? null);
-    const cpu = (name: string) => runs[name]!.map((x) => x?.cpuUsPerPoint ?? null);
-    const lost = (name: string) => runs[name]!.map((x) => x?.lost ?? null);
     const summary: Record<string, unknown> = { messages: n };
-    for (const name of Object.keys(runs)) {
-      const rs = spreadOf(rate(name));
-      const label = name === 'aedes_ceiling' ? 'aedes_ceiling_per_s' : `${name}_points_per_s`;
-      summary[label] = rs.median;
-      summary[`${name}_cpu_us_per_point`] = spreadOf(cpu(name), 1).median;
-      summary[`${name}_lost`] = Math.max(...lost(name).map((x) => x ?? 0));
-      summary[`${name}_spread`] = { rate: rs, cpu_us_per_point: spreadOf(cpu(name), 1) };
-      ctx.say(`  ${name}: ${showSpread(rs, '/s')}, ${showSpread(spreadOf(cpu(name), 1), ' µs/point')}`);
+    const spread: Record<string, unknown> = {};
+    for (const [name, list] of Object.entries(runs)) {
+      const m = mediansOf(list, { cpu_us_per_point: 1 });
+      for (const [key, v] of Object.entries(m.median)) summary[`${name}_${key}`] = key === 'lost' ? Math.max(...list.map((x) => x?.lost ?? 0)) : v;
+      spread[name] = m.spread;
+      const rate = m.spread.points_per_s ?? m.spread.per_s;
+      if (rate) ctx.say(`  ${name}: ${showSpread(rate, '/s')}, ${showSpread(m.spread.cpu_us_per_point ?? spreadOf([]), ' µs CPU/point')}`);
     }
-    summary.embedded_over_aedes_ceiling = ratioPerRound(rate('embedded'), rate('aedes_ceiling'));
-    summary.embedded_over_mosquitto_gateway = ratioPerRound(rate('embedded'), rate('mosquitto_gateway'));
-    summary.rounds = Object.fromEntries(Object.keys(runs).map((name) => [name, runs[name]!.map((x) => x && { per_s: round(x.perS ?? NaN), cpu_us_per_point: round(x.cpuUsPerPoint ?? NaN, 1), lost: x.lost })]));
+    const rateOf = (name: string) => runs[name]!.map((x) => x?.points_per_s ?? x?.per_s ?? null);
+    summary.spread = spread;
+    summary.ratios = {
+      embedded_over_aedes_ceiling: ratioPerRound(rateOf('embedded'), rateOf('aedes_ceiling')),
+      embedded_over_mosquitto_gateway: ratioPerRound(rateOf('embedded'), rateOf('mosquitto_gateway')),
+    };
+    summary.rounds = runs;
     out[`qos${qos}`] = summary;
   }
   return out;
