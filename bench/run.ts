@@ -22,15 +22,15 @@ import { startMosquitto, type MosquittoHandle } from '../test/helpers/mosquitto.
 import { freePort } from '../test/helpers/ports.js';
 import type { FieldSpec } from './children/publisher.js';
 import { CpuWindow, RssSampler } from './lib/cpu.js';
-import { countValues, dropDatabase, traceLanding, type InfluxTarget } from './lib/influx.js';
+import { countValues, dropDatabase, traceLanding } from './lib/influx.js';
 import { onInterrupt, type Child } from './lib/proc.js';
 import { benchAuth, demoBrokerSettings, writeDemoSite, writeMqttSite, type BenchAuth } from './lib/site.js';
-import { finiteOrNull, round, sleep, summarize, timeToReach } from './lib/stats.js';
+import { round, sleep, summarize, timeToReach } from './lib/stats.js';
 import { renderMarkdown } from './lib/report.js';
 import { BenchContext, ROOT, waitSubscribed, type GatewayChild } from './phases/context.js';
 import { embeddedPhase } from './phases/embedded.js';
-import { feedAndTrace, mqttCeiling } from './phases/feed.js';
-import { dbCeiling, ingestPhase } from './phases/ingest.js';
+import { fieldsPhase } from './phases/fields.js';
+import { ingestPhase } from './phases/ingest.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -114,42 +114,6 @@ const publisher = (name: string, args: Record<string, unknown>) => ctx.publisher
 const startGatewayChild = (name: string, config: string, db: string) => ctx.gateway(name, config, db);
 
 // --- Ingest A -------------------------------------------------------------------------------
-
-// --- Ingest B -------------------------------------------------------------------------------
-
-async function fieldsPhase(): Promise<Record<string, unknown>> {
-  const n = SIZE.fieldsMsgs;
-  const name = 'gw-fields';
-  const db = 'gw_fields';
-  const config = join(tmp, `${name}.yaml`);
-  const topic = 'bench/fields/pump-1';
-  writeMqttSite({ file: config, dataDir: join(tmp, `${name}-data`), brokerUrl: path.url, qos: FIELDS_QOS, clientId: `bench-${name}`, type: 'pump', devices: [{ id: 'pump-1', topic }], fields: PUMP_FIELDS, rules: PUMP_RULES, auth });
-  const total = n * PUMP_FIELDS.length;
-  const gw = await startGatewayChild(name, config, db);
-  let gwResult: { perS: number | null; landed: number; cpuUs: number; seconds: number; cores: Record<string, number> };
-  try {
-    if (!(await waitSubscribed(gw, 'pump-1'))) notes.push(`${name}: no MQTT subscription report within 10 s; fed anyway`);
-    const target: InfluxTarget = { url: influxd!.url, db };
-    gwResult = await feedAndTrace(ctx, path, { name: `pub-${name}`, topic, qos: FIELDS_QOS, n, fields: PUMP_FIELDS, pid: gw.child.pid, target: total, count: () => countValues(target, 'pump', { where: `"device" = 'pump-1'` }) });
-  } finally {
-    await gw.child.stop();
-    await dropDatabase(influxd!.url, db);
-  }
-  const raw = await dbCeiling(ctx, 'fields', SIZE.rawFieldLines, PUMP_FIELDS);
-  // The MQTT path's own ceiling for these messages: the same broker into a counting subscriber.
-  const mqtt = await mqttCeiling(ctx, path, FIELDS_QOS, n, PUMP_FIELDS);
-  return {
-    mqtt_ceiling_fields_per_s: finiteOrNull(mqtt.perS * PUMP_FIELDS.length),
-    gateway_run_cores: gwResult.cores,
-    gateway_fields_per_s: finiteOrNull(gwResult.perS),
-    db_ceiling_fields_per_s: round(raw.linesPerS * PUMP_FIELDS.length),
-    fields_per_message: PUMP_FIELDS.length,
-    messages: n,
-    qos: FIELDS_QOS,
-    gateway_lost_fields: total - gwResult.landed,
-    gateway_cpu_us_per_field: finiteOrNull(gwResult.landed ? gwResult.cpuUs / gwResult.landed : NaN, 2),
-  };
-}
 
 // --- Latency --------------------------------------------------------------------------------
 
@@ -493,9 +457,8 @@ async function main(): Promise<void> {
       return null;
     }
   };
-  if (phases.has('fields')) say(`ingest B: ${SIZE.fieldsMsgs} messages of 12 fields (QoS ${FIELDS_QOS})`);
   if (mosquitto) useMosquitto();
-  result.fields = await guarded('fields', fieldsPhase);
+  result.fields = await guarded('fields', () => fieldsPhase(ctx, { ...path }, { rounds: ROUNDS, messages: SIZE.fieldsMsgs, rawLines: SIZE.rawFieldLines, qos: FIELDS_QOS, fields: PUMP_FIELDS, rules: PUMP_RULES, auth }));
   await mosquitto?.stop();
   mosquitto = undefined;
   useAedes();

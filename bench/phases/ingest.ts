@@ -45,9 +45,10 @@ export async function gatewayIngest(ctx: BenchContext, broker: BrokerPath, s: { 
     const r = await feedAndTrace(ctx, broker, { name: `pub-${s.name}`, topic, qos: s.qos, n: s.n, fields: s.fields, pid: gw.child.pid, target: s.n, count });
     const stats = await gw.child.request('stats').catch(() => undefined);
     const points = await count();
+    const values = await countValues(target, type, { where: `"device" = 'bench-1'` });
     return {
       points_per_s: finiteOrNull(r.perS), cpu_us_per_point: finiteOrNull(points ? r.cpuUs / points : null, 1),
-      lost: s.n - points, steady_points_per_s: finiteOrNull(r.steadyPerS),
+      lost: s.n - points, lost_values: s.n * s.fields.length - values, steady_points_per_s: finiteOrNull(r.steadyPerS),
       rss_mb: finiteOrNull(stats ? Number(stats.rss) / 1048576 : null, 1), readings: stats ? Number(stats.totalReadings) : null,
       run_broker_cpu_us_per_msg: finiteOrNull(r.brokerCpuUs / s.n, 1), run_publisher_cpu_us_per_msg: finiteOrNull(r.publisherCpuUs / s.n, 1),
       run_s: finiteOrNull(r.seconds, 2), run_publish_s: finiteOrNull(r.publishS, 2), run_first_landed_s: finiteOrNull(r.firstLandedS, 2),
