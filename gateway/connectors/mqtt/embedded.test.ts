@@ -5,10 +5,15 @@
  * was handled. Devices are real mqtt.js clients over TCP.
  */
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { startBroker, type RunningBroker } from '../../../broker/index.js';
+import { startGateway } from '../../app.js';
 import { hashPassword } from '../../auth/password.js';
+import { loadConfig } from '../../config/load.js';
 import type { DeviceConfig } from '../../config/schema.js';
 import { Recorder, tempDir, testLogger } from '../testkit.js';
 import { servedBy } from './broker.js';
@@ -143,5 +148,42 @@ describe('MQTT devices on the in-process broker', () => {
     expect(after.messages).toBe(before.messages + 3);
     expect(rec.latest('fire-1', 'battery_voltage')?.value).toBe(25.9);
     expect(d.connected).toBe(true);
+  });
+});
+
+describe('the gateway with the site broker in its process', () => {
+  it('stores a device publish in the history, through the pipeline', async () => {
+    const data = tempDir('mqtt-embedded-gw');
+    const site = await startBroker({
+      port: 0, host: '127.0.0.1', log: testLogger('broker'), site: 'demo', deviceTypes: { 'meter-1': 'power' },
+      config: { users: [{ username: 'meter-1', role: 'device', device: 'meter-1', passwordHash: await hashPassword('meter-pass') }] },
+    });
+    const file = join(data.path, 'site.yaml');
+    writeFileSync(file, stringify({
+      site: { id: 'demo', name: 'Embedded broker test' },
+      dataDir: join(data.path, 'data'),
+      http: { host: '127.0.0.1', port: 0 },
+      devices: [{
+        id: 'meter-1', type: 'power', protocol: 'mqtt',
+        connection: { url: site.url, topic: 'site/demo/power/meter-1/telemetry', qos: 1 },
+        points: [{ name: 'voltage_l1', path: 'v', unit: 'V' }],
+      }],
+    }));
+    const gw = await startGateway(loadConfig(file), { log: testLogger('gateway'), port: 0, host: '127.0.0.1', embeddedBroker: site.embedded });
+    try {
+      const meter = await connectAsync(site.url, { username: 'meter-1', password: 'meter-pass', reconnectPeriod: 0 });
+      clients.push(meter);
+      const ts = Date.now() - 1000;
+      await meter.publishAsync('site/demo/power/meter-1/telemetry', JSON.stringify({ v: 231.4, ts }), { qos: 1 });
+            expect(gw.history.backend).toBe('embedded');
+      await gw.history.flush();
+      const samples = await gw.history.query({ device: 'meter-1', point: 'voltage_l1', from: ts - 1, to: ts + 1 });
+      expect(samples.map((s) => [s.ts, s.value])).toEqual([[ts, 231.4]]);
+      expect(site.stats().connections).toBe(1); // the meter; the gateway has no connection
+    } finally {
+      await gw.stop();
+      await site.stop();
+      data.remove();
+    }
   });
 });
