@@ -37,7 +37,8 @@ import { DURABLES } from '../hq/ingest/consumer.js';
 import { startNatsCluster, NATS_SERVER_BIN, type NatsCluster } from '../test/helpers/nats.js';
 import { startPostgres, PG_BIN, type PostgresHandle } from '../test/helpers/postgres.js';
 import { onInterrupt, spawnTs, type Child } from './lib/proc.js';
-import { percentile, round, sleep, summarize } from './lib/stats.js';
+import { percentile, round, sleep } from './lib/stats.js';
+import { ratioPerRound, spreadOf } from './lib/rounds.js';
 import { groupCpu, machineCpuUs, postmasterPid, startHqProcess, type Group, type HqChild, type HqSettings } from './hq/infra.js';
 
 const quick = process.argv.includes('--quick');
@@ -287,15 +288,15 @@ async function main(): Promise<void> {
       await stopHqs();
     }
   }
-  const med = (v: number[]) => summarize(v).p50;
-  const spread = (v: number[]) => [Math.min(...v), Math.max(...v)];
-  for (const n of ['1', '2']) eventsPerS[n] = Math.round(med(rates[n]!));
-  const ratios = rates['2']!.map((r, i) => r / rates['1']![i]!);
-  cpuPerEvent = { hq: round(med(cpu2.map((c) => c.hq)), 1), nats: round(med(cpu2.map((c) => c.nats)), 1), postgres: round(med(cpu2.map((c) => c.postgres)), 1) };
+  const med = (v: number[], digits = 0) => spreadOf(v, digits).median ?? NaN;
+  const spread = (v: number[], digits = 0) => { const s = spreadOf(v, digits); return [s.min, s.max]; };
+  for (const n of ['1', '2']) eventsPerS[n] = med(rates[n]!);
+  const ratio = ratioPerRound(rates['2']!, rates['1']!);
+  cpuPerEvent = { hq: med(cpu2.map((c) => c.hq), 1), nats: med(cpu2.map((c) => c.nats), 1), postgres: med(cpu2.map((c) => c.postgres), 1) };
   result.rounds = {
     events_per_s: { '1': rates['1'], '2': rates['2'] },
     spread: { '1': spread(rates['1']!), '2': spread(rates['2']!) },
-    ratio_2_over_1: { per_round: ratios.map((r) => round(r, 2)), median: round(med(ratios), 2), spread: spread(ratios).map((r) => round(r, 2)) },
+    ratio_2_over_1: { per_round: ratio.per_round, median: ratio.median, spread: [ratio.min, ratio.max] },
   };
   result.events_per_s = eventsPerS;
 

@@ -1,38 +1,45 @@
 /**
- * `npm run bench` (issue 10): the gateway against the hardware ceiling and against Node-RED, in
- * one bounded run on loopback. Writes bench/results/latest.json and latest.md.
+ * `npm run bench` (issue 10, issue 18): the gateway against the hardware ceiling and against
+ * Node-RED, in one bounded run on loopback. Writes bench/results/latest.json and latest.md.
  *
- *   npx tsx bench/run.ts [--quick] [--only ingest,fields,latency,scale] [--no-nodered]
+ *   npx tsx bench/run.ts [--quick] [--rounds 3] [--only ingest,embedded,fields,latency,scale] [--no-nodered]
  *                        [--nodered-dir DIR] [--profile] [--keep] [--out DIR]
+ *
+ * One file per phase under bench/phases/: ingest (A: 3-field messages, gateway vs counting
+ * subscriber vs DB ceiling vs Node-RED), embedded (the site broker in the gateway's process),
+ * fields (B: 12-field messages), latency, scale. Each comparison runs `--rounds` interleaved
+ * rounds (A B C A B C …, every contender fresh each round, bench/lib/rounds.ts): figures are
+ * medians with min–max, ratios the median of per-round ratios, every round kept in latest.json.
+ * `--quick --rounds 1` is a smoke run of about a minute per phase.
  *
  * Everything it starts (influxd, the aedes broker, gateway, subscriber, publisher, simulators and
  * Node-RED children) runs in its own process and is stopped at the end; temp folders are removed
  * (`--keep` keeps them, with the logs). `--nodered-dir` reuses (or fills) an install folder
  * instead of a fresh temp one. `--profile` runs the gateway children with `--cpu-prof` and keeps
- * the .cpuprofile files under <out>/profiles.
- */
+ * the .cpuprofile files under <out>/profiles. */
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem, release, hostname } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
-import { io, type Socket } from 'socket.io-client';
 import { startInfluxd, type InfluxdHandle } from '../test/helpers/influxd.js';
 import { startMosquitto, type MosquittoHandle } from '../test/helpers/mosquitto.js';
-import { freePort } from '../test/helpers/ports.js';
 import type { FieldSpec } from './children/publisher.js';
-import { CpuWindow, RssSampler } from './lib/cpu.js';
-import { buildBodies, countValues, createDatabase, dropDatabase, traceLanding, writeBodies, type InfluxTarget } from './lib/influx.js';
-import { buildFlows, installNodeRed, nrRoutes, startNodeRed, type NrRoute, type RunningNodeRed } from './lib/nodered.js';
-import { onInterrupt, spawnTs, type Child } from './lib/proc.js';
-import { benchAuth, demoBrokerSettings, writeDemoSite, writeMqttSite, type BenchAuth } from './lib/site.js';
-import { finiteOrNull, round, sleep, summarize, timeToReach } from './lib/stats.js';
+import { onInterrupt, type Child } from './lib/proc.js';
+import { benchAuth, demoBrokerSettings, type BenchAuth } from './lib/site.js';
+import { round } from './lib/stats.js';
 import { renderMarkdown } from './lib/report.js';
+import { BenchContext, ROOT } from './phases/context.js';
+import { embeddedPhase } from './phases/embedded.js';
+import { fieldsPhase } from './phases/fields.js';
+import { ingestPhase } from './phases/ingest.js';
+import { latencyPhase } from './phases/latency.js';
+import { scalePhase } from './phases/scale.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
 const { values: flags } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
+    rounds: { type: 'string', default: '3' },
     only: { type: 'string' },
     'no-nodered': { type: 'boolean', default: false },
     'nodered-dir': { type: 'string' },
@@ -42,7 +49,9 @@ const { values: flags } = parseArgs({
   },
 });
 const QUICK = flags.quick!;
-const phases = new Set((flags.only ?? 'ingest,fields,latency,scale').split(',').map((s) => s.trim()));
+/** Interleaved rounds of each comparison (bench/lib/rounds.ts). */
+const ROUNDS = Math.max(1, Number(flags.rounds));
+const phases = new Set((flags.only ?? 'ingest,embedded,fields,latency,scale').split(',').map((s) => s.trim()));
 
 /**
  * Sizes of the full run and of `--quick` (message counts are multiples of 5,000, the batch size).
@@ -52,15 +61,8 @@ const phases = new Set((flags.only ?? 'ingest,fields,latency,scale').split(',').
 const SIZE = QUICK
   ? { ingest: { 0: 30_000, 1: 20_000 }, rawLines: 150_000, fieldsMsgs: 10_000, rawFieldLines: 50_000, faults: { mqtt: 40, opcua: 40, modbus: 20 }, scaleS: 60, scaleWarmS: 5 }
   : { ingest: { 0: 600_000, 1: 300_000 }, rawLines: 500_000, fieldsMsgs: 200_000, rawFieldLines: 200_000, faults: { mqtt: 200, opcua: 200, modbus: 100 }, scaleS: 300, scaleWarmS: 10 };
-const MODBUS_POLL_MS = 250;
-/** The simulated meter's RMS window: 10 cycles at 50 Hz (IEC 61000-4-30), part of the Modbus source's delay. */
-const METER_WINDOW_MS = 200;
-/** The demo site's OPC UA monitored items: a change waits up to one sampling and one publishing interval. */
-const OPCUA_SAMPLING_MS = 250;
-const OPCUA_PUBLISHING_MS = 250;
 /** Ingest B: device telemetry at QoS 0, as most meters and gateways publish it. */
 const FIELDS_QOS: 0 | 1 = 0;
-const SCALE = { devices: 1000, points: 20, hz: 1 };
 
 const INGEST_FIELDS: FieldSpec[] = [['voltage_l1', 229.5], ['current_l1', 52.3], ['active_power', 34.7]];
 const PUMP_FIELDS: FieldSpec[] = [
@@ -88,8 +90,6 @@ const PUMP_RULES = [
 const tmp = mkdtempSync(join(tmpdir(), 'facility-bench-'));
 const logDir = join(tmp, 'logs');
 mkdirSync(logDir);
-const notes: string[] = [];
-const errors: Record<string, string> = {};
 let influxd: InfluxdHandle | undefined;
 let broker: Child | undefined;
 let brokerUrl = '';
@@ -102,531 +102,12 @@ let mosquitto: MosquittoHandle | undefined;
 const path = { url: '', pid: 0, name: '' };
 let auth: BenchAuth;
 const profileDir = join(flags.out!, 'profiles');
-
-function say(msg: string): void {
-  process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
-}
-
-function log(name: string): string {
-  return join(logDir, `${name}.log`);
-}
-
-function child(script: string, name: string, opts: { env?: Record<string, string>; args?: string[]; profile?: boolean } = {}): Child {
-  const execArgv = opts.profile ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, name)] : [];
-  return spawnTs(join(ROOT, 'bench', 'children', script), {
-    name,
-    logFile: log(name),
-    cwd: ROOT,
-    env: { ...process.env, ...opts.env },
-    execArgv,
-    args: opts.args ?? [],
-  });
-}
-
-async function publisher(name: string, args: Record<string, unknown>): Promise<Child> {
-  const p = child('publisher.ts', name, { env: { BENCH_ARGS: JSON.stringify({ url: path.url, ...args }) } });
-  await p.next('ready', 30_000);
-  return p;
-}
-
-interface GatewayChild {
-  child: Child;
-  url: string;
-}
-
-async function startGatewayChild(name: string, config: string, db: string): Promise<GatewayChild> {
-  await createDatabase(influxd!.url, db);
-  const c = child('gateway.ts', name, { args: [config], env: { GW_INFLUX_URL: `${influxd!.url}/${db}` }, profile: flags.profile! });
-  const ready = await c.next('ready', 90_000);
-  return { child: c, url: String(ready.url) };
-}
-
-/** Wait until the gateway's MQTT link has subscribed (device status reason), at most `ms`. */
-async function waitSubscribed(gw: GatewayChild, device: string, ms = 10_000): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const s = await gw.child.request('device', { id: device }).catch(() => undefined);
-    const view = s?.view as { comm?: string; commReason?: string } | null | undefined;
-    if (s?.comm === 'online' || /subscribed/.test(view?.commReason ?? '')) return true;
-    await sleep(100);
-  }
-  return false;
-}
+const ctx = new BenchContext(tmp, logDir, flags.profile ? profileDir : null);
+const { notes, errors } = ctx;
+const say = (msg: string) => ctx.say(msg);
+const child = (script: string, name: string, opts: { env?: Record<string, string>; args?: string[] } = {}) => ctx.child(script, name, opts);
 
 // --- Ingest A -------------------------------------------------------------------------------
-
-interface IngestResult {
-  messages: number;
-  gateway_points_per_s: number | null;
-  gateway_cpu_us_per_point: number | null;
-  gateway_lost: number | null;
-  mqtt_ceiling_per_s: number | null;
-  mqtt_ceiling_cpu_us_per_point: number | null;
-  db_ceiling_points_per_s: number | null;
-  nodered_best_points_per_s: number | null;
-  nodered_usual_points_per_s: number | null;
-  nodered_best_cpu_us_per_point?: number | null;
-  nodered_usual_cpu_us_per_point?: number | null;
-  nodered_best_lost?: number | null;
-  nodered_usual_lost?: number | null;
-  gateway_rss_mb?: number | null;
-  gateway_steady_points_per_s?: number | null;
-  gateway_readings?: number | null;
-  [extra: string]: number | null | undefined;
-}
-
-/** Counting subscriber on the same broker: messages/s and its CPU µs per message. */
-async function mqttCeiling(qos: 0 | 1, n: number, fields: FieldSpec[] = INGEST_FIELDS): Promise<{ perS: number; cpuUs: number; lost: number; brokerCpuUs: number; publisherCpuUs: number }> {
-  const topic = `bench/count/q${qos}`;
-  const counter = child('counter.ts', `counter-q${qos}-${path.name}`, { env: { BENCH_ARGS: JSON.stringify({ url: path.url, topic, qos }) } });
-  await counter.next('ready', 30_000);
-  const pub = await publisher(`pub-count-q${qos}-${path.name}`, { mode: 'burst', topic, qos, count: n, fields, tsBase: Date.now(), window: qos ? 1000 : 2000 });
-  try {
-    const cpu = new CpuWindow(counter.pid).start();
-    const brokerCpu = new CpuWindow(path.pid).start();
-    const pubCpu = new CpuWindow(pub.pid).start();
-    let done = false;
-    const go = pub.request('go', {}, 300_000).then((m) => ((done = true), m));
-    let last = { count: 0, first: 0, last: 0 };
-    let lastGrowth = Date.now();
-    for (;;) {
-      const c = (await counter.request('count')) as unknown as typeof last;
-      if (c.count > last.count) lastGrowth = Date.now();
-      last = c;
-      if (c.count >= n || (done && Date.now() - lastGrowth > 3000) || Date.now() - lastGrowth > 60_000) break;
-      await sleep(100);
-    }
-    const usage = cpu.read();
-    const brokerCpuUs = brokerCpu.read().cpuUs / Math.max(1, last.count);
-    const publisherCpuUs = pubCpu.read().cpuUs / n;
-    const pubDone = (await go) as unknown as { t0: number };
-    const seconds = (last.last - pubDone.t0) / 1000;
-    return { perS: last.count / seconds, cpuUs: usage.cpuUs / Math.max(1, last.count), lost: n - last.count, brokerCpuUs, publisherCpuUs };
-  } finally {
-    await Promise.all([pub.stop(), counter.stop()]);
-  }
-}
-
-/** Publish `n` messages to `topic` and trace what lands in InfluxDB; CPU of `pid` over the run. */
-async function feedAndTrace(o: {
-  name: string; topic: string; qos: 0 | 1; n: number; fields: FieldSpec[]; pid: number;
-  count: () => Promise<number>; target: number;
-}): Promise<{ perS: number | null; steadyPerS: number | null; landed: number; cpuUs: number; seconds: number; brokerCpuUs: number; publisherCpuUs: number; publishS: number; firstLandedS: number | null; cores: Record<string, number> }> {
-  const pub = await publisher(o.name, { mode: 'burst', topic: o.topic, qos: o.qos, count: o.n, fields: o.fields, tsBase: Date.now(), window: o.qos ? 1000 : 2000 });
-  try {
-    const cpu = new CpuWindow(o.pid).start();
-    const brokerCpu = new CpuWindow(path.pid).start();
-    const pubCpu = new CpuWindow(pub.pid).start();
-    const dbCpu = new CpuWindow(influxd!.pid()).start();
-    let done = false;
-    const t0 = performance.now();
-    let publishedAt = 0;
-    const go = pub.request('go', {}, 600_000).then(() => {
-      publishedAt = performance.now();
-      done = true;
-    });
-    const trace = await traceLanding(o.count, o.target, { intervalMs: 200, idleMs: 8000, firstIdleMs: 20_000, deadlineMs: 300_000, producerDone: () => done });
-    const usage = cpu.read();
-    const brokerUse = brokerCpu.read();
-    const brokerCpuUs = brokerUse.cpuUs;
-    const publisherCpuUs = pubCpu.read().cpuUs;
-    const dbCores = dbCpu.read().cores;
-    await go;
-    const tEnd = timeToReach(trace.series, trace.final) ?? trace.lastGrowthAt;
-    const seconds = (tEnd - t0) / 1000;
-    const t10 = timeToReach(trace.series, 0.1 * o.target);
-    const t90 = timeToReach(trace.series, 0.9 * o.target);
-    const steady = t10 !== undefined && t90 !== undefined && t90 > t10 ? (0.8 * o.target) / ((t90 - t10) / 1000) : null;
-    const first = trace.series.find(([, c]) => c > 0)?.[0];
-    return {
-      perS: trace.final > 0 ? trace.final / seconds : null, steadyPerS: steady, landed: trace.final, cpuUs: usage.cpuUs, seconds, brokerCpuUs, publisherCpuUs,
-      publishS: (publishedAt - t0) / 1000, firstLandedS: first === undefined ? null : (first - t0) / 1000,
-      // Where the two cores went during the run: the consumer, the broker and the database.
-      cores: { consumer: round(usage.cores, 2), broker: round(brokerUse.cores, 2), influxd: round(dbCores, 2) },
-    };
-  } finally {
-    await pub.stop();
-  }
-}
-
-async function gatewayIngest(qos: 0 | 1, n: number): Promise<{ perS: number | null; steady: number | null; cpuUsPerPoint: number | null; lost: number; rssMb: number | null; readings: number | null; brokerCpuUs: number; publisherCpuUs: number; seconds: number; publishS: number; firstLandedS: number | null; cores: Record<string, number> }> {
-  const name = `gw-ingest-q${qos}`;
-  const db = `gw_ingest_q${qos}`;
-  const config = join(tmp, `${name}.yaml`);
-  const topic = `bench/gw/q${qos}/bench-1`;
-  writeMqttSite({
-    file: config, dataDir: join(tmp, `${name}-data`), brokerUrl: path.url, qos, clientId: `bench-${name}`, type: 'power',
-    devices: [{ id: 'bench-1', topic }], fields: INGEST_FIELDS, rules: POWER_RULES, auth,
-  });
-  const gw = await startGatewayChild(name, config, db);
-  try {
-    if (!(await waitSubscribed(gw, 'bench-1'))) notes.push(`${name}: the gateway did not report its MQTT subscription within 10 s; fed anyway`);
-    const target: InfluxTarget = { url: influxd!.url, db };
-    const r = await feedAndTrace({
-      name: `pub-${name}`, topic, qos, n, fields: INGEST_FIELDS, pid: gw.child.pid, target: n,
-      count: () => countValues(target, 'power', { field: 'voltage_l1', where: `"device" = 'bench-1'` }),
-    });
-    const stats = await gw.child.request('stats').catch(() => undefined);
-    const final = await countValues(target, 'power', { field: 'voltage_l1', where: `"device" = 'bench-1'` });
-    return {
-      perS: r.perS, steady: r.steadyPerS, cpuUsPerPoint: final ? r.cpuUs / final : null, lost: n - final,
-      rssMb: stats ? Number(stats.rss) / 1048576 : null, readings: stats ? Number(stats.totalReadings) : null,
-      brokerCpuUs: r.brokerCpuUs / n, publisherCpuUs: r.publisherCpuUs / n, seconds: r.seconds, publishS: r.publishS, firstLandedS: r.firstLandedS, cores: r.cores,
-    };
-  } finally {
-    await gw.child.stop();
-    await dropDatabase(influxd!.url, db);
-  }
-}
-
-async function dbCeiling(tag: string, lines: number, fields: FieldSpec[]): Promise<{ linesPerS: number; counted: number }> {
-  const db = `raw_${tag}`;
-  await createDatabase(influxd!.url, db);
-  try {
-    const base = Date.now();
-    const numeric = fields.map(([k, v]) => [k, typeof v === 'boolean' ? v : v] as const);
-    const bodies = buildBodies(lines, 5000, (i) => {
-      let f = '';
-      for (let k = 0; k < numeric.length; k++) {
-        const [name, v] = numeric[k]!;
-        const val = typeof v === 'boolean' ? String(v) : String(Math.round(v * (1 + (((i * 7 + k * 13) % 21) - 10) / 1000) * 1000) / 1000);
-        f += `${k ? ',' : ''}${name}=${val}`;
-      }
-      return `raw,device=bench-1,site=bench ${f} ${base + i}`;
-    });
-    const ms = await writeBodies({ url: influxd!.url, db }, bodies, 4, 'ms');
-    const counted = await countValues({ url: influxd!.url, db }, 'raw', { field: fields[0]![0] });
-    return { linesPerS: lines / (ms / 1000), counted };
-  } finally {
-    await dropDatabase(influxd!.url, db);
-  }
-}
-
-async function nodeRedIngest(nr: RunningNodeRed, route: NrRoute, n: number): Promise<{ perS: number | null; cpuUs: number | null; lost: number; seconds: number; publishS: number; cores: Record<string, number> }> {
-  const target: InfluxTarget = { url: influxd!.url, db: 'nodered' };
-  const r = await feedAndTrace({
-    name: `pub-nr-${route.flow}-q${route.qos}`, topic: route.topic, qos: route.qos, n, fields: INGEST_FIELDS, pid: nr.child.pid, target: n,
-    count: () => countValues(target, route.measurement, { field: 'voltage_l1' }),
-  });
-  return { perS: r.perS, cpuUs: r.landed ? r.cpuUs / r.landed : null, lost: n - r.landed, seconds: r.seconds, publishS: r.publishS, cores: r.cores };
-}
-
-/**
- * Installs Node-RED (once); `start()` runs it with the bench flows. It runs only for its own
- * measurements: an idle Node-RED beside the other contenders cost them up to a third of their rate.
- */
-async function setupNodeRed(): Promise<{ start: (() => Promise<RunningNodeRed>) | null; version: string | null; reason: string | null; routes: NrRoute[] }> {
-  const routes = nrRoutes('bench');
-  if (flags['no-nodered']) return { start: null, version: null, reason: 'skipped (--no-nodered)', routes };
-  const dir = flags['nodered-dir'] ? resolve(flags['nodered-dir']) : join(tmp, 'node-red');
-  try {
-    say(`installing node-red@4 + node-red-contrib-influxdb into ${dir}`);
-    const t0 = Date.now();
-    const { version, installed } = await installNodeRed(dir, log('npm-install'));
-    say(`node-red ${version} ${installed ? `installed in ${Math.round((Date.now() - t0) / 1000)} s` : 'already installed'}`);
-    await createDatabase(influxd!.url, 'nodered');
-    const flows = buildFlows({ brokerPort: Number(new URL(path.url).port), influxPort: influxd!.port, db: 'nodered', routes, fields: INGEST_FIELDS.map(([f]) => f) });
-    const start = async () => startNodeRed({ dir, port: await freePort(), flows, logFile: log('node-red') });
-    return { start, version, reason: null, routes };
-  } catch (err) {
-    const reason = err instanceof Error ? err.message.split('\n').slice(0, 6).join(' | ') : String(err);
-    notes.push(`Node-RED unavailable: ${reason}`);
-    return { start: null, version: null, reason, routes };
-  }
-}
-
-// --- Ingest B -------------------------------------------------------------------------------
-
-async function fieldsPhase(): Promise<Record<string, unknown>> {
-  const n = SIZE.fieldsMsgs;
-  const name = 'gw-fields';
-  const db = 'gw_fields';
-  const config = join(tmp, `${name}.yaml`);
-  const topic = 'bench/fields/pump-1';
-  writeMqttSite({ file: config, dataDir: join(tmp, `${name}-data`), brokerUrl: path.url, qos: FIELDS_QOS, clientId: `bench-${name}`, type: 'pump', devices: [{ id: 'pump-1', topic }], fields: PUMP_FIELDS, rules: PUMP_RULES, auth });
-  const total = n * PUMP_FIELDS.length;
-  const gw = await startGatewayChild(name, config, db);
-  let gwResult: { perS: number | null; landed: number; cpuUs: number; seconds: number; cores: Record<string, number> };
-  try {
-    if (!(await waitSubscribed(gw, 'pump-1'))) notes.push(`${name}: no MQTT subscription report within 10 s; fed anyway`);
-    const target: InfluxTarget = { url: influxd!.url, db };
-    gwResult = await feedAndTrace({ name: `pub-${name}`, topic, qos: FIELDS_QOS, n, fields: PUMP_FIELDS, pid: gw.child.pid, target: total, count: () => countValues(target, 'pump', { where: `"device" = 'pump-1'` }) });
-  } finally {
-    await gw.child.stop();
-    await dropDatabase(influxd!.url, db);
-  }
-  const raw = await dbCeiling('fields', SIZE.rawFieldLines, PUMP_FIELDS);
-  // The MQTT path's own ceiling for these messages: the same broker into a counting subscriber.
-  const mqtt = await mqttCeiling(FIELDS_QOS, n, PUMP_FIELDS);
-  return {
-    mqtt_ceiling_fields_per_s: finiteOrNull(mqtt.perS * PUMP_FIELDS.length),
-    gateway_run_cores: gwResult.cores,
-    gateway_fields_per_s: finiteOrNull(gwResult.perS),
-    db_ceiling_fields_per_s: round(raw.linesPerS * PUMP_FIELDS.length),
-    fields_per_message: PUMP_FIELDS.length,
-    messages: n,
-    qos: FIELDS_QOS,
-    gateway_lost_fields: total - gwResult.landed,
-    gateway_cpu_us_per_field: finiteOrNull(gwResult.landed ? gwResult.cpuUs / gwResult.landed : NaN, 2),
-  };
-}
-
-// --- Latency --------------------------------------------------------------------------------
-
-interface Arrival { t: number; kind: 'work-order' | 'alarm'; device: string; fault: string; state?: string }
-
-async function connectSocket(url: string): Promise<Socket> {
-  const attempt = (token?: string) =>
-    new Promise<Socket>((resolveSock, reject) => {
-      const s = io(url, { transports: ['websocket'], reconnection: false, timeout: 10_000, ...(token ? { auth: { token } } : {}) });
-      s.once('connect', () => resolveSock(s));
-      s.once('connect_error', (err) => {
-        s.close();
-        reject(err);
-      });
-    });
-  const login = async (): Promise<string | undefined> => {
-    const res = await fetch(`${url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: auth.username, password: auth.password }) });
-    if (!res.ok) return undefined;
-    return ((await res.json()) as { token?: string }).token;
-  };
-  const token = auth.users ? await login().catch(() => undefined) : undefined;
-  try {
-    return await attempt(token);
-  } catch (err) {
-    if (token) throw err;
-    const t = await login().catch(() => undefined);
-    if (!t) throw err;
-    return attempt(t);
-  }
-}
-
-async function latencyPhase(): Promise<Record<string, unknown>> {
-  const sim = child('simulators.ts', 'simulators', { env: { BENCH_ARGS: JSON.stringify({ brokerUrl }) } });
-  let gw: GatewayChild | undefined;
-  let sock: Socket | undefined;
-  try {
-    const ready = await sim.next('ready', 90_000);
-    const ports = ready.ports as { opcua: number; modbus: Record<string, number>; control: number };
-    const controlUrl = String(ready.controlUrl);
-    const config = join(tmp, 'gw-latency.yaml');
-    writeDemoSite(config, join(ROOT, 'demo', 'site.yaml'), {
-      SIM_HOST: '127.0.0.1', SIM_OPCUA_PORT: String(ports.opcua), SIM_PUMP1_PORT: String(ports.modbus['pump-1']),
-      SIM_PUMP2_PORT: String(ports.modbus['pump-2']), SIM_POWER_PORT: String(ports.modbus['power-1']),
-      SIM_GENERATOR_PORT: String(ports.modbus['gen-1']), SIM_TANK_PORT: String(ports.modbus['tank-1']), SIM_CHILLER_PORT: String(ports.modbus['chiller-1']),
-      BROKER_HOST: '127.0.0.1', BROKER_PORT: new URL(brokerUrl).port, GW_DATA_DIR: join(tmp, 'gw-latency-data'), GW_HTTP_HOST: '127.0.0.1', GW_HTTP_PORT: '0',
-    }, (site) => {
-      const devices = site.devices as Array<{ id: string; connection: Record<string, unknown> }>;
-      for (const d of devices) if (d.id === 'power-1') d.connection.pollInterval = MODBUS_POLL_MS;
-      // Faults that show in one point at once; no on-delay, so the latency is the gateway's.
-      // Same ids as the built-in rules (gateway/alarms/defaults.ts), so these replace them.
-      const rules = ((site.rules as Array<{ id: string }> | undefined) ?? []).filter((r) => !/undervoltage|trapped/.test(r.id));
-      rules.push(
-        { id: 'elevator.trapped-passenger', equipment: 'elevator', point: 'trapped', equals: true, for: 0, fault: 'trapped_passenger', severity: 'critical', category: 'elevator', message: 'Passenger trapped' } as never,
-        // `for: 0` explicitly: an override of a built-in rule inherits the keys it leaves out.
-        { id: 'power.undervoltage-l1', equipment: 'power', point: 'voltage_l1', below: 198, clear: 202, for: 0, fault: 'undervoltage', severity: 'major', category: 'power', message: 'L1 voltage below 198 V' } as never,
-      );
-      site.rules = rules;
-      if (auth.users) site.users = auth.users;
-    });
-    gw = await startGatewayChild('gw-latency', config, 'gw_latency');
-    // All sources online before the first fault (a source that never comes online is skipped).
-    const online = new Set<string>();
-    const deadline = Date.now() + 45_000;
-    for (const id of ['fire-1', 'elev-1', 'elev-2', 'power-1']) {
-      while (Date.now() < deadline) {
-        const s = await gw.child.request('device', { id });
-        if (s.comm === 'online') {
-          online.add(id);
-          break;
-        }
-        await sleep(200);
-      }
-      if (!online.has(id)) notes.push(`latency: ${id} not online at the gateway within 45 s (see the gateway log); skipped`);
-    }
-    sock = await connectSocket(gw.url);
-    const arrivals: Arrival[] = [];
-    const waiters = new Set<() => void>();
-    const push = (a: Arrival) => {
-      arrivals.push(a);
-      for (const w of waiters) w();
-    };
-    sock.on('work-order', (o: { device: string | null; fault: string }) => push({ t: performance.now(), kind: 'work-order', device: o.device ?? '', fault: o.fault }));
-    sock.on('alarm', (a: { device: string; fault: string; state: string }) => push({ t: performance.now(), kind: 'alarm', device: a.device, fault: a.fault, state: a.state }));
-    const waitFor = (pred: (a: Arrival) => boolean, since: number, ms: number) =>
-      new Promise<Arrival | undefined>((resolveWait) => {
-        const check = () => {
-          const hit = arrivals.find((a) => a.t >= since && pred(a));
-          if (hit) {
-            waiters.delete(check);
-            clearTimeout(timer);
-            resolveWait(hit);
-          }
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          resolveWait(undefined);
-        }, ms);
-        waiters.add(check);
-        check();
-      });
-    const control = async (method: 'POST' | 'DELETE', device: string, fault?: string) => {
-      const res = await fetch(`${controlUrl}/devices/${device}/faults`, {
-        method,
-        ...(fault ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ fault }) } : {}),
-      });
-      await res.arrayBuffer();
-      if (res.status >= 300) throw new Error(`${method} ${device} faults: HTTP ${res.status}`);
-    };
-
-    interface Source { device: string; fault: string; n: number; gapMs: number }
-    const run = async (s: Source) => {
-      const wo: number[] = [];
-      const al: number[] = [];
-      let missed = 0;
-      let missedInRow = 0;
-      if (!online.has(s.device)) return { wo, al, missed: s.n };
-      await control('DELETE', s.device);
-      await sleep(500);
-      for (let i = 0; i < s.n; i++) {
-        if (missedInRow >= 3) {
-          notes.push(`latency: ${s.device}: 3 faults in a row raised no event within 5 s; stopped after ${i} faults`);
-          missed += s.n - i;
-          break;
-        }
-        const t0 = performance.now();
-        await control('POST', s.device, s.fault);
-        const [w, a] = await Promise.all([
-          waitFor((x) => x.kind === 'work-order' && x.device === s.device && x.fault === s.fault, t0, 5000),
-          waitFor((x) => x.kind === 'alarm' && x.device === s.device && x.fault === s.fault && x.state === 'active_unack', t0, 5000),
-        ]);
-        if (w) wo.push(w.t - t0);
-        if (a) al.push(a.t - t0);
-        if (!w && !a) {
-          missed++;
-          missedInRow++;
-        } else {
-          missedInRow = 0;
-        }
-        const t1 = performance.now();
-        await control('DELETE', s.device);
-        await waitFor((x) => x.kind === 'alarm' && x.device === s.device && x.fault === s.fault && x.state !== 'active_unack' && x.state !== 'active_ack', t1, 5000);
-        // Random phase against the source's sampling/poll cycle.
-        await sleep(20 + Math.random() * s.gapMs);
-      }
-      return { wo, al, missed };
-    };
-    const opcuaHalf = Math.ceil(SIZE.faults.opcua / 2);
-    say(`latency: ${SIZE.faults.mqtt} fire alarms (MQTT), ${opcuaHalf * 2} trapped passengers (OPC UA, 2 lifts), ${SIZE.faults.modbus} undervoltages (Modbus, poll ${MODBUS_POLL_MS} ms)`);
-    const [mqttR, e1, e2, modbusR] = await Promise.all([
-      run({ device: 'fire-1', fault: 'fire_alarm', n: SIZE.faults.mqtt, gapMs: 100 }),
-      run({ device: 'elev-1', fault: 'trapped_passenger', n: opcuaHalf, gapMs: 250 }),
-      run({ device: 'elev-2', fault: 'trapped_passenger', n: opcuaHalf, gapMs: 250 }),
-      run({ device: 'power-1', fault: 'undervoltage', n: SIZE.faults.modbus, gapMs: MODBUS_POLL_MS }),
-    ]);
-    const opcuaR = { wo: [...e1.wo, ...e2.wo], al: [...e1.al, ...e2.al], missed: e1.missed + e2.missed };
-    const pick = (r: { wo: number[]; al: number[]; missed: number }, n: number, intervalMs: number, how: string) => {
-      const event = r.wo.length >= r.al.length ? 'work-order' : 'alarm';
-      const s = summarize(event === 'work-order' ? r.wo : r.al);
-      return {
-        p50: s.p50, p95: s.p95, p99: s.p99, interval_ms: intervalMs,
-        event, faults: n, measured: s.n, missed: r.missed, max: s.max, mean: s.mean,
-        alarm: summarize(r.al), work_order: summarize(r.wo), source: how,
-      };
-    };
-    return {
-      mqtt: pick(mqttR, SIZE.faults.mqtt, 0, 'fire-1 fire_alarm; the panel publishes on change (periodic telemetry every 1000 ms), so the interval is 0'),
-      opcua: pick(opcuaR, opcuaHalf * 2, OPCUA_SAMPLING_MS + OPCUA_PUBLISHING_MS, `elev-1/elev-2 trapped_passenger; OPC UA samplingInterval ${OPCUA_SAMPLING_MS} ms + publishingInterval ${OPCUA_PUBLISHING_MS} ms (demo site): a change waits for both`),
-      modbus: pick(modbusR, SIZE.faults.modbus, MODBUS_POLL_MS + METER_WINDOW_MS, `power-1 undervoltage; Modbus poll ${MODBUS_POLL_MS} ms (demo: 1000 ms) + the meter's ${METER_WINDOW_MS} ms RMS window (10 cycles, IEC 61000-4-30)`),
-    };
-  } finally {
-    sock?.close();
-    if (gw) await gw.child.stop();
-    await sim.stop();
-    await dropDatabase(influxd!.url, 'gw_latency');
-  }
-}
-
-// --- Scale ----------------------------------------------------------------------------------
-
-async function scalePhase(): Promise<Record<string, unknown>> {
-  const name = 'gw-scale';
-  const db = 'gw_scale';
-  const config = join(tmp, `${name}.yaml`);
-  const prefix = 'bench/scale';
-  const devices = Array.from({ length: SCALE.devices }, (_, d) => {
-    const id = `dev-${String(d + 1).padStart(4, '0')}`;
-    return { id, topic: `${prefix}/${id}/telemetry` };
-  });
-  const fields = SCALE_FIELDS.slice(0, SCALE.points);
-  if (existsSync(join(ROOT, 'simulators', 'scale.ts'))) notes.push('scale: simulators/scale.ts exists, but the bench feeds the scale test from its own MQTT publisher (1 process, 1,000 device topics)');
-  writeMqttSite({ file: config, dataDir: join(tmp, `${name}-data`), brokerUrl: path.url, qos: 1, clientId: `bench-${name}`, type: 'pump', devices, fields, rules: PUMP_RULES, auth });
-  const gw = await startGatewayChild(name, config, db);
-  let pub: Child | undefined;
-  try {
-    if (!(await waitSubscribed(gw, devices[devices.length - 1]!.id, 20_000))) notes.push('scale: no MQTT subscription report within 20 s; fed anyway');
-    pub = await publisher('pub-scale', { mode: 'scale', qos: 1, devices: SCALE.devices, fields, hz: SCALE.hz, topicPrefix: prefix });
-    await pub.request('go');
-    say(`scale: ${SCALE.devices} devices × ${SCALE.points} points at ${SCALE.hz} Hz: ${SIZE.scaleWarmS} s warm-up, ${SIZE.scaleS} s measured`);
-    await sleep(SIZE.scaleWarmS * 1000);
-    const cpu = new CpuWindow(gw.child.pid).start();
-    const brokerCpu = new CpuWindow(path.pid).start();
-    const pubCpu = new CpuWindow(pub.pid).start();
-    const before = await pub.request('count');
-    const rss = new RssSampler(gw.child.pid, 1000).start();
-    const lagSamples: number[] = [];
-    const endAt = Date.now() + SIZE.scaleS * 1000;
-    while (Date.now() < endAt) {
-      await sleep(Math.min(10_000, endAt - Date.now()));
-      const st = await gw.child.request('stats').catch(() => undefined);
-      const h = st?.history as { buffered?: number } | null | undefined;
-      if (h?.buffered !== undefined) lagSamples.push(h.buffered);
-    }
-    const usage = cpu.read();
-    const brokerCores = brokerCpu.read().cores;
-    const publisherCores = pubCpu.read().cores;
-    const after = await pub.request('count');
-    rss.stop();
-    const halted = await pub.request('halt', {}, 30_000);
-    // Every message handed to the broker counts as sent (PUBACKs lag when the gateway falls behind).
-    const sentMsgs = Number(halted.published);
-    const sentValues = sentMsgs * fields.length;
-    // Let the gateway work off its backlog, then count what landed.
-    const t0 = performance.now();
-    const catchUp = await traceLanding(() => countValues({ url: influxd!.url, db }, 'pump'), sentValues, { intervalMs: 1000, idleMs: 5000, deadlineMs: 60_000 });
-    await gw.child.request('flush', {}, 30_000).catch(() => undefined);
-    const stats = await gw.child.request('stats').catch(() => undefined);
-    const landed = await countValues({ url: influxd!.url, db }, 'pump');
-    return {
-      devices: SCALE.devices,
-      points_per_device: fields.length,
-      cpu_cores: round(usage.cores, 3),
-      rss_mb: round(rss.peakMb, 1),
-      dropped: sentValues - landed,
-      rate_hz: SCALE.hz,
-      measured_s: round(usage.wallMs / 1000, 1),
-      warmup_s: SIZE.scaleWarmS,
-      rss_end_mb: round(rss.lastMb, 1),
-      sent_messages: sentMsgs,
-      acked_messages: Number(halted.sent),
-      catch_up_s: round(((timeToReach(catchUp.series, catchUp.final) ?? catchUp.lastGrowthAt) - t0) / 1000, 1),
-      history_stats: stats?.history ?? null,
-      publish_rate_per_s: round((Number(after.published) - Number(before.published)) / (usage.wallMs / 1000), 1),
-      broker_cpu_cores: round(brokerCores, 3),
-      publisher_cpu_cores: round(publisherCores, 3),
-      publish_failed: Number(halted.failed),
-      sent_values: sentValues,
-      landed_values: landed,
-      gateway_readings: stats ? Number(stats.totalReadings) : null,
-      history_buffered_max: lagSamples.length ? Math.max(...lagSamples) : null,
-      source: 'bench MQTT publisher (QoS 1, one topic per device, JSON of 20 fields), not the simulators',
-    };
-  } finally {
-    if (pub) await pub.stop();
-    await gw.child.stop();
-    await dropDatabase(influxd!.url, db);
-  }
-}
 
 // --- main -------------------------------------------------------------------------------------
 
@@ -652,6 +133,7 @@ async function main(): Promise<void> {
   auth = await benchAuth();
   if (auth.users) notes.push('the gateway has API users: the bench adds a user and logs in for socket.io');
   influxd = await startInfluxd();
+  ctx.influxd = influxd;
   say(`influxd on ${influxd.url}`);
   let brokerArgs: Record<string, unknown> = {};
   try {
@@ -672,84 +154,32 @@ async function main(): Promise<void> {
   const useAedes = () => Object.assign(path, { url: brokerUrl, pid: broker!.pid, name: 'aedes' });
 
   const result: Record<string, unknown> = { version: 1, quick: QUICK, started_at: new Date(started).toISOString(), machine: info };
-  const ingest: Record<string, IngestResult> = {};
+  const ingest: Record<string, Record<string, unknown>> = {};
   let noderedInfo: Record<string, unknown> = {};
 
   if (phases.has('ingest')) {
     useMosquitto();
-    const nrSetup = await setupNodeRed();
-    noderedInfo = { version: nrSetup.version, unavailable_reason: nrSetup.reason, flows: 'best: mqtt in → join 5,000 → function → influxdb batch; usual: mqtt in → function → join 5,000 → influxdb batch' };
+    const r = await ingestPhase(ctx, { ...path }, {
+      rounds: ROUNDS, messages: SIZE.ingest, rawLines: SIZE.rawLines, fields: INGEST_FIELDS, rules: POWER_RULES, auth,
+      nodered: { skip: flags['no-nodered']!, dir: flags['nodered-dir'] },
+    });
+    Object.assign(ingest, r.ingest);
+    noderedInfo = r.nodered;
+  }
+  if (phases.has('embedded')) {
     try {
-      for (const qos of [0, 1] as const) {
-        const n = SIZE.ingest[qos];
-        say(`ingest A, QoS ${qos}: ${n} messages of 1 point × 3 fields`);
-        const r: IngestResult = {
-          messages: n, gateway_points_per_s: null, gateway_cpu_us_per_point: null, gateway_lost: null, mqtt_ceiling_per_s: null,
-          mqtt_ceiling_cpu_us_per_point: null, db_ceiling_points_per_s: null, nodered_best_points_per_s: null, nodered_usual_points_per_s: null,
-        };
-        ingest[`qos${qos}`] = r;
-        const step = async (what: string, fn: () => Promise<void>) => {
-          try {
-            await fn();
-          } catch (err) {
-            errors[`ingest.qos${qos}.${what}`] = err instanceof Error ? err.message.slice(0, 1500) : String(err);
-            say(`  ${what} failed: ${errors[`ingest.qos${qos}.${what}`]!.split('\n')[0]}`);
-          }
-        };
-        await step('gateway', async () => {
-          const g = await gatewayIngest(qos, n);
-          Object.assign(r, {
-            gateway_points_per_s: finiteOrNull(g.perS), gateway_cpu_us_per_point: finiteOrNull(g.cpuUsPerPoint, 1), gateway_lost: g.lost,
-            gateway_steady_points_per_s: finiteOrNull(g.steady), gateway_rss_mb: finiteOrNull(g.rssMb, 1), gateway_readings: g.readings,
-            gateway_run_broker_cpu_us_per_msg: finiteOrNull(g.brokerCpuUs, 1), gateway_run_publisher_cpu_us_per_msg: finiteOrNull(g.publisherCpuUs, 1),
-            gateway_run_s: finiteOrNull(g.seconds, 2), gateway_run_publish_s: finiteOrNull(g.publishS, 2), gateway_run_first_landed_s: finiteOrNull(g.firstLandedS, 2),
-            gateway_run_cores: g.cores,
-          });
-          say(`  gateway: ${r.gateway_points_per_s} points/s, ${r.gateway_cpu_us_per_point} µs CPU/point, lost ${r.gateway_lost}`);
-        });
-        await step('mqtt_ceiling', async () => {
-          const c = await mqttCeiling(qos, n);
-          Object.assign(r, {
-            mqtt_ceiling_per_s: finiteOrNull(c.perS), mqtt_ceiling_cpu_us_per_point: finiteOrNull(c.cpuUs, 1), mqtt_ceiling_lost: c.lost,
-            mqtt_ceiling_broker_cpu_us_per_msg: finiteOrNull(c.brokerCpuUs, 1), mqtt_ceiling_publisher_cpu_us_per_msg: finiteOrNull(c.publisherCpuUs, 1),
-          });
-          say(`  counting subscriber: ${r.mqtt_ceiling_per_s} msgs/s, ${r.mqtt_ceiling_cpu_us_per_point} µs CPU/msg`);
-        });
-        await step('aedes_ceiling', async () => {
-          useAedes();
-          try {
-            const c = await mqttCeiling(qos, n);
-            Object.assign(r, { aedes_ceiling_per_s: finiteOrNull(c.perS), aedes_ceiling_cpu_us_per_point: finiteOrNull(c.cpuUs, 1), aedes_ceiling_broker_cpu_us_per_msg: finiteOrNull(c.brokerCpuUs, 1) });
-            say(`  counting subscriber on aedes: ${r.aedes_ceiling_per_s} msgs/s`);
-          } finally {
-            useMosquitto();
-          }
-        });
-        await step('db_ceiling', async () => {
-          const d = await dbCeiling(`q${qos}`, SIZE.rawLines, INGEST_FIELDS);
-          r.db_ceiling_points_per_s = round(d.linesPerS);
-          say(`  raw line protocol: ${r.db_ceiling_points_per_s} points/s`);
-        });
-        let nr: RunningNodeRed | undefined;
-        if (nrSetup.start) await step('nodered_start', async () => void (nr = await nrSetup.start!()));
-        if (nr) {
-          const running = nr;
-          for (const flow of ['best', 'usual'] as const) {
-            await step(`nodered_${flow}`, async () => {
-              const route = nrSetup.routes.find((x) => x.flow === flow && x.qos === qos)!;
-              const x = await nodeRedIngest(running, route, n);
-              Object.assign(r, {
-                [`nodered_${flow}_points_per_s`]: finiteOrNull(x.perS), [`nodered_${flow}_cpu_us_per_point`]: finiteOrNull(x.cpuUs, 1), [`nodered_${flow}_lost`]: x.lost,
-                [`nodered_${flow}_run_s`]: finiteOrNull(x.seconds, 2), [`nodered_${flow}_publish_s`]: finiteOrNull(x.publishS, 2), [`nodered_${flow}_run_cores`]: x.cores,
-              });
-              say(`  node-red ${flow}: ${finiteOrNull(x.perS)} points/s, ${finiteOrNull(x.cpuUs, 1)} µs CPU/point, lost ${x.lost}`);
-            });
-          }
-          await running.stop();
-        }
+      const e = await embeddedPhase(ctx, { rounds: ROUNDS, messages: SIZE.ingest, fields: INGEST_FIELDS, rules: POWER_RULES, auth });
+      for (const [q, v] of Object.entries(e)) {
+        // ingest.qosN.embedded_points_per_s and aedes_ceiling_per_s: medians of the embedded phase.
+        const into = (ingest[q] ??= { messages: v.messages });
+        for (const key of ['embedded_points_per_s', 'embedded_cpu_us_per_point', 'embedded_lost', 'aedes_ceiling_per_s', 'aedes_ceiling_cpu_us_per_point']) into[key] = v[key];
+        const spread = (v.spread ?? {}) as Record<string, unknown>;
+        into.spread = { ...(into.spread as object | undefined), embedded: spread.embedded, aedes_ceiling: spread.aedes_ceiling };
       }
-    } finally {
-      await dropDatabase(influxd.url, 'nodered');
+      result.embedded = e;
+    } catch (err) {
+      errors.embedded = err instanceof Error ? err.message.slice(0, 2000) : String(err);
+      say(`embedded failed: ${errors.embedded.split('\n')[0]}`);
     }
   }
   result.ingest = ingest;
@@ -765,18 +195,17 @@ async function main(): Promise<void> {
       return null;
     }
   };
-  if (phases.has('fields')) say(`ingest B: ${SIZE.fieldsMsgs} messages of 12 fields (QoS ${FIELDS_QOS})`);
   if (mosquitto) useMosquitto();
-  result.fields = await guarded('fields', fieldsPhase);
+  result.fields = await guarded('fields', () => fieldsPhase(ctx, { ...path }, { rounds: ROUNDS, messages: SIZE.fieldsMsgs, rawLines: SIZE.rawFieldLines, qos: FIELDS_QOS, fields: PUMP_FIELDS, rules: PUMP_RULES, auth }));
   await mosquitto?.stop();
   mosquitto = undefined;
   useAedes();
   if (result.fields) say(`  gateway ${(result.fields as Record<string, unknown>).gateway_fields_per_s} fields/s, raw ${(result.fields as Record<string, unknown>).db_ceiling_fields_per_s} fields/s`);
-  result.latency_ms = await guarded('latency', latencyPhase);
+  result.latency_ms = await guarded('latency', () => latencyPhase(ctx, { ...path }, { faults: SIZE.faults, auth }));
   if (result.latency_ms) {
     for (const [k, v] of Object.entries(result.latency_ms as Record<string, { p50: number; p95: number; p99: number; event: string; measured: number }>)) say(`  ${k}: p50 ${v.p50} p95 ${v.p95} p99 ${v.p99} ms (${v.event}, n=${v.measured})`);
   }
-  result.scale = await guarded('scale', scalePhase);
+  result.scale = await guarded('scale', () => scalePhase(ctx, { ...path }, { seconds: SIZE.scaleS, warmupS: SIZE.scaleWarmS, fields: SCALE_FIELDS, rules: PUMP_RULES, auth }));
   if (result.scale) {
     const s = result.scale as Record<string, unknown>;
     say(`  scale: ${s.cpu_cores} cores, ${s.rss_mb} MB, dropped ${s.dropped}`);

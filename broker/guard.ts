@@ -69,9 +69,23 @@ export class PacketSizeGuard extends Duplex {
     this.socket.resume();
   }
 
+  // Done as soon as the socket took the bytes (it buffers them), waiting only when it is full:
+  // writes queued meanwhile (aedes corks this stream for each packet it writes, e.g. a QoS 1
+  // PUBACK per message) then reach the socket in one `_writev`, one system call for many packets.
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     if (this.socket.destroyed) return cb();
-    this.socket.write(chunk, cb);
+    if (this.socket.write(chunk)) cb();
+    else this.socket.once('drain', () => cb());
+  }
+
+  override _writev(chunks: Array<{ chunk: Buffer }>, cb: (err?: Error | null) => void): void {
+    if (this.socket.destroyed) return cb();
+    this.socket.cork();
+    let ok = true;
+    for (const c of chunks) ok = this.socket.write(c.chunk);
+    this.socket.uncork();
+    if (ok) cb();
+    else this.socket.once('drain', () => cb());
   }
 
   override _final(cb: (err?: Error | null) => void): void {

@@ -12,6 +12,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { Value } from '@sinclair/typebox/value';
 import { Aedes, type Client } from 'aedes';
 import { dummyHash, verifyPassword } from '../gateway/auth/password.js';
+import type { EmbeddedBroker, EmbeddedPublishHandler } from '../gateway/core/embedded-broker.js';
 import type { Logger } from '../gateway/core/log.js';
 import { mayPublish, maySubscribe, principalFor, type Principal } from './acl.js';
 import { BrokerConfig } from '../gateway/config/broker.js';
@@ -51,6 +52,8 @@ export interface BrokerStats {
 export interface RunningBroker {
   port: number;
   url: string;
+  /** For a gateway in the same process: authorized publishes by function call (gateway/core/embedded-broker.ts). */
+  embedded: EmbeddedBroker;
   stats(): BrokerStats;
   stop(): Promise<void>;
 }
@@ -64,6 +67,9 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
   const log = opts.log;
   const users = new Map(config.users.map((u) => [u.username, u]));
   const principals = new WeakMap<Client, Principal>();
+  // The topic each client last published to under the ACL: a device publishes to the same one or
+  // two topics, so most publishes skip splitting the topic into levels (acl.ts).
+  const lastAllowed = new WeakMap<Principal, string>();
   const stats: BrokerStats = { connections: 0, authFailures: 0, publishDenied: 0, subscribeDenied: 0, oversizedPackets: 0, rateLimited: 0, loginsBanned: 0, retainedRefused: 0 };
   const limits = config.limits;
   const lockout = new LoginLockout({ delayAfter: limits.loginFailuresBeforeDelay, banAfter: limits.loginFailuresBeforeBan, banMs: limits.loginBanSeconds * 1000 });
@@ -71,6 +77,18 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
   const retained = new RetainedQuota(limits.retainedPerAccount, limits.retainedBytesPerAccount);
   if (config.allowAnonymous) log.warn('broker.allowAnonymous is true: clients without credentials get full access');
   void dummyHash();
+  // In-process consumers (the gateway's MQTT connector): told of each authorized publish before
+  // aedes passes it on and writes the QoS 1 PUBACK (aedes' enqueuePublish runs after this hook).
+  let local: EmbeddedPublishHandler[] = [];
+  const handOver = (topic: string, payload: Buffer | string) => {
+    for (let i = 0; i < local.length; i++) {
+      try {
+        local[i]!(topic, payload);
+      } catch (err) {
+        log.error({ err: (err as Error).message, topic }, 'in-process MQTT consumer failed');
+      }
+    }
+  };
 
   const aedes = await Aedes.createBroker({
     maxClientsIdLength: config.limits.maxClientIdLength,
@@ -125,9 +143,14 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
       );
     },
     authorizePublish(client, packet, cb) {
-      if (!client) return cb(null); // the broker's own publications (stored wills)
+      if (!client) {
+        // the broker's own publications (stored wills)
+        if (local.length) handOver(packet.topic, packet.payload);
+        return cb(null);
+      }
       const p = principals.get(client);
-      if (p && mayPublish(p, packet.topic)) {
+      if (p && (lastAllowed.get(p) === packet.topic || mayPublish(p, packet.topic))) {
+        lastAllowed.set(p, packet.topic);
         if (packet.retain && !retained.accept(p.username ?? client.id, packet.topic, packet.payload.length)) {
           stats.retainedRefused++;
           if (stats.retainedRefused === 1 || stats.retainedRefused % 100 === 0) {
@@ -135,6 +158,7 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
           }
           packet.retain = false;
         }
+        if (local.length) handOver(packet.topic, packet.payload);
         return cb(null);
       }
       stats.publishDenied++;
@@ -194,6 +218,15 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
   return {
     port,
     url: `${config.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
+    embedded: {
+      port,
+      onPublish(handler) {
+        local = [...local, handler];
+        return () => {
+          local = local.filter((h) => h !== handler);
+        };
+      },
+    },
     stats: () => ({ ...stats }),
     stop: () =>
       new Promise<void>((res) => {

@@ -91,7 +91,8 @@ try {
     SIM_TANK_PORT: String(ports.tank),
     SIM_CHILLER_PORT: String(ports.chiller),
   });
-  const gw = await startGateway(loaded, { log: createLogger('gateway', env.LOG_LEVEL ?? 'warn'), ...(env.GW_INFLUX_URL ? { influxUrl: env.GW_INFLUX_URL } : {}) });
+  // The broker is in this process: the gateway takes its publishes by function call.
+  const gw = await startGateway(loaded, { log: createLogger('gateway', env.LOG_LEVEL ?? 'warn'), embeddedBroker: broker.embedded, ...(env.GW_INFLUX_URL ? { influxUrl: env.GW_INFLUX_URL } : {}) });
   stops.push(gw.stop);
 
   process.stdout.write(

@@ -9,6 +9,7 @@ import type { DeviceConfig, InfluxConfig } from './config/schema.js';
 import { loadConfig, siteDefaultRules, type LoadedConfig } from './site/load.js';
 import { connectors } from './connectors/index.js';
 import type { Connector } from './core/connector.js';
+import type { EmbeddedBroker } from './core/embedded-broker.js';
 import type { Logger } from './core/log.js';
 import { AlarmEngine } from './alarms/engine.js';
 import { AlarmRepository } from './alarms/repository.js';
@@ -49,6 +50,8 @@ export interface GatewayOptions {
   influxUrl?: string;
   /** How often the config file is checked for changed users (gateway/auth/reload.ts); default 30 s. */
   usersReloadMs?: number;
+  /** The site broker when it runs in this process (demo/start.ts): its MQTT devices skip the network. */
+  embeddedBroker?: EmbeddedBroker;
 }
 
 export interface RunningGateway {
@@ -161,6 +164,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
       status: (device, comm, reason) => pipeline.status(device, comm, reason),
       log: log.child({ room: `connector.${protocol}` }),
       dataDir,
+      ...(opts.embeddedBroker ? { embeddedBroker: opts.embeddedBroker } : {}),
     });
     running.push(c);
     byProtocol.set(protocol, c);

@@ -4,39 +4,11 @@
  * per process group read from /proc: every pid of the group, PostgreSQL's postmaster with its
  * backends (live children, plus the time of exited ones the postmaster has reaped).
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { clockTicks } from '../lib/cpu.js';
+import { clockTicks, cpuTimeUs, pidCpuUs } from '../lib/cpu.js';
 import { spawnCmd, type Child } from '../lib/proc.js';
 import { freePort } from '../../test/helpers/ports.js';
-
-/** utime + stime (+ cutime + cstime with `reaped`) of a pid, µs; 0 when it is gone. */
-function pidCpuUs(pid: number, reaped = false): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const t = Number(f[11]) + Number(f[12]) + (reaped ? Number(f[13]) + Number(f[14]) : 0);
-    return (t * 1e6) / clockTicks();
-  } catch {
-    return 0;
-  }
-}
-
-/** Pids whose parent is `ppid`. */
-export function childrenOf(ppid: number): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(f[1]) === ppid) out.push(Number(name));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
 
 /** A process group: its pids are asked for at each sample (processes come and go between phases). */
 export interface Group {
@@ -52,7 +24,7 @@ export function groupCpu(groups: Group[]): Record<string, number> {
   for (const g of groups) {
     const parents = new Set(g.parents?.() ?? []);
     let us = 0;
-    for (const p of parents) us += pidCpuUs(p, true) + childrenOf(p).reduce((s, c) => s + pidCpuUs(c), 0);
+    for (const p of parents) us += cpuTimeUs(p);
     for (const p of g.pids()) if (!parents.has(p)) us += pidCpuUs(p);
     out[g.name] = us;
   }

@@ -3,7 +3,7 @@
  * /proc/<pid>/stat (clock ticks, converted to µs) and VmRSS of /proc/<pid>/status.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 let ticksPerSecond: number | undefined;
 
@@ -19,15 +19,39 @@ export function clockTicks(): number {
   return ticksPerSecond;
 }
 
-/** User + system CPU time of `pid` in µs (its own threads, not its children). */
+/** utime + stime (+ cutime + cstime with `reaped`: children it has waited for) of `pid`, µs; 0 when it is gone. */
+export function pidCpuUs(pid: number, reaped = false): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may contain spaces and parentheses: split after the last ')'.
+    // Fields after the name start at field 3 (state); utime, stime, cutime, cstime are fields 14-17.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const t = Number(f[11]) + Number(f[12]) + (reaped ? Number(f[13]) + Number(f[14]) : 0);
+    return (t * 1e6) / clockTicks();
+  } catch {
+    return 0;
+  }
+}
+
+/** Pids whose parent is `ppid`. */
+export function childrenOf(ppid: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(f[1]) === ppid) out.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** CPU µs of `pid` with its children: the live ones and those it has reaped. */
 export function cpuTimeUs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // The command name (field 2) may contain spaces and parentheses: split after the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // Fields after the name start at field 3 (state); utime is field 14, stime field 15.
-  const utime = Number(fields[14 - 3]);
-  const stime = Number(fields[15 - 3]);
-  return ((utime + stime) * 1e6) / clockTicks();
+  return pidCpuUs(pid, true) + childrenOf(pid).reduce((s, c) => s + pidCpuUs(c), 0);
 }
 
 /** Resident set size of `pid` in MB (VmRSS). */
@@ -37,7 +61,7 @@ export function rssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-/** CPU used by `pid` between `start()` and `stop()`, with wall time: µs, and cores on average. */
+/** CPU used by `pid` and its children between `start()` and `read()`, with wall time: µs, and cores on average. */
 export class CpuWindow {
   private cpu0 = 0;
   private wall0 = 0;

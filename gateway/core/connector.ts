@@ -7,6 +7,7 @@ import type { TSchema } from '@sinclair/typebox';
 import type { Logger } from './log.js';
 import type { CommStatus, Reading } from './reading.js';
 import type { DeviceConfig } from './vocabulary.js';
+import type { EmbeddedBroker } from './embedded-broker.js';
 
 export interface ConnectorContext {
   /** Hand a batch of readings to the pipeline. Cheap; never throws. */
@@ -16,6 +17,8 @@ export interface ConnectorContext {
   log: Logger;
   /** Data directory of the gateway (PKI folders, session state...). */
   dataDir: string;
+  /** The site broker when it runs in this process (./embedded-broker.ts); MQTT devices on it skip the network. */
+  embeddedBroker?: EmbeddedBroker;
 }
 
 export interface Connector {

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeviceConfig } from '../../config/schema.js';
-import { validateConfig } from '../../config/load.js';
+import { validateConfig } from '../../site/load.js';
 import { GatewayError } from '../../core/errors.js';
 import { Recorder, freePort, waitFor } from '../testkit.js';
 import { startDeviceServer, startRtuBus, type RtuBus } from './fixtures/serial-line.js';

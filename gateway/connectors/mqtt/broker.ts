@@ -4,6 +4,7 @@
  * Every device topic is (re)subscribed on each connect; mqtt.js reconnects on its own.
  */
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import type { EmbeddedBroker } from '../../core/embedded-broker.js';
 import type { Logger } from '../../core/log.js';
 import type { Reading } from '../../core/reading.js';
 import type { RateLimitedLog, StatusBoard } from '../common/report.js';
@@ -25,6 +26,8 @@ export interface BrokerOptions {
   username?: string;
   password?: string;
   reconnectPeriod: number;
+  /** The broker runs in this process: take its publishes by function call, no client (./README.md). */
+  embedded?: EmbeddedBroker;
 }
 
 export interface DeviceCounters {
@@ -39,6 +42,8 @@ export class BrokerLink {
   /** True once the broker granted the subscriptions of the current connection. */
   subscribed = false;
   private client: MqttClient | undefined;
+  /** Detaches from the in-process broker. */
+  private detach: (() => void) | undefined;
   private stopped = false;
   private readonly log: Logger;
   /** Devices by concrete topic: one lookup per message instead of matching every device's filter. */
@@ -67,7 +72,8 @@ export class BrokerLink {
   }
 
   start(): void {
-    if (this.client || this.stopped) return;
+    if (this.client || this.detach || this.stopped) return;
+    if (this.opts.embedded) return this.startInProcess(this.opts.embedded);
     for (const d of this.devices) this.board.set(d.id, 'connecting', `connecting to ${redact(this.opts.url)}`);
     const options: IClientOptions = {
       clientId: this.opts.clientId,
@@ -106,6 +112,18 @@ export class BrokerLink {
       this.down(`broker ${redact(this.opts.url)}: ${describeError(err)}`, true);
     });
     client.on('reconnect', () => this.log.debug('mqtt reconnecting'));
+  }
+
+  /**
+   * The broker is in this process: its authorized publishes come by function call, before it
+   * acknowledges them, so a QoS 1 PUBACK still means the reading was handled. Nothing to
+   * reconnect; devices are online from their first message.
+   */
+  private startInProcess(broker: EmbeddedBroker): void {
+    this.log.info({ port: broker.port }, 'mqtt devices served by the in-process broker');
+    this.detach = broker.onPublish((topic, payload) => this.onMessageSafely(topic, payload));
+    this.subscribed = true;
+    for (const d of this.devices) this.board.set(d.id, 'connecting', 'in-process broker; waiting for the first message');
   }
 
   /** (Re)subscribes every device topic in one SUBSCRIBE; devices wait for data once it is granted. */
@@ -169,6 +187,7 @@ export class BrokerLink {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.detach?.();
     const client = this.client;
     if (!client) return;
     try {
@@ -186,6 +205,19 @@ export class BrokerLink {
 }
 
 function noop(): void {}
+
+/** True when `url` reaches `broker` over loopback: its devices can be served in process. */
+export function servedBy(url: string, broker: EmbeddedBroker): boolean {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return false;
+  }
+  const loopback = ['127.0.0.1', 'localhost', '[::1]', '0.0.0.0'].includes(u.hostname);
+  const port = Number(u.port || (u.protocol === 'mqtts:' ? 8883 : 1883));
+  return (u.protocol === 'mqtt:' || u.protocol === 'mqtts:') && loopback && port === broker.port;
+}
 
 /** The url without user:password, for logs and status reasons. */
 export function redact(url: string): string {

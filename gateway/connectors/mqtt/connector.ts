@@ -10,7 +10,7 @@ import type { Connector, ConnectorContext } from '../../core/connector.js';
 import { Errors } from '../../core/errors.js';
 import { ReportFilter, toReportPolicy } from '../common/filter.js';
 import { RateLimitedLog, StatusBoard, emitSafely } from '../common/report.js';
-import { BrokerLink, type DeviceCounters, type MqttDevice } from './broker.js';
+import { BrokerLink, servedBy, type DeviceCounters, type MqttDevice } from './broker.js';
 import type { MqttConnection, MqttPoint } from './schema.js';
 
 export interface MqttStats {
@@ -80,6 +80,7 @@ export class MqttConnector implements Connector {
           ...(g.conn.username !== undefined ? { username: g.conn.username } : {}),
           ...(g.conn.password !== undefined ? { password: g.conn.password } : {}),
           reconnectPeriod: g.conn.reconnectPeriod ?? 2000,
+          ...(ctx.embeddedBroker && servedBy(url, ctx.embeddedBroker) ? { embedded: ctx.embeddedBroker } : {}),
         },
         g.devices,
         emit,
