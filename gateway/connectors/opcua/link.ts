@@ -30,7 +30,7 @@ import {
 } from 'node-opcua';
 import type { Logger } from '../../core/log.js';
 import type { Reading } from '../../core/reading.js';
-import { Backoff } from '../common/backoff.js';
+import { Backoff } from '../../core/backoff.js';
 import { ReportFilter, type Deadband, type ReportPolicy } from '../common/filter.js';
 import type { StatusBoard } from '../common/report.js';
 import { describeError, sleep, withTimeout } from '../common/timers.js';
