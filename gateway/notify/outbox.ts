@@ -11,6 +11,7 @@
  * only: secrets stay in the config and are never written to the database or the log.
  */
 import { EventEmitter } from 'node:events';
+import { backoffDelay } from '../core/backoff.js';
 import type { Logger } from '../core/log.js';
 import type { Db } from '../storage/sqlite.js';
 import { answerOk, chatRequest, smsRequest, type Notice, type SmsMessage, type WireRequest } from './format.js';
@@ -215,9 +216,9 @@ export class NotifyOutbox extends EventEmitter {
       this.emit('failed', { ...row, attempts, status: 'failed' }, why);
       return;
     }
-    const delay = Math.min(this.o.maxDelayMs, this.o.baseDelayMs * 2 ** (attempts - 1)) * (0.9 + Math.random() * 0.2);
-    this.q.retry.run(attempts, this.now() + Math.round(delay), why, row.id);
-    this.d.log.warn({ route: row.route, channel: row.channel, attempts, why, retryInMs: Math.round(delay) }, 'notification not delivered: will retry');
+    const delay = backoffDelay(attempts - 1, { initial: this.o.baseDelayMs, max: this.o.maxDelayMs, jitter: 0.1 });
+    this.q.retry.run(attempts, this.now() + delay, why, row.id);
+    this.d.log.warn({ route: row.route, channel: row.channel, attempts, why, retryInMs: delay }, 'notification not delivered: will retry');
     this.emit('attempt-failed', { ...row, attempts }, why);
   }
 
