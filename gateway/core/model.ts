@@ -1,6 +1,6 @@
 /**
  * Shapes the gateway shows to the outside (REST API, socket.io events, dashboard).
- * The dashboard imports these as types only.
+ * The dashboard imports these, and the work-order statuses with `isOpen`.
  */
 import type { Category, EquipmentType, Severity } from '../config/schema.js';
 import type { CommStatus, PointValue, Quality } from './reading.js';
@@ -83,7 +83,22 @@ export interface Alarm {
   shelvedUntil?: number | null;
 }
 
-export type WorkOrderStatus = 'new' | 'accepted' | 'dispatched' | 'on_site' | 'resolved' | 'closed' | 'cancelled';
+/** A work order's lifecycle, in order (`workorders/lifecycle.ts` holds the transitions). */
+export const WORK_ORDER_STATUSES = ['new', 'accepted', 'dispatched', 'on_site', 'resolved', 'closed', 'cancelled'] as const;
+export type WorkOrderStatus = (typeof WORK_ORDER_STATUSES)[number];
+/**
+ * Statuses of an open order: the one definition (`isOpen`). A resolved order stays open until it
+ * is closed (owner feedback or the desk); closed and cancelled orders have ended.
+ */
+export const OPEN_STATUSES: readonly WorkOrderStatus[] = ['new', 'accepted', 'dispatched', 'on_site', 'resolved'];
+/** Statuses of an order that has ended: every one but `OPEN_STATUSES`. */
+export const ENDED_STATUSES: readonly WorkOrderStatus[] = WORK_ORDER_STATUSES.filter((s) => !OPEN_STATUSES.includes(s));
+
+/** Whether an order in `status` is open (not closed, not cancelled). */
+export function isOpen(status: string): boolean {
+  return (OPEN_STATUSES as readonly string[]).includes(status);
+}
+
 export type Priority = 'emergency' | 'urgent' | 'normal';
 export type WorkOrderSource = 'alarm' | 'manual' | 'prediction' | 'preventive';
 

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { Category } from '../config/schema.js';
 import { Errors } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import type { Alarm, LedgerEntry, Priority, WorkOrder, WorkOrderSource, WorkOrderStatus } from '../core/model.js';
+import { isOpen, type Alarm, type LedgerEntry, type Priority, type WorkOrder, type WorkOrderSource, type WorkOrderStatus } from '../core/model.js';
 import { computeKpis, type KpiReport } from './kpis.js';
 import { canTransition } from './lifecycle.js';
 import type { AuditEntry, EscalationRecord, WorkOrderRepository } from './repository.js';
@@ -194,7 +194,7 @@ export class WorkOrderService {
         respondedAt: o.respondedAt ?? (to === 'cancelled' ? null : now),
         onSiteAt: to === 'on_site' ? now : o.onSiteAt,
         resolvedAt: to === 'resolved' ? now : (o.resolvedAt ?? null),
-        closedAt: to === 'closed' || to === 'cancelled' ? now : (o.closedAt ?? null),
+        closedAt: !isOpen(to) ? now : (o.closedAt ?? null),
         assignee: assignee ?? o.assignee,
         feedback: opts.feedback ? { rating: opts.feedback.rating, comment: opts.feedback.comment ?? null, at: now } : (o.feedback ?? null),
       };
@@ -218,7 +218,7 @@ export class WorkOrderService {
     const order = this.repo.transaction(() => {
       const o = this.repo.get(id);
       if (!o) throw Errors.NOT_FOUND(`work order ${id}`);
-      if (o.status === 'closed' || o.status === 'cancelled') throw Errors.CONFLICT(`work order ${o.number} is ${o.status}`);
+      if (!isOpen(o.status)) throw Errors.CONFLICT(`work order ${o.number} is ${o.status}`);
       const next: WorkOrder = { ...o, assignee, updatedAt: now };
       this.repo.update(next, 'assigned');
       this.repo.audit(o.id, { ts: now, actor, action: 'assign', from: o.assignee, to: assignee, detail: null });

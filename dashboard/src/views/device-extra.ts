@@ -8,7 +8,7 @@ import { fmtTime } from '../format.js';
 import { hasName, t, tn } from '../i18n.js';
 import { errorText } from '../live.js';
 import { store } from '../store.js';
-import { isOpenOrder } from '../types.js';
+import { isOpen } from '../types.js';
 import { message, type View } from './common.js';
 import { forecastTable, healthBadge } from './predict-common.js';
 
@@ -38,7 +38,7 @@ export function mountDeviceExtra(root: HTMLElement, id: string): View {
   }
 
   function renderOrders(): void {
-    const list = [...store.orders.values()].filter((o) => o.device === id).sort((a, b) => Number(isOpenOrder(b.status)) - Number(isOpenOrder(a.status)) || b.createdAt - a.createdAt).slice(0, 20);
+    const list = [...store.orders.values()].filter((o) => o.device === id).sort((a, b) => Number(isOpen(b.status)) - Number(isOpen(a.status)) || b.createdAt - a.createdAt).slice(0, 20);
     ordersBox.replaceChildren(
       list.length === 0
         ? message(t('orders.empty'))
