@@ -32,7 +32,7 @@ const dev = (id: string, type: DeviceConfig['type'], points: string[], tags?: st
 
 function rig(rules: RuleConfig[], devices: DeviceConfig[], defaults: readonly RuleConfig[] = []) {
   const clock = { now: T0 };
-  const db = openDatabase(mkdtempSync(join(tmpdir(), 'gw-rules-')), 'gateway.db', '');
+  const db = openDatabase(mkdtempSync(join(tmpdir(), 'gw-rules-')), 'gateway.db');
   const alarmRepo = new AlarmRepository(db);
   const orders = new WorkOrderService(new WorkOrderRepository(db), new SlaBook([]), log, () => clock.now);
   const engine = new AlarmEngine(rules, devices, alarmRepo, log, { defaults, now: () => clock.now });

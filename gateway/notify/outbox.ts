@@ -16,6 +16,7 @@ import type { Logger } from '../core/log.js';
 import type { Db } from '../storage/sqlite.js';
 import { answerOk, chatRequest, smsRequest, type Notice, type SmsMessage, type WireRequest } from './format.js';
 import type { NotifyChannel, NotifyRoute, SmsGateway } from './schema.js';
+import { migrate } from '../storage/migrations.js';
 
 export const NOTIFY_OUTBOX_SCHEMA = `
 CREATE TABLE IF NOT EXISTS notify_outbox (
@@ -96,7 +97,7 @@ export class NotifyOutbox extends EventEmitter {
     this.o = { timeoutMs: 10_000, maxAttempts: 50, baseDelayMs: 5000, maxDelayMs: 600_000, concurrency: 4, ...opts };
     this.routes = new Map(d.routes.map((r) => [r.name, r]));
     this.now = d.now ?? Date.now;
-    d.db.exec(NOTIFY_OUTBOX_SCHEMA);
+    migrate(d.db, 'notify_outbox', [NOTIFY_OUTBOX_SCHEMA]);
     this.q = {
       insert: d.db.prepare('INSERT OR IGNORE INTO notify_outbox (key, route, channel, payload, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
       due: d.db.prepare("SELECT * FROM notify_outbox WHERE status = 'pending' AND next_at <= ? ORDER BY next_at, id LIMIT ?"),

@@ -14,6 +14,7 @@ import type { Db } from '../storage/sqlite.js';
 import type { WorkOrderService } from '../workorders/service.js';
 import type { Category } from '../config/schema.js';
 import { checkAssignee, checkTransition, type PermissionFacts } from '../workorders/permissions.js';
+import { migrate } from '../storage/migrations.js';
 
 const SCHEMA = `CREATE TABLE IF NOT EXISTS uplink_commands (
   id TEXT PRIMARY KEY, kind TEXT NOT NULL, at INTEGER NOT NULL, status TEXT NOT NULL, order_id TEXT, reason TEXT)`;
@@ -38,7 +39,7 @@ export class CommandApplier {
     /** The estate's own permission rules; head office acts with the desk's (dispatcher's) rights. */
     private readonly facts: PermissionFacts | null = null,
   ) {
-    db.exec(SCHEMA);
+    migrate(db, 'uplink_commands', [SCHEMA]);
   }
 
   apply(env: CommandEnvelope): CommandOutcome {

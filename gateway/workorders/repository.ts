@@ -10,6 +10,7 @@
 import { NO_EVENT_LOG, type Estate, type EventLog } from '../core/envelope.js';
 import { ENDED_STATUSES, type EscalationEvent, type LedgerEntry, type WorkOrder } from '../core/model.js';
 import type { Db } from '../storage/sqlite.js';
+import { addColumns, migrate } from '../storage/migrations.js';
 
 /** `status NOT IN (${ENDED_SQL})`: the order is open (core/model.ts `isOpen`). */
 const ENDED_SQL = ENDED_STATUSES.map((s) => `'${s}'`).join(', ');
@@ -106,13 +107,12 @@ export class WorkOrderRepository {
   constructor(readonly db: Db, opts: RepositoryOptions = {}) {
     this.estate = opts.estate ?? LOCAL_ESTATE;
     this.events = opts.events ?? NO_EVENT_LOG;
-    db.exec(WORK_ORDER_SCHEMA);
-    const have = new Set((db.prepare('PRAGMA table_info(work_orders)').all() as { name: string }[]).map((c) => c.name));
-    for (const [name, type] of ADDED_COLUMNS) if (!have.has(name)) db.exec(`ALTER TABLE work_orders ADD COLUMN ${name} ${type}`);
-    for (const table of ['work_order_ledger', 'work_order_escalations']) {
-      const cols = new Set((db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name));
-      if (!cols.has('site')) db.exec(`ALTER TABLE ${table} ADD COLUMN site TEXT`);
-    }
+    migrate(db, 'work_orders', [
+      WORK_ORDER_SCHEMA,
+      addColumns('work_orders', ADDED_COLUMNS),
+      addColumns('work_order_ledger', [['site', 'TEXT']]),
+      addColumns('work_order_escalations', [['site', 'TEXT']]),
+    ]);
     this.migrateEstate();
   }
 

@@ -26,7 +26,7 @@ const MIN = 60_000;
 const HOUR = 60 * MIN;
 
 function rig(dataDir = mkdtempSync(join(tmpdir(), 'gw-wo-')), clock = { now: T0 }) {
-  const db = openDatabase(dataDir, 'gateway.db', '');
+  const db = openDatabase(dataDir, 'gateway.db');
   const orders = new WorkOrderService(new WorkOrderRepository(db), new SlaBook([]), log, () => clock.now);
   const alarmRepo = new AlarmRepository(db);
   const alarms = new AlarmEngine([], [], alarmRepo, log, { now: () => clock.now });
