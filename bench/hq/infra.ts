@@ -8,7 +8,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clockTicks } from '../lib/cpu.js';
 import { spawnCmd, type Child } from '../lib/proc.js';
-import { freePort } from '../../test/helpers/ports.js';
+import { freePort } from '../../tools/ports.js';
 
 /** utime + stime (+ cutime + cstime with `reaped`) of a pid, µs; 0 when it is gone. */
 function pidCpuUs(pid: number, reaped = false): number {

@@ -16,9 +16,9 @@ import { loadConfig } from '../../gateway/config/load.js';
 import { createLogger } from '../../gateway/core/log.js';
 import type { Alarm, DeviceView } from '../../gateway/core/model.js';
 import { startOpcuaServer, type TestServer } from '../../gateway/connectors/opcua/fixtures/server.js';
-import { freePort } from '../helpers/ports.js';
-import { startMosquitto, type MosquittoHandle } from '../helpers/mosquitto.js';
-import { waitFor } from '../helpers/wait.js';
+import { freePort } from '../../tools/ports.js';
+import { startMosquitto, type MosquittoHandle } from '../../tools/mosquitto.js';
+import { waitFor } from '../../tools/wait.js';
 
 const NINE_MIN = 9 * 60_000;
 const HOUR = 3_600_000;

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as mqttConnect, type MqttClient } from 'mqtt';
 import { hashPassword } from '../../gateway/auth/password.js';
-import { freePort } from './ports.js';
+import { freePort } from '../../tools/ports.js';
 
 export interface EstateOptions {
   site: string;

@@ -11,7 +11,7 @@ import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Streams, Subjects, type SiteEvent } from '../../gateway/core/envelope.js';
-import { waitFor } from '../helpers/wait.js';
+import { waitFor } from '../../tools/wait.js';
 import { converged, estateState, faultBurst, hqState, moveOrders, startCompany, type Company } from './harness.js';
 
 const SITES = [
