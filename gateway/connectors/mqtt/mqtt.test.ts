@@ -11,7 +11,7 @@ import { Recorder, silentServer, tempDir, timed } from '../testkit.js';
 import { freePort } from '../../../tools/ports.js';
 import { waitFor } from '../../../tools/wait.js';
 import { aedesBroker, mosquittoBroker, type TestBroker } from './fixtures/brokers.js';
-import { redact } from './broker.js';
+import { redact } from './client.js';
 import { MqttConnector, defaultClientId, mqtt } from './index.js';
 import { getPath, parsePayload, parseTimestamp } from './payload.js';
 import { topicMatches } from './topic.js';

@@ -4,6 +4,7 @@
  * Every device topic is (re)subscribed on each connect; mqtt.js reconnects on its own.
  */
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import type { DeviceCounters } from '../../core/connector.js';
 import type { Logger } from '../../core/log.js';
 import type { Reading } from '../../core/reading.js';
 import type { RateLimitedLog, StatusBoard } from '../common/report.js';
@@ -25,13 +26,6 @@ export interface BrokerOptions {
   username?: string;
   password?: string;
   reconnectPeriod: number;
-}
-
-export interface DeviceCounters {
-  /** Messages received on the device's topic. */
-  messages: number;
-  /** Messages with at least one problem (not JSON, missing field, wrong type, bad ts). */
-  malformed: number;
 }
 
 export class BrokerLink {
