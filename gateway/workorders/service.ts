@@ -171,9 +171,9 @@ export class WorkOrderService {
     };
   }
 
-  transition(id: string, to: WorkOrderStatus, actor: string, noteOrOpts?: string | TransitionOptions, assigneeArg?: string): WorkOrder {
+  transition(id: string, to: WorkOrderStatus, actor: string, noteOrOpts?: string | TransitionOptions): WorkOrder {
     const opts: TransitionOptions = typeof noteOrOpts === 'string' ? { note: noteOrOpts } : (noteOrOpts ?? {});
-    const assignee = opts.assignee ?? assigneeArg;
+    const assignee = opts.assignee;
     const now = this.now();
     const order = this.repo.transaction(() => {
       const o = this.repo.get(id);
