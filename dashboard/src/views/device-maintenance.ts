@@ -1,5 +1,5 @@
 /**
- * The lower half of a device page: the device's alarms and work orders (live from the store),
+ * The maintenance half of a device page: the device's alarms and work orders (live from the store),
  * its health score and failure forecasts (`GET /api/devices/:id/forecast`, refreshed every minute).
  */
 import { api } from '../api.js';
@@ -12,7 +12,7 @@ import { isOpen } from '../types.js';
 import { message, type View } from './common.js';
 import { forecastTable, healthBadge } from './predict-common.js';
 
-export function mountDeviceExtra(root: HTMLElement, id: string): View {
+export function mountDeviceMaintenance(root: HTMLElement, id: string): View {
   const alarmsBox = h('div', { 'data-testid': 'device-alarms' });
   const ordersBox = h('div', { 'data-testid': 'device-orders' });
   const healthBox = h('div', { 'data-testid': 'device-health' }, message(t('common.loading')));
