@@ -86,7 +86,7 @@ describe('rule kinds', () => {
     const orders = r.orders.list();
     for (const o of orders) expect(o.priority).toBe('emergency');
     const trapped = orders.find((o) => o.fault === 'trapped_passenger')!;
-    // seed 2.1 elevator on-site 2 h, tightened to the emergency policy (DESIGN §1: 5 min / 30 min); category stays elevator.
+    // seed 2.1 elevator on-site 2 h, tightened to the emergency policy (docs/design.md §1: 5 min / 30 min); category stays elevator.
     expect(trapped).toMatchObject({ category: 'elevator' });
     expect(trapped.respondBy - trapped.faultAt).toBe(5 * MIN);
     expect(trapped.onSiteBy! - trapped.faultAt).toBe(30 * MIN);

@@ -14,7 +14,7 @@ export interface PointView {
   reason?: string | undefined;
 }
 
-/** Device-clock diagnostic (DESIGN.md §9): readings dated after the gateway clock, stamped on arrival. */
+/** Device-clock diagnostic (docs/design.md §9): readings dated after the gateway clock, stamped on arrival. */
 export interface DeviceClockView {
   futureReadings: number;
   /** How far ahead the last such reading was dated, ms. */

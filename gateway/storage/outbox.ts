@@ -1,5 +1,5 @@
 /**
- * The estate's outbox (DESIGN.md §7, docs/head-office.md): every event describing a state change
+ * The estate's outbox (docs/design.md §7, docs/head-office.md): every event describing a state change
  * is inserted here by the repository that makes the change, inside the same SQLite transaction,
  * so an event exists if and only if its change was committed. `seq` is SQLite's AUTOINCREMENT
  * key: a rolled-back transaction rolls back its sequence number too, so seqs have no holes and a

@@ -1,5 +1,5 @@
 /**
- * Commands from head office, applied by the estate (DESIGN.md §7: the estate stays the only writer
+ * Commands from head office, applied by the estate (docs/design.md §7: the estate stays the only writer
  * of its orders). Each command is applied exactly once: its id is recorded in `uplink_commands`
  * in the same SQLite transaction as the change and the `command.applied` event, so a redelivery
  * after a lost ack changes nothing. A command the estate refuses (unknown order, illegal

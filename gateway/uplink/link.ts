@@ -1,5 +1,5 @@
 /**
- * The estate's link to head office over NATS JetStream (DESIGN.md §7, ./README.md):
+ * The estate's link to head office over NATS JetStream (docs/design.md §7, ./README.md):
  * - drains the outbox in seq order: publishes with `Nats-Msg-Id = event id` (a resend is dropped
  *   by JetStream, and later by head office's unique key), marks the acknowledged prefix as sent,
  *   and on any failure starts again from the first unacknowledged event, after a growing pause;

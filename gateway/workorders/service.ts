@@ -115,7 +115,7 @@ export class WorkOrderService {
    */
   raise(input: RaiseInput): { order: WorkOrder; created: boolean } {
     const now = this.now();
-    // Planned work (category `predictive`, DESIGN.md §9): due `dueAt − faultAt` after now. The lead
+    // Planned work (category `predictive`, docs/design.md §9): due `dueAt − faultAt` after now. The lead
     // is measured on the readings' clock and applied to the gateway's, so replayed data is not late.
     const planned = input.category === 'predictive' && input.dueAt !== undefined;
     const plannedDue = planned ? now + Math.max(0, input.dueAt! - input.faultAt) : undefined;

@@ -105,7 +105,7 @@ describe('work-order lifecycle', () => {
   });
 });
 
-describe('prediction orders are planned work (DESIGN.md §9)', () => {
+describe('prediction orders are planned work (docs/design.md §9)', () => {
   it('have no 1 h clock, are due before the forecast crossing, follow the latest forecast and are not escalated by a replay', () => {
     const { orders, clock, m } = rig();
     // Replayed data: the readings are a month old, the forecast crossing 3 days after the newest one.

@@ -1,5 +1,5 @@
 /**
- * Device time is trusted only within bounds (DESIGN.md §9), with real processes: a Mosquitto broker
+ * Device time is trusted only within bounds (docs/design.md §9), with real processes: a Mosquitto broker
  * and a node-opcua server feed a real gateway (gateway/app.ts). A fire panel whose clock is 9 min
  * fast sends one message, then a real fire alarm comes: the alarm is raised within 1 s, the fast
  * reading is stamped with its arrival time, counted and shown as a device diagnostic. A clock set

@@ -1,5 +1,5 @@
 /**
- * The head-office tier under failure, with real processes only (DESIGN.md §7, docs/head-office.md):
+ * The head-office tier under failure, with real processes only (docs/design.md §7, docs/head-office.md):
  * 5 estate gateways (fire panels over MQTT, uplinks through TCP relays), a 3-node NATS JetStream
  * cluster, 2 head-office processes and PostgreSQL. After each failure, while faults are raised
  * and orders move, head office must end up holding exactly what every estate holds: each event

@@ -4,7 +4,7 @@
  * item).
  *
  * Recovery does not rely on node-opcua's built-in reconnection alone: after a server restart it may
- * reconnect without monitoring resuming (node-opcua #640, research/libs.md §2). A watchdog expects
+ * reconnect without monitoring resuming (node-opcua #640, docs/libraries.md §2). A watchdog expects
  * data or a subscription keepalive at least every `watchdog` ms; when it starves, or the session
  * closes, its keepalive fails or the subscription terminates, the whole stack is torn down and
  * rebuilt from scratch (fresh client, session, subscription, items) with exponential backoff.
