@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // generous timeouts and run at most two files at a time on a 2-core machine.
 export default defineConfig({
   test: {
-    include: ['{gateway,broker,simulators,dashboard,test}/**/*.test.ts'],
+    include: ['{gateway,broker,simulators,dashboard,test,tools}/**/*.test.ts'],
     exclude: ['**/node_modules/**', 'dashboard/dist/**'],
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -31,7 +31,7 @@ const POINTS = 10;
 const dir = mkdtempSync(join(tmpdir(), 'bench-alarms-'));
 
 function build(devices: DeviceConfig[], rules: RuleConfig[]) {
-  const db = openDatabase(dir, `gw-${Math.random().toString(36).slice(2)}.db`, '');
+  const db = openDatabase(dir, `gw-${Math.random().toString(36).slice(2)}.db`);
   const alarmRepo = new AlarmRepository(db);
   const orders = new WorkOrderService(new WorkOrderRepository(db), new SlaBook([]), log);
   const alarms = new AlarmEngine(rules, devices, alarmRepo, log);

@@ -29,6 +29,8 @@ import type { DeviceConfig } from '../gateway/config/schema.js';
 import type { ConnectorContext } from '../gateway/core/connector.js';
 import type { Reading } from '../gateway/core/reading.js';
 import { benchRtu, type RtuFigures } from './connectors-rtu.js';
+import { freePort } from '../tools/ports.js';
+import { waitFor } from '../tools/wait.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const args = process.argv.slice(2);
@@ -175,18 +177,6 @@ process.on('exit', cleanup);
 process.on('SIGINT', () => process.exit(130));
 process.on('SIGTERM', () => process.exit(143));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 function tempDir(prefix: string): string {
   const d = mkdtempSync(join(tmpdir(), `${prefix}-`));
   temps.push(d);
@@ -194,14 +184,6 @@ function tempDir(prefix: string): string {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(fn: () => boolean, timeout: number, what: string): Promise<void> {
-  const end = Date.now() + timeout;
-  while (!fn()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 /** CPU of this process over a window, as % of one core. */
 function cpuMeter() {
@@ -276,7 +258,7 @@ async function benchModbus(devices: number, windowMs: number) {
       }));
       const c = new ModbusConnector(configs, counter.ctx);
       await c.start();
-      await until(() => [...c.pollers.values()].every((p) => p.stats.polls >= 2), 30_000, 'two polls of every Modbus device');
+      await waitFor(() => [...c.pollers.values()].every((p) => p.stats.polls >= 2), { timeout: 30_000, what: 'two polls of every Modbus device', interval: 20 });
       const pollers = [...c.pollers.values()];
       const links = [...c.links.values()];
       const polls0 = pollers.reduce((s, p) => s + p.stats.polls, 0);
@@ -334,7 +316,7 @@ async function benchOpcua(items: number, windowMs: number) {
   try {
     const t0 = performance.now();
     await c.start();
-    await until(() => counter.readings >= items, 120_000, 'the first value of every OPC UA item');
+    await waitFor(() => counter.readings >= items, { timeout: 120_000, what: 'the first value of every OPC UA item', interval: 20 });
     const firstAll = performance.now() - t0;
     const link = [...c.links.values()][0]!;
     const cpu = cpuMeter();
@@ -400,12 +382,12 @@ async function benchMqtt(messages: number, windowMs: number) {
   const c = new MqttConnector(configs, counter.ctx);
   try {
     await c.start();
-    await until(() => [...c.brokers.values()].every((b) => b.subscribed), 15_000, 'MQTT subscriptions');
+    await waitFor(() => [...c.brokers.values()].every((b) => b.subscribed), { timeout: 15_000, what: 'MQTT subscriptions', interval: 20 });
     const cpu = cpuMeter();
     const s0 = performance.now();
     broker.stdin!.write(`go ${messages}\n`);
     let timedOut = false;
-    await until(() => c.stats().messages >= messages, 60_000, 'every MQTT message').catch(() => (timedOut = true));
+    await waitFor(() => c.stats().messages >= messages, { timeout: 60_000, what: 'every MQTT message', interval: 20 }).catch(() => (timedOut = true));
     const secs = (performance.now() - s0) / 1000;
     const cpuPct = cpu();
     const got = c.stats().messages;

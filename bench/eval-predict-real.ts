@@ -11,7 +11,7 @@
  * machine"). Alarm (danger) limit = 3 × baseline: zone C/D ("risk of damage") ≈ 3 × A/B, group 2
  * rigid 4.5 / 1.4 = 3.2, flexible 7.1 / 2.3 = 3.1. Alert limit = 2 × baseline: zone B/C (entry into
  * "limited period of operation", when remedial work must be planned) ≈ 2 × A/B, 2.8 / 1.4 = 2.0,
- * 4.5 / 2.3 = 1.96, the same as the common "baseline + 6 dB" alert (shared/research/domain.md §1.2).
+ * 4.5 / 2.3 = 1.96, the same as the common "baseline + 6 dB" alert (docs/standards.md §1.2).
  * A prediction order forecasts the alert crossing (gateway/predict/README.md, alert and alarm limits).
  *
  * Counted per channel (4 of failed bearings 3 and 4, 4 of healthy bearings 1 and 2). The failure

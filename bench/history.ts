@@ -7,12 +7,12 @@
  *   npx tsx bench/history.ts            (npm run bench:history)
  *
  * Env: BENCH_SECONDS (write phase length per run, default 10). Writes bench/results/history.json
- * and prints a Markdown table. Starts and removes its own influxd (test/helpers/influxd.ts).
+ * and prints a Markdown table. Starts and removes its own influxd (tools/influxd.ts).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { pino } from 'pino';
-import { startInfluxd, type InfluxdHandle } from '../test/helpers/influxd.js';
+import { startInfluxd, type InfluxdHandle } from '../tools/influxd.js';
 import { InfluxHistory } from '../gateway/history/influx.js';
 import { DAY, HOUR, pickResolution } from '../gateway/history/query.js';
 import type { Reading } from '../gateway/core/reading.js';

@@ -118,7 +118,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
       });
   await history.init();
 
-  const db = openDatabase(dataDir, 'gateway.db', '');
+  const db = openDatabase(dataDir, 'gateway.db');
   // Estate identity and the uplink's outbox: every alarm and order write records its event in
   // the same transaction (gateway/uplink/README.md).
   const estate = estateOf(config);

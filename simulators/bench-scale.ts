@@ -5,7 +5,7 @@
  *    fire panel (to a throwaway Mosquitto), idle for `seconds`: this process's CPU share.
  */
 import { pino } from 'pino';
-import { startMosquitto } from '../test/helpers/mosquitto.js';
+import { startMosquitto } from '../tools/mosquitto.js';
 import { SimClock } from './clock.js';
 import { createScaleDevices } from './devices.js';
 import { startSimulators } from './index.js';

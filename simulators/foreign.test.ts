@@ -8,10 +8,11 @@ import net from 'node:net';
 import { AttributeIds, BrowseDirection, NodeClass, StatusCodes, type ClientSession } from 'node-opcua';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startMosquitto, type MosquittoHandle } from '../test/helpers/mosquitto.js';
+import { startMosquitto, type MosquittoHandle } from '../tools/mosquitto.js';
 import { ELEVATOR_OPCUA_POINTS } from './pointmaps.js';
 import { startSimulators, type SimulatorStack } from './index.js';
-import { opcuaSession, post, until } from './testkit.js';
+import { opcuaSession, post } from './testkit.js';
+import { waitFor } from '../tools/wait.js';
 
 let mosquitto: MosquittoHandle;
 let sims: SimulatorStack;
@@ -40,8 +41,8 @@ const topicLines = (suffix: string) => lines.filter((l) => l.startsWith(`site/de
 
 describe('mosquitto_sub sees the fire panel', () => {
   it('gets the retained online status and JSON telemetry every second', async () => {
-    await until(() => topicLines('status').includes('online'), 'status online', 5000);
-    await until(() => topicLines('telemetry').length >= 2, 'two telemetry lines', 5000);
+    await waitFor(() => topicLines('status').includes('online'), { what: 'status online', timeout: 5000 });
+    await waitFor(() => topicLines('telemetry').length >= 2, { what: 'two telemetry lines', timeout: 5000 });
     const body = JSON.parse(topicLines('telemetry').at(-1)!) as Record<string, unknown>;
     expect(body).toMatchObject({ fire_alarm: false, trouble: false, zones_in_alarm: 0, power: { mains_v: expect.any(Number), battery_v: expect.any(Number) } });
   });
@@ -57,10 +58,10 @@ describe('mosquitto_sub sees the fire panel', () => {
         return true;
       }
     };
-    await until(() => topicLines('telemetry').slice(before).filter(bad).length >= 2, 'two malformed payloads', 5000);
+    await waitFor(() => topicLines('telemetry').slice(before).filter(bad).length >= 2, { what: 'two malformed payloads', timeout: 5000 });
     await fetch(`${sims.controlUrl}/devices/fire-1/faults`, { method: 'DELETE' });
     const after = topicLines('telemetry').length;
-    await until(() => topicLines('telemetry').slice(after).some((s) => !bad(s)), 'well-formed telemetry again', 5000);
+    await waitFor(() => topicLines('telemetry').slice(after).some((s) => !bad(s)), { what: 'well-formed telemetry again', timeout: 5000 });
   });
 });
 
@@ -98,7 +99,7 @@ describe('an OPC UA client browses the documented nodes', () => {
     });
     expect(await accepts()).toBe(false); // down at once
     expect((await post(`${sims.controlUrl}/opcua/restart`, { delayMs: 100 })).status).toBe(409);
-    await until(accepts, 'OPC UA port accepting again', 15_000, 100);
+    await waitFor(accepts, { what: 'OPC UA port accepting again', timeout: 15_000, interval: 100 });
     const fresh = await opcuaSession(sims.opcuaEndpoint!, 3);
     const floor = await fresh.session.read({ nodeId: 'ns=1;s=elev-1.floor', attributeId: AttributeIds.Value });
     expect(floor.statusCode).toEqual(StatusCodes.Good);

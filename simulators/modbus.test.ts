@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { FREE_MODBUS_PORTS, startSimulators, type SimulatorStack } from './index.js';
-import { mbpoll, post, until } from './testkit.js';
+import { mbpoll, post } from './testkit.js';
+import { waitFor } from '../tools/wait.js';
 
 let sims: SimulatorStack;
 let pump1: number;
@@ -61,7 +62,7 @@ describe('Modbus TCP face (read with mbpoll)', () => {
     expect((await mbpoll(pump1, '4', 1, 1, [], [500])).ok).toBe(true);
     expect((await mbpoll(power, '4', 3, 1, [], [1])).stderr).toMatch(/Illegal data address/i); // read-only
     expect((await mbpoll(pump1, '0', 1, 1, [], [0])).ok).toBe(true); // disable: the pump stops
-    await until(async () => (await mbpoll(pump1, '1', 1)).values.get(1) === 0, 'pump-1 stopped', 2000);
+    await waitFor(async () => (await mbpoll(pump1, '1', 1)).values.get(1) === 0, { what: 'pump-1 stopped', timeout: 2000 });
     expect((await mbpoll(pump1, '0', 1, 1, [], [1])).ok).toBe(true);
   });
 
@@ -72,8 +73,8 @@ describe('Modbus TCP face (read with mbpoll)', () => {
     expect(standby.values.get(2)! * 0.1).toSatisfy((c: number) => c > 35 && c < 45); // coolant, jacket heater
     expect(standby.values.get(4)! * 0.01).toBeCloseTo(27.2, 0); // battery V ×0.01
     expect((await mbpoll(gen, '0', 1, 1, [], [1])).ok).toBe(true); // remote start: the test run
-    await until(async () => (await mbpoll(gen, '1', 1)).values.get(1) === 1, 'gen-1 running', 5000);
-    await until(async () => ((await mbpoll(gen, '3', 5)).values.get(5) ?? 0) > 1400, 'gen-1 at speed', 8000);
+    await waitFor(async () => (await mbpoll(gen, '1', 1)).values.get(1) === 1, { what: 'gen-1 running', timeout: 5000 });
+    await waitFor(async () => ((await mbpoll(gen, '3', 5)).values.get(5) ?? 0) > 1400, { what: 'gen-1 at speed', timeout: 8000 });
     expect((await mbpoll(gen, '0', 1, 1, [], [0])).ok).toBe(true);
     const tank = await mbpoll(sims.ports.modbus['tank-1']!, '3', 1, 2);
     expect(tank.values.get(1)! * 0.001).toSatisfy((m: number) => m > 2 && m < 2.7); // level, m
@@ -94,10 +95,10 @@ describe('Modbus TCP face (read with mbpoll)', () => {
     const res = await post(`${sims.controlUrl}/devices/pump-1/faults`, { fault: 'low_pressure' });
     expect(res.status).toBe(201);
     const t0 = Date.now();
-    await until(async () => (await pressure()) < 0.2, 'discharge pressure below 0.2 MPa', 3000);
+    await waitFor(async () => (await pressure()) < 0.2, { what: 'discharge pressure below 0.2 MPa', timeout: 3000 });
     expect(Date.now() - t0).toBeLessThan(3000);
     await fetch(`${sims.controlUrl}/devices/pump-1/faults/low_pressure`, { method: 'DELETE' });
-    await until(async () => (await pressure()) > 0.3, 'pressure back above 0.3 MPa', 8000);
+    await waitFor(async () => (await pressure()) > 0.3, { what: 'pressure back above 0.3 MPa', timeout: 8000 });
   });
 
   it('stops answering when silent', async () => {

@@ -8,10 +8,11 @@ import { Aedes } from 'aedes';
 import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from './faces/modbus.js';
+import { freePort } from '../tools/ports.js';
 import { startSimulators, type SimulatorStack } from './index.js';
 import { SUMP_PUMP_MQTT_PATHS } from './pointmaps.js';
-import { post, until } from './testkit.js';
+import { post } from './testkit.js';
+import { waitFor } from '../tools/wait.js';
 
 const TELEMETRY = 'site/demo/fire_panel/fire-1/telemetry';
 const STATUS = 'site/demo/fire_panel/fire-1/status';
@@ -35,7 +36,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   // Every MQTT device of the demo (fire panel, sump pump) connected: the retained status is there before we subscribe.
   const clients = sims.devices.filter((d) => d.protocol === 'mqtt').length;
-  await until(() => broker.connectedClients >= clients, 'MQTT devices connected to the broker', 5000);
+  await waitFor(() => broker.connectedClients >= clients, { what: 'MQTT devices connected to the broker', timeout: 5000 });
   sub = mqtt.connect(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 0 });
   sub.on('message', (topic, payload, packet) => {
     if (topic === TELEMETRY) telemetry.push({ at: Date.now(), body: JSON.parse(payload.toString()) as Record<string, unknown> });
@@ -52,12 +53,12 @@ afterAll(async () => {
 
 describe('MQTT face (fire panel → aedes)', () => {
   it('reconnects once the broker is up and leaves a retained online status', async () => {
-    await until(() => statuses.length > 0, 'retained status', 3000);
+    await waitFor(() => statuses.length > 0, { what: 'retained status', timeout: 3000 });
     expect(statuses[0]).toEqual({ body: 'online', retained: true });
   });
 
   it('publishes telemetry every second in the site.yaml shape', async () => {
-    await until(() => telemetry.length >= 2, 'two telemetry messages', 3000);
+    await waitFor(() => telemetry.length >= 2, { what: 'two telemetry messages', timeout: 3000 });
     const [a, b] = telemetry.slice(-2);
     expect(b!.at - a!.at).toBeGreaterThan(500);
     expect(b!.body).toMatchObject({ fire_alarm: false, supervisory: false, trouble: false, zones_in_alarm: 0, disabled_zones: 0 });
@@ -69,7 +70,7 @@ describe('MQTT face (fire panel → aedes)', () => {
     const before = telemetry.length;
     const t0 = Date.now();
     expect((await post(`${sims.controlUrl}/devices/fire-1/faults`, { fault: 'fire_alarm' })).status).toBe(201);
-    const msg = await until(() => telemetry.slice(before).find((m) => m.body.fire_alarm === true), 'fire_alarm payload', 2000, 10);
+    const msg = await waitFor(() => telemetry.slice(before).find((m) => m.body.fire_alarm === true), { what: 'fire_alarm payload', timeout: 2000, interval: 10 });
     expect(msg.at - t0).toBeLessThan(500); // not waiting for the 1 s period
     expect(msg.body).toMatchObject({ fire_alarm: true, zones_in_alarm: 1 });
   });
@@ -80,12 +81,12 @@ describe('MQTT face (fire panel → aedes)', () => {
     client.on('message', (_topic, payload) => got.push(JSON.parse(payload.toString()) as Record<string, unknown>));
     await client.subscribeAsync('site/demo/sump_pump/sump-1/telemetry', { qos: 1 });
     try {
-      const first = await until(() => got[0], 'sump telemetry', 3000);
+      const first = await waitFor(() => got[0], { what: 'sump telemetry', timeout: 3000 });
       expect(Object.keys(first).sort()).toEqual(['ts', ...SUMP_PUMP_MQTT_PATHS].sort());
       expect(first).toMatchObject({ high_level: false, pump_fail: false });
       await post(`${sims.controlUrl}/devices/sump-1/faults`, { fault: 'fails_to_start' });
       // 10 s of called-but-idle at time scale 1 before the controller flags it: wait for the call first.
-      await until(() => got.find((m) => m.pump_call === true && m.running === false), 'pump called, not running', 15_000);
+      await waitFor(() => got.find((m) => m.pump_call === true && m.running === false), { what: 'pump called, not running', timeout: 15_000 });
     } finally {
       await fetch(`${sims.controlUrl}/devices/sump-1/faults`, { method: 'DELETE' });
       await client.endAsync();
@@ -95,12 +96,12 @@ describe('MQTT face (fire panel → aedes)', () => {
   it('drops off with the LWT when silent and comes back when cleared', async () => {
     const before = statuses.length;
     await post(`${sims.controlUrl}/devices/fire-1/faults`, { fault: 'silent' });
-    await until(() => statuses.slice(before).some((s) => s.body === 'offline'), 'LWT offline', 3000);
+    await waitFor(() => statuses.slice(before).some((s) => s.body === 'offline'), { what: 'LWT offline', timeout: 3000 });
     const count = telemetry.length; // silence is an absence: watch for longer than the 1 s period
     await new Promise((r) => setTimeout(r, 1200));
     expect(telemetry.length).toBe(count);
     await fetch(`${sims.controlUrl}/devices/fire-1/faults`, { method: 'DELETE' });
-    await until(() => statuses.at(-1)?.body === 'online', 'online again', 5000);
-    await until(() => telemetry.at(-1)?.body.fire_alarm === false, 'fire alarm cleared', 3000);
+    await waitFor(() => statuses.at(-1)?.body === 'online', { what: 'online again', timeout: 5000 });
+    await waitFor(() => telemetry.at(-1)?.body.fire_alarm === false, { what: 'fire alarm cleared', timeout: 3000 });
   });
 });

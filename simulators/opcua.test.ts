@@ -12,7 +12,8 @@ import {
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulators, type SimulatorStack } from './index.js';
-import { opcuaSession, post, until } from './testkit.js';
+import { opcuaSession, post } from './testkit.js';
+import { waitFor } from '../tools/wait.js';
 
 let sims: SimulatorStack;
 let opcua: Awaited<ReturnType<typeof opcuaSession>>;
@@ -59,15 +60,15 @@ describe('OPC UA face (node-opcua client)', () => {
 
   it('shows slow_door as a door close time above 7 s', async () => {
     expect((await post(`${sims.controlUrl}/devices/elev-1/faults`, { fault: 'slow_door' })).status).toBe(201);
-    await until(async () => (await read('ns=1;s=elev-1.door_close_time')).value.value > 7, 'door_close_time > 7 s', 10_000, 100);
+    await waitFor(async () => (await read('ns=1;s=elev-1.door_close_time')).value.value > 7, { what: 'door_close_time > 7 s', timeout: 10_000, interval: 100 });
     // Door-time protection code once the slow close has finished.
-    await until(async () => (await read('ns=1;s=elev-1.fault_code')).value.value === 11, 'fault code 11', 5000, 100);
+    await waitFor(async () => (await read('ns=1;s=elev-1.fault_code')).value.value === 11, { what: 'fault code 11', timeout: 5000, interval: 100 });
   });
 
   it('reports BadNoCommunication while a lift is silent', async () => {
     await post(`${sims.controlUrl}/devices/elev-2/faults`, { fault: 'silent' });
-    await until(async () => (await read('ns=1;s=elev-2.floor')).statusCode.equals(StatusCodes.BadNoCommunication), 'bad status', 2000);
+    await waitFor(async () => (await read('ns=1;s=elev-2.floor')).statusCode.equals(StatusCodes.BadNoCommunication), { what: 'bad status', timeout: 2000 });
     await fetch(`${sims.controlUrl}/devices/elev-2/faults/silent`, { method: 'DELETE' });
-    await until(async () => (await read('ns=1;s=elev-2.floor')).statusCode.equals(StatusCodes.Good), 'good status again', 2000);
+    await waitFor(async () => (await read('ns=1;s=elev-2.floor')).statusCode.equals(StatusCodes.Good), { what: 'good status again', timeout: 2000 });
   });
 });

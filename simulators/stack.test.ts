@@ -2,7 +2,7 @@
 import net from 'node:net';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { freePort } from './faces/modbus.js';
+import { freePort } from '../tools/ports.js';
 import { FREE_MODBUS_PORTS, startSimulators } from './index.js';
 
 const log = pino({ level: 'silent' });

@@ -1,6 +1,6 @@
 /**
- * Helpers for the simulator tests: run Debian's mbpoll, poll until a condition holds, and step
- * the demo site's models in simulated time.
+ * Helpers for the simulator tests: run Debian's mbpoll, post to the control API, and step the demo
+ * site's models in simulated time (waiting: tools/wait.ts).
  */
 import { execFile } from 'node:child_process';
 import { SimClock } from './clock.js';
@@ -28,22 +28,6 @@ export function mbpoll(port: number, type: string, ref: number, count = 1, extra
       resolve({ ok: !err, values, stderr });
     });
   });
-}
-
-/** Call `fn` until it returns a truthy value or `timeoutMs` passes (then throw, naming `what`). */
-export async function until<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 5000, intervalMs = 50): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as NonNullable<T>;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
 }
 
 export async function post(url: string, body: unknown): Promise<Response> {

@@ -20,17 +20,13 @@ const gw = await createGateway(loaded, {
 });
 const running = await gw.start();
 
-function historyStats(): unknown {
-  const h = gw.history as unknown as { getStats?: () => unknown };
-  return typeof h.getStats === 'function' ? h.getStats() : null;
-}
 
 serveParent(
   {
     stats: () => ({
       totalReadings: gw.pipeline.totalReadings,
       unknownReadings: gw.pipeline.unknownReadings,
-      history: historyStats(),
+      history: gw.history.stats(),
       cpu: process.cpuUsage(),
       rss: process.memoryUsage().rss,
       heapUsed: process.memoryUsage().heapUsed,
@@ -41,9 +37,8 @@ serveParent(
       return { comm: live.comm(id), view: live.view?.(id, { activeAlarms: 0, openOrders: 0 }) ?? null };
     },
     flush: async () => {
-      const h = gw.history as unknown as { flush?: () => Promise<void> };
-      if (typeof h.flush === 'function') await h.flush();
-      return { history: historyStats() };
+      await gw.history.flush();
+      return { history: gw.history.stats() };
     },
   },
   () => gw.stop(),

@@ -4,13 +4,13 @@
  *   `count` JSON messages as fast as the broker takes them (at most `window` unacknowledged),
  *   each `{"ts": tsBase + i, <fields numeric fields>}`; answers `go` when all are handed over
  *   (QoS 0: written to the socket; QoS 1: acknowledged). The packets are encoded before `ready`
- *   and written raw in chunks (test/helpers/mqtt-wire.ts), so the publisher is never the bottleneck.
+ *   and written raw in chunks (tools/mqtt-wire.ts), so the publisher is never the bottleneck.
  * - `{"mode":"scale","url","qos","devices","fields","hz","topicPrefix"}`: on `go`, every device
  *   publishes `fields` numeric fields at `hz`, spread evenly over the period, until `halt`.
  */
 import { connect as tcpConnect, type Socket } from 'node:net';
 import mqtt from 'mqtt';
-import { connectPacket, PacketReader, publishPacket } from '../../test/helpers/mqtt-wire.js';
+import { connectPacket, PacketReader, publishPacket } from '../../tools/mqtt-wire.js';
 import { serveParent, toParent } from '../lib/proc.js';
 
 interface BurstArgs { mode: 'burst'; url: string; topic: string; qos: 0 | 1; count: number; fields: FieldSpec[]; tsBase: number; window: number }

@@ -55,7 +55,7 @@ class Estate {
   private n = 0;
 
   constructor(readonly site: string, readonly code: string, private readonly cfg: UplinkConfig) {
-    this.db = openDatabase(args.dir, `${site}.db`, '');
+    this.db = openDatabase(args.dir, `${site}.db`);
     this.outbox = new Outbox(this.db, site, clock);
     this.alarms = new AlarmRepository(this.db, site, this.outbox);
     this.orders = new WorkOrderService(new WorkOrderRepository(this.db, { estate: { site, code }, events: this.outbox }), new SlaBook([]), log, clock);

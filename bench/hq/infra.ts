@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clockTicks, cpuTimeUs, pidCpuUs } from '../lib/cpu.js';
 import { spawnCmd, type Child } from '../lib/proc.js';
-import { freePort } from '../../test/helpers/ports.js';
+import { freePort } from '../../tools/ports.js';
 
 /** A process group: its pids are asked for at each sample (processes come and go between phases). */
 export interface Group {

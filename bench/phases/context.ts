@@ -3,7 +3,7 @@
  * errors, and how a child (gateway, publisher, counter, broker) is started.
  */
 import { join, resolve } from 'node:path';
-import type { InfluxdHandle } from '../../test/helpers/influxd.js';
+import type { InfluxdHandle } from '../../tools/influxd.js';
 import { createDatabase } from '../lib/influx.js';
 import { spawnTs, type Child } from '../lib/proc.js';
 import { sleep } from '../lib/stats.js';

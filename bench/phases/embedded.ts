@@ -5,8 +5,8 @@
  * Interleaved rounds (bench/lib/rounds.ts), every contender fresh each round.
  */
 import { join } from 'node:path';
-import { startMosquitto } from '../../test/helpers/mosquitto.js';
-import { freePort } from '../../test/helpers/ports.js';
+import { startMosquitto } from '../../tools/mosquitto.js';
+import { freePort } from '../../tools/ports.js';
 import type { FieldSpec } from '../children/publisher.js';
 import { countValues, dropDatabase, type InfluxTarget } from '../lib/influx.js';
 import { interleave, mediansOf, ratioPerRound, showSpread, spreadOf, type Figures } from '../lib/rounds.js';

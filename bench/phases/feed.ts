@@ -69,7 +69,7 @@ export async function feedAndTrace(ctx: BenchContext, broker: BrokerPath, o: {
   count: () => Promise<number>; target: number;
 }): Promise<FeedRun> {
   // Readings 1 ms apart, the last one dated now: the gateway stamps a reading dated more than its
-  // future tolerance (5 s) ahead with its arrival time (DESIGN.md §9), and points of one series with
+  // future tolerance (5 s) ahead with its arrival time (docs/design.md §9), and points of one series with
   // equal times overwrite each other in InfluxDB.
   const tsBase = Date.now() - o.n;
   const pub = await ctx.publisher(o.name, broker.url, { mode: 'burst', topic: o.topic, qos: o.qos, count: o.n, fields: o.fields, tsBase, window: o.qos ? 1000 : 2000 });

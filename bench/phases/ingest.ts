@@ -6,7 +6,7 @@
  * the median of the per-round ratios.
  */
 import { join, resolve } from 'node:path';
-import { freePort } from '../../test/helpers/ports.js';
+import { freePort } from '../../tools/ports.js';
 import type { FieldSpec } from '../children/publisher.js';
 import { buildBodies, countValues, createDatabase, dropDatabase, writeBodies, type InfluxTarget } from '../lib/influx.js';
 import { buildFlows, installNodeRed, nrRoutes, startNodeRed, type NrRoute, type RunningNodeRed } from '../lib/nodered.js';

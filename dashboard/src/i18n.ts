@@ -2,7 +2,7 @@
  * Every visible string goes through here. Simplified Chinese is the default; English is one
  * click away and remembered in localStorage. `zh` defines the keys, `en` must have them all.
  */
-import { enPages, zhPages } from './i18n-pages.js';
+import { enMaintenance, zhMaintenance } from './i18n-maintenance.js';
 import { enReport, zhReport } from './i18n-report.js';
 import { enPhone, zhPhone } from './i18n-phone.js';
 import { enCommon, zhCommon } from './shared/i18n-common.js';
@@ -11,7 +11,7 @@ import { fill, getLang, type Lang } from './shared/lang.js';
 export { getLang, onLangChange, setLang, type Lang } from './shared/lang.js';
 
 const zh = {
-  ...zhPages,
+  ...zhMaintenance,
   ...zhReport,
   ...zhPhone,
   ...zhCommon,
@@ -115,7 +115,7 @@ const zh = {
 export type Key = keyof typeof zh;
 
 const en: Record<Key, string> = {
-  ...enPages,
+  ...enMaintenance,
   ...enReport,
   ...enPhone,
   ...enCommon,

@@ -11,7 +11,7 @@ import { api } from './api.js';
 import { setEquipmentTypes } from './shared/equipment.js';
 import { langSwitch, logoutButton, navLink } from './shared/frame.js';
 import { isActiveAlarm, isUnackedAlarm, store } from './store.js';
-import { isOpenOrder } from './types.js';
+import { isOpen } from './types.js';
 import { mountAlarms } from './views/alarms.js';
 import type { View } from './views/common.js';
 import { mountDevice } from './views/device.js';
@@ -167,7 +167,7 @@ function updateBadges(): void {
     if (a.severity === 'critical' && isActiveAlarm(a)) critical++;
   }
   let open = 0;
-  for (const o of store.orders.values()) if (isOpenOrder(o.status)) open++;
+  for (const o of store.orders.values()) if (isOpen(o.status)) open++;
   setText(alarmBadge, unacked ? String(unacked) : '');
   alarmBadge.hidden = unacked === 0;
   setText(orderBadge, open ? String(open) : '');

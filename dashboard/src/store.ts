@@ -2,7 +2,7 @@
  * The dashboard's one copy of the gateway state, filled from REST and kept current by socket.io.
  * Views subscribe to fine-grained events so a telemetry batch touches only the cells it changes.
  */
-import { isOpenOrder } from './types.js';
+import { isOpen } from './types.js';
 import type { Alarm, DeviceStatusEvent, DeviceView, TelemetryEvent, WorkOrder } from './types.js';
 
 export type ConnState = 'connecting' | 'connected' | 'reconnecting';
@@ -129,7 +129,7 @@ class Store {
     const prev = this.orders.get(o.id);
     if (prev && prev.updatedAt > o.updatedAt) return;
     this.orders.set(o.id, o);
-    const delta = Number(isOpenOrder(o.status)) - Number(prev ? isOpenOrder(prev.status) : false);
+    const delta = Number(isOpen(o.status)) - Number(prev ? isOpen(prev.status) : false);
     const dev = o.device ? this.devices.get(o.device) : undefined;
     if (dev && delta !== 0) {
       dev.openOrders = Math.max(0, dev.openOrders + delta);

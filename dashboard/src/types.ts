@@ -34,13 +34,12 @@ export type Plan = PlanView;
 /** `GET /api/predict/compliance`. */
 export type PmCompliance = ComplianceView;
 
-import type { WorkOrderStatus } from '../../gateway/core/model.js';
+import type { DeviceView, WorkOrderStatus } from '../../gateway/core/model.js';
 
 export type { EquipmentTypeView } from '../../gateway/core/model.js';
 
 /** Allowed next steps of a work order: the server's own lifecycle table (the server has the last word). */
 export { TRANSITIONS as NEXT_STATUS } from '../../gateway/workorders/lifecycle.js';
 
-export function isOpenOrder(status: WorkOrderStatus): boolean {
-  return status !== 'closed' && status !== 'cancelled';
-}
+/** Whether an order is open (not closed, not cancelled): the server's own definition. */
+export { isOpen } from '../../gateway/core/model.js';

@@ -1,7 +1,7 @@
 /**
  * Processes of the company demo (demo/portfolio.ts): a child-process wrapper, a 3-node NATS
  * JetStream cluster configured by hq/nats/config.ts, and a PostgreSQL 15 server, each on a data
- * folder that is kept between runs. Unlike the test helpers (test/helpers/nats.ts, postgres.ts:
+ * folder that is kept between runs. Unlike the launchers for tests and benchmarks (tools/nats.ts, postgres.ts:
  * temp dirs, free ports, removed on stop) nothing here deletes data.
  *
  * Every child runs in its own process group, so a Ctrl-C in the terminal reaches only the
@@ -13,6 +13,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { renderNatsConfig, type EstateCredentials, type HqCredentials } from '../../hq/nats/config.js';
+import { waitFor } from '../../tools/wait.js';
 import type { NatsNodePorts } from './layout.js';
 
 const run = promisify(execFile);
@@ -23,19 +24,9 @@ export const PG_BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
 const NOBODY = 65534;
 const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
+/** `waitFor` (tools/wait.ts) with the portfolio's positional arguments and a 200 ms default interval. */
 export async function waitUntil<T>(fn: () => Promise<T | null | undefined | false>, what: string, timeoutMs: number, intervalMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = '';
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err instanceof Error ? err.message : String(err);
-    }
-    if (Date.now() + intervalMs > deadline) throw new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}${last ? ` (${last})` : ''}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
+  return (await waitFor(fn, { what, timeout: timeoutMs, interval: intervalMs })) as T;
 }
 
 /** Throws a clear error naming the variable when a port is taken. */

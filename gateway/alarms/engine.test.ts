@@ -27,7 +27,7 @@ const rules: RuleConfig[] = [
 ];
 
 function rig(dataDir = mkdtempSync(join(tmpdir(), 'gw-alarms-'))) {
-  const db = openDatabase(dataDir, 'gateway.db', '');
+  const db = openDatabase(dataDir, 'gateway.db');
   const engine = new AlarmEngine(rules, devices, new AlarmRepository(db), log);
   const orders = new WorkOrderService(new WorkOrderRepository(db), new SlaBook([]), log, () => clock);
   const changes: [string, Alarm][] = [];

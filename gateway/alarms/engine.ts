@@ -47,7 +47,7 @@ interface RuleState {
   restored: Map<number, PointValue | null> | null;
 }
 
-/** Fire and trapped passengers (DESIGN.md §3, §9): never held back by a time guard. */
+/** Fire and trapped passengers (docs/design.md §3, §9): never held back by a time guard. */
 export const isLifeSafety = (rule: RuleConfig): boolean => rule.priority === 'emergency' || rule.category === 'fire';
 
 /** How many evaluated readings per rule and device are remembered to recognise a redelivery. */
@@ -75,7 +75,7 @@ function seenBefore(s: RuleState, ts: number, value: PointValue): boolean {
  * must not replay a fault that was raised and cleared. Nothing else is held back: a reading older
  * than the newest one is evaluated in arrival order, and a jump back of more than LATE_WINDOW_MS is
  * taken as a device clock reset (the rule's timeline restarts there). Future-dated readings never
- * reach the rules: the pipeline stamps them with their arrival time (DESIGN.md §9), so no device
+ * reach the rules: the pipeline stamps them with their arrival time (docs/design.md §9), so no device
  * clock can hide a fire alarm behind an earlier reading.
  */
 export const LATE_WINDOW_MS = 10 * 60_000;

@@ -6,6 +6,7 @@
 import { NO_EVENT_LOG, type EventLog } from '../core/envelope.js';
 import type { Alarm, AlarmState } from '../core/model.js';
 import type { Db } from '../storage/sqlite.js';
+import { addColumns, migrate } from '../storage/migrations.js';
 
 export const ALARM_SCHEMA = `
 CREATE TABLE IF NOT EXISTS alarms (
@@ -44,9 +45,7 @@ export class AlarmRepository {
 
   constructor(private readonly db: Db, readonly site = 'local', events?: EventLog) {
     this.events = events ?? NO_EVENT_LOG;
-    db.exec(ALARM_SCHEMA);
-    const have = new Set((db.prepare('PRAGMA table_info(alarms)').all() as { name: string }[]).map((c) => c.name));
-    for (const [name, type] of ADDED_COLUMNS) if (!have.has(name)) db.exec(`ALTER TABLE alarms ADD COLUMN ${name} ${type}`);
+    migrate(db, 'alarms', [ALARM_SCHEMA, addColumns('alarms', ADDED_COLUMNS)]);
     db.prepare('UPDATE alarms SET site = ? WHERE site IS NULL').run(site);
   }
 

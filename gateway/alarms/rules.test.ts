@@ -34,7 +34,7 @@ const dev = (id: string, type: DeviceConfig['type'], points: string[], tags?: st
 
 function rig(rules: RuleConfig[], devices: DeviceConfig[], defaults: readonly RuleConfig[] = []) {
   const clock = { now: T0 };
-  const db = openDatabase(mkdtempSync(join(tmpdir(), 'gw-rules-')), 'gateway.db', '');
+  const db = openDatabase(mkdtempSync(join(tmpdir(), 'gw-rules-')), 'gateway.db');
   const alarmRepo = new AlarmRepository(db);
   const orders = new WorkOrderService(new WorkOrderRepository(db), new SlaBook([]), log, () => clock.now);
   const engine = new AlarmEngine(rules, devices, alarmRepo, log, { defaults, now: () => clock.now });
@@ -88,7 +88,7 @@ describe('rule kinds', () => {
     const orders = r.orders.list();
     for (const o of orders) expect(o.priority).toBe('emergency');
     const trapped = orders.find((o) => o.fault === 'trapped_passenger')!;
-    // seed 2.1 elevator on-site 2 h, tightened to the emergency policy (DESIGN §1: 5 min / 30 min); category stays elevator.
+    // seed 2.1 elevator on-site 2 h, tightened to the emergency policy (docs/design.md §1: 5 min / 30 min); category stays elevator.
     expect(trapped).toMatchObject({ category: 'elevator' });
     expect(trapped.respondBy - trapped.faultAt).toBe(5 * MIN);
     expect(trapped.onSiteBy! - trapped.faultAt).toBe(30 * MIN);

@@ -5,7 +5,6 @@
  * `status` is `ok`, or `degraded` when a device is not online or the history store is offline.
  */
 import type { FastifyInstance } from 'fastify';
-import type { HistoryStats } from '../history/store.js';
 import type { ApiContext } from './context.js';
 
 export function healthApi(ctx: ApiContext) {
@@ -14,8 +13,8 @@ export function healthApi(ctx: ApiContext) {
       const ids = ctx.pipeline.live.ids();
       const comm = (id: string) => ctx.pipeline.live.comm(id) ?? 'connecting';
       const online = ids.filter((id) => comm(id) === 'online').length;
-      const hs = (ctx.history as { stats?: () => Partial<HistoryStats> }).stats?.();
-      const historyOk = hs?.online !== false;
+      const hs = ctx.history.stats();
+      const historyOk = hs.online;
       const status = historyOk && online === ids.length ? 'ok' : 'degraded';
       const uptimeSeconds = Math.round((Date.now() - ctx.startedAt) / 1000);
       if (!req.user) return { status, uptimeSeconds };
@@ -24,8 +23,8 @@ export function healthApi(ctx: ApiContext) {
       const byProtocol = new Map<string, string[]>();
       for (const d of ctx.config.devices) byProtocol.set(d.protocol, [...(byProtocol.get(d.protocol) ?? []), d.id]);
       for (const [protocol, devs] of byProtocol) {
-        const c = ctx.connectors?.get(protocol) as { stats?: () => Record<string, unknown> } | undefined;
-        const stats = c?.stats?.();
+        const c = ctx.connectors?.get(protocol);
+        const stats = c?.stats();
         const up = devs.filter((id) => comm(id) === 'online').length;
         connectors[protocol] = {
           state: !c ? 'not started' : up === devs.length ? 'ok' : up === 0 ? 'down' : 'degraded',
@@ -42,7 +41,7 @@ export function healthApi(ctx: ApiContext) {
           history: {
             state: historyOk ? 'ok' : 'offline',
             backend: ctx.history.backend,
-            ...(hs ? { buffered: hs.buffered, queuePoints: hs.queuePoints, dropped: hs.dropped, lastError: hs.lastError ?? null } : {}),
+            buffered: hs.buffered, queuePoints: hs.queuePoints, dropped: hs.dropped, lastError: hs.lastError,
           },
           connectors,
           ...(ctx.uplink ? { uplink: uplinkHealth(ctx.uplink.stats()) } : {}),

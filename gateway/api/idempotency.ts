@@ -15,6 +15,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Errors } from '../core/errors.js';
 import type { Db } from '../storage/sqlite.js';
+import { migrate } from '../storage/migrations.js';
 
 export const IDEMPOTENCY_SCHEMA = `
 CREATE TABLE IF NOT EXISTS idempotency_keys (
@@ -45,7 +46,7 @@ export class IdempotencyStore {
   private lastPrune = 0;
 
   constructor(private readonly db: Db, private readonly now: () => number = Date.now) {
-    db.exec(IDEMPOTENCY_SCHEMA);
+    migrate(db, 'idempotency_keys', [IDEMPOTENCY_SCHEMA]);
   }
 
   find(username: string, key: string): Stored | undefined {

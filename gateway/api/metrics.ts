@@ -12,13 +12,10 @@ import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { roleAtLeast } from '../auth/schema.js';
 import { bearer } from '../auth/users.js';
-import type { HistoryStats } from '../history/store.js';
 import { AuthErrors } from './auth/errors.js';
 import type { ApiContext } from './context.js';
 import type { ErrorCounts } from './errors.js';
 
-type Stats = Record<string, unknown> & { devices?: Record<string, Record<string, unknown>> };
-const statsOf = (c: unknown): Stats | undefined => (c as { stats?: () => Stats }).stats?.();
 
 /** Readings per connector, with a rate over the last ~10 s. */
 class ReadingsMeter {
@@ -106,7 +103,7 @@ export function metricsApi(ctx: ApiContext, errors: ErrorCounts) {
       for (const [priority, n] of Object.entries(by)) this.set({ priority }, n);
     },
   });
-  const history = () => (ctx.history as { stats?: () => Partial<HistoryStats> }).stats?.();
+  const history = () => ctx.history.stats();
   new Gauge({
     name: 'gw_history_queue_depth', help: 'Points waiting to be written: in memory (buffered) and in the store-and-forward queue (spool)', labelNames: ['queue'], registers: [register],
     collect() { this.reset(); const s = history(); set(this, { queue: 'buffered' }, s?.buffered); set(this, { queue: 'spool' }, s?.queuePoints); },
@@ -154,17 +151,17 @@ export function metricsApi(ctx: ApiContext, errors: ErrorCounts) {
     collect() { const s = history(); if (s?.online !== undefined) this.set(s.online ? 1 : 0); },
   });
   new Counter({
-    name: 'gw_connector_messages_total', help: 'Messages received per connector and device (connectors with stats())', labelNames: ['connector', 'device'], registers: [register],
+    name: 'gw_connector_messages_total', help: 'Messages received per connector and device (MQTT messages, Modbus poll answers, OPC UA notifications)', labelNames: ['connector', 'device'], registers: [register],
     collect() {
       this.reset();
-      for (const [p, c] of ctx.connectors ?? []) for (const [d, s] of Object.entries(statsOf(c)?.devices ?? {})) if (typeof s.messages === 'number') this.inc({ connector: p, device: d }, s.messages);
+      for (const [p, c] of ctx.connectors ?? []) for (const [d, s] of Object.entries(c.stats().devices)) this.inc({ connector: p, device: d }, s.messages);
     },
   });
   new Counter({
     name: 'gw_connector_malformed_total', help: 'Malformed payloads per connector and device (not JSON, missing or mistyped fields); counted, never fatal', labelNames: ['connector', 'device'], registers: [register],
     collect() {
       this.reset();
-      for (const [p, c] of ctx.connectors ?? []) for (const [d, s] of Object.entries(statsOf(c)?.devices ?? {})) if (typeof s.malformed === 'number') this.inc({ connector: p, device: d }, s.malformed);
+      for (const [p, c] of ctx.connectors ?? []) for (const [d, s] of Object.entries(c.stats().devices)) this.inc({ connector: p, device: d }, s.malformed);
     },
   });
   new Counter({

@@ -7,13 +7,13 @@ import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { Category } from '../config/schema.js';
 import { Errors } from '../core/errors.js';
-import type { WorkOrder, WorkOrderStatus } from '../core/model.js';
+import { WORK_ORDER_STATUSES, type WorkOrder, type WorkOrderStatus } from '../core/model.js';
 import { checkAssignee, checkTransition, type PermissionFacts } from '../workorders/permissions.js';
 import { actorOf } from './alarms.js';
 import type { ApiContext } from './context.js';
 import { apiTime } from './time.js';
 
-const Status = Type.Union(['new', 'accepted', 'dispatched', 'on_site', 'resolved', 'closed', 'cancelled'].map((s) => Type.Literal(s)));
+const Status = Type.Union(WORK_ORDER_STATUSES.map((s) => Type.Literal(s)));
 const ListQuery = Type.Object(
   {
     device: Type.Optional(Type.String()),

@@ -39,7 +39,7 @@ const FORMULA_TITLE = '=HYPERLINK("http://example.invalid","lift")';
 
 function rig() {
   const clock = { now: NOV.from };
-  const db = openDatabase(mkdtempSync(join(tmpdir(), 'gw-archive-')), 'gateway.db', '');
+  const db = openDatabase(mkdtempSync(join(tmpdir(), 'gw-archive-')), 'gateway.db');
   const orders = new WorkOrderService(new WorkOrderRepository(db, { estate: { site: 'riverside', code: 'RVS' } }), new SlaBook([]), log, () => clock.now);
   const alarmRepo = new AlarmRepository(db, 'riverside');
   const archive = new ArchiveService({

@@ -16,7 +16,7 @@
  */
 import type { KpiReport } from '../workorders/kpis.js';
 import type { AuditEntry, EscalationRecord } from '../workorders/repository.js';
-import type { LedgerEntry, Priority, WorkOrder } from '../core/model.js';
+import { isOpen, type LedgerEntry, type Priority, type WorkOrder } from '../core/model.js';
 
 export interface Compliance {
   due: number;
@@ -112,7 +112,7 @@ function percentile(sorted: readonly number[], p: number): number | null {
 /** Whether each deadline of an order was met, missed or is still open at `asOf` (also the Orders sheet). */
 export function deadlineOutcomes(o: WorkOrder, asOf: number): { deadline: 'respond' | 'on_site'; dueAt: number; metAt: number | null; outcome: 'met' | 'missed' | 'pending' | 'void' }[] {
   const out: ReturnType<typeof deadlineOutcomes> = [];
-  const ended = o.status === 'cancelled' || o.status === 'closed' ? (o.closedAt ?? null) : null;
+  const ended = !isOpen(o.status) ? (o.closedAt ?? null) : null;
   const check = (deadline: 'respond' | 'on_site', dueAt: number, metAt: number | null, doneAt: number | null) => {
     let outcome: 'met' | 'missed' | 'pending' | 'void';
     if (metAt !== null) outcome = metAt <= dueAt ? 'met' : 'missed';
@@ -168,7 +168,7 @@ export function buildReport(src: ArchiveSource, head: ReportHeader): MonthlyRepo
     const cancel = o.status === 'cancelled' ? [...audit].reverse().find((a) => a.action === 'transition' && a.to === 'cancelled') : undefined;
     const note = [...audit].reverse().find((a) => a.action === 'transition' && a.detail && a !== cancel);
     for (const d of outcomes) {
-      const end = d.metAt ?? (o.status === 'cancelled' || o.status === 'closed' ? (o.closedAt ?? asOf) : (d.deadline === 'on_site' ? (o.resolvedAt ?? asOf) : asOf));
+      const end = d.metAt ?? (!isOpen(o.status) ? (o.closedAt ?? asOf) : (d.deadline === 'on_site' ? (o.resolvedAt ?? asOf) : asOf));
       missed.push({
         orderId: o.id, number: o.number, device: o.device, category: o.category, priority: o.priority, title: o.title, status: o.status,
         deadline: d.deadline, dueAt: d.dueAt, metAt: d.metAt, lateMinutes: Math.max(0, Math.round((end - d.dueAt) / MIN)),

@@ -4,6 +4,7 @@
  * (gateway/workorders/repository.ts), triggers refuse every UPDATE and DELETE.
  */
 import type { Db } from '../storage/sqlite.js';
+import { migrate } from '../storage/migrations.js';
 
 export const ARCHIVE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS archive_months (
@@ -25,7 +26,7 @@ export interface FrozenMonth {
 
 export class ArchiveStore {
   constructor(private readonly db: Db) {
-    db.exec(ARCHIVE_SCHEMA);
+    migrate(db, 'archive', [ARCHIVE_SCHEMA]);
   }
 
   get(month: string): FrozenMonth | undefined {

@@ -190,7 +190,7 @@ export const SiteConfig = Type.Object(
     ),
     maintenance: Type.Optional(MaintenanceConfig),
     /**
-     * Device time (DESIGN.md §9): a reading dated more than `futureTolerance` after the gateway's
+     * Device time (docs/design.md §9): a reading dated more than `futureTolerance` after the gateway's
      * clock is stamped with its arrival time and counted (gateway/pipeline/pipeline.ts); default 5 s.
      */
     deviceClock: Type.Optional(Type.Object(

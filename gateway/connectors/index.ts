@@ -13,5 +13,3 @@ export const connectors: Record<string, ConnectorPlugin> = {
   [mqtt.protocol]: mqtt,
 };
 
-/** Write a value to a device point through whichever running connector serves it (Modbus today). */
-export { writePoint, isWritable, type WritableConnector, type WriteResult } from './common/write.js';

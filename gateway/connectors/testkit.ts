@@ -1,6 +1,6 @@
 /**
- * Test helpers shared by the connector tests: free ports, deadline polling instead of fixed
- * sleeps, a recording ConnectorContext, and child processes (pymodbus, mosquitto) that are
+ * Test helpers shared by the connector tests (free ports and `waitFor` come from tools/): a
+ * recording ConnectorContext, and child processes (pymodbus, mosquitto) that are
  * started until they say they are ready and killed for sure.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -12,49 +12,7 @@ import { pino } from 'pino';
 import type { ConnectorContext } from '../core/connector.js';
 import type { Logger } from '../core/log.js';
 import type { CommStatus, Reading } from '../core/reading.js';
-
-/** A TCP port nobody listens on right now (127.0.0.1). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-export interface WaitOptions {
-  timeout?: number;
-  interval?: number;
-  /** Shown when the deadline passes; a function is evaluated then (to print the last state). */
-  message?: string | (() => string);
-}
-
-type Falsy = false | 0 | '' | null | undefined;
-
-/** Polls `probe` until it returns something truthy (which is returned) or the deadline passes. */
-export async function waitFor<T>(probe: () => T | Promise<T>, opts: WaitOptions = {}): Promise<Exclude<T, Falsy>> {
-  const { timeout = 10_000, interval = 50 } = opts;
-  const deadline = Date.now() + timeout;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v) return v as Exclude<T, Falsy>;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() >= deadline) {
-      const m = typeof opts.message === 'function' ? opts.message() : (opts.message ?? 'condition');
-      throw new Error(`waitFor: ${m} not met within ${timeout} ms${lastError ? ` (last error: ${String(lastError)})` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, interval));
-  }
-}
+import type { Truthy } from '../../tools/wait.js';
 
 /** Logger for tests: silent unless TEST_LOG_LEVEL is set (debug, info...). */
 export function testLogger(name = 'test'): Logger {
@@ -115,13 +73,13 @@ export class Recorder {
    * the connector reports: it waits on the connector's events, not on a clock that load can outrun
    * (the test's own timeout bounds it).
    */
-  until<T>(probe: () => T): Promise<Exclude<T, Falsy>> {
+  until<T>(probe: () => T): Promise<Truthy<T>> {
     return new Promise((resolve) => {
       const check = () => {
         const v = probe();
         if (!v) return;
         this.waiters.delete(check);
-        resolve(v as Exclude<T, Falsy>);
+        resolve(v as Truthy<T>);
       };
       this.waiters.add(check);
       check();

@@ -1,5 +1,5 @@
 /**
- * The contract between an estate and head office (DESIGN.md §7, docs/head-office.md): what an
+ * The contract between an estate and head office (docs/design.md §7, docs/head-office.md): what an
  * estate publishes (events, telemetry rollups), what head office sends back (commands), and on
  * which NATS JetStream subjects. Both tiers import this file; it depends on nothing.
  *

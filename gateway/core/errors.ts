@@ -28,6 +28,9 @@ export const Errors = {
   CONFIG_INVALID: define('GW_ERR_CONFIG_INVALID', 500, (file: string, problems: string[]) =>
     `config ${file} is invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`),
   DATA_DIR: define('GW_ERR_DATA_DIR', 500, (dir: string, why: string) => `data folder ${dir} is not usable: ${why}`),
+  /** A database written by a newer gateway (storage/migrations.ts): refuse rather than misread it. */
+  SCHEMA_NEWER: define('GW_ERR_SCHEMA_NEWER', 500, (file: string, component: string, have: number, know: number) =>
+    `database ${file} holds ${component} schema version ${have}; this gateway knows up to ${know}: run a newer gateway or restore a backup`),
   HISTORY_UNAVAILABLE: define('GW_ERR_HISTORY_UNAVAILABLE', 503, (why: string) => `history store unavailable: ${why}`),
   BAD_REQUEST: define('GW_ERR_BAD_REQUEST', 400, (why: string) => why),
   NOT_FOUND: define('GW_ERR_NOT_FOUND', 404, (what: string) => `${what} not found`),

@@ -1,6 +1,6 @@
 /**
  * Shapes the gateway shows to the outside (REST API, socket.io events, dashboard).
- * The dashboard imports these as types only.
+ * The dashboard imports these, and the work-order statuses with `isOpen`.
  */
 import type { Category, EquipmentType, Priority, Severity } from './vocabulary.js';
 import type { CommStatus, PointValue, Quality } from './reading.js';
@@ -14,7 +14,7 @@ export interface PointView {
   reason?: string | undefined;
 }
 
-/** Device-clock diagnostic (DESIGN.md §9): readings dated after the gateway clock, stamped on arrival. */
+/** Device-clock diagnostic (docs/design.md §9): readings dated after the gateway clock, stamped on arrival. */
 export interface DeviceClockView {
   futureReadings: number;
   /** How far ahead the last such reading was dated, ms. */
@@ -83,7 +83,22 @@ export interface Alarm {
   shelvedUntil?: number | null;
 }
 
-export type WorkOrderStatus = 'new' | 'accepted' | 'dispatched' | 'on_site' | 'resolved' | 'closed' | 'cancelled';
+/** A work order's lifecycle, in order (`workorders/lifecycle.ts` holds the transitions). */
+export const WORK_ORDER_STATUSES = ['new', 'accepted', 'dispatched', 'on_site', 'resolved', 'closed', 'cancelled'] as const;
+export type WorkOrderStatus = (typeof WORK_ORDER_STATUSES)[number];
+/**
+ * Statuses of an open order: the one definition (`isOpen`). A resolved order stays open until it
+ * is closed (owner feedback or the desk); closed and cancelled orders have ended.
+ */
+export const OPEN_STATUSES: readonly WorkOrderStatus[] = ['new', 'accepted', 'dispatched', 'on_site', 'resolved'];
+/** Statuses of an order that has ended: every one but `OPEN_STATUSES`. */
+export const ENDED_STATUSES: readonly WorkOrderStatus[] = WORK_ORDER_STATUSES.filter((s) => !OPEN_STATUSES.includes(s));
+
+/** Whether an order in `status` is open (not closed, not cancelled). */
+export function isOpen(status: string): boolean {
+  return (OPEN_STATUSES as readonly string[]).includes(status);
+}
+
 export type { Priority };
 export type WorkOrderSource = 'alarm' | 'manual' | 'prediction' | 'preventive';
 

@@ -34,7 +34,7 @@ export const Category = Type.Union([
   Type.Literal('elevator'),
   Type.Literal('fire'),
   Type.Literal('general'),
-  /** Forecast failures: planned work, due before the forecast crossing (DESIGN.md §9). */
+  /** Forecast failures: planned work, due before the forecast crossing (docs/design.md §9). */
   Type.Literal('predictive'),
 ]);
 export type Category = Static<typeof Category>;

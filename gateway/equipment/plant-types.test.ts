@@ -32,7 +32,7 @@ const { config } = loadConfig(new URL('../../demo/site.yaml', import.meta.url).p
 
 /** The demo site's plant devices on a simulated clock, read through their point maps into the real alarm engine. */
 function plantRoom(seed: number, startTime = Date.UTC(2026, 2, 2, 5, 0)) {
-  const db = openDatabase(mkdtempSync(join(tmpdir(), 'gw-plant-')), 'gateway.db', '');
+  const db = openDatabase(mkdtempSync(join(tmpdir(), 'gw-plant-')), 'gateway.db');
   const clock = new SimClock({ startTime });
   const engine = new AlarmEngine(config.rules, config.devices, new AlarmRepository(db), log, { defaults: siteDefaultRules(config), now: () => clock.now() });
   const orders = new WorkOrderService(new WorkOrderRepository(db), new SlaBook(config.sla), log, () => clock.now());

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInfluxd, type InfluxdHandle } from '../../test/helpers/influxd.js';
+import { startInfluxd, type InfluxdHandle } from '../../tools/influxd.js';
 import type { Reading } from '../core/reading.js';
 import { EmbeddedHistory } from './embedded.js';
 import { InfluxHistory } from './influx.js';

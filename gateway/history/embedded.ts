@@ -22,6 +22,7 @@ import {
   type HistoryStats,
   type HistoryStore,
 } from './store.js';
+import { migrate } from '../storage/migrations.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS series (id INTEGER PRIMARY KEY, device TEXT NOT NULL, point TEXT NOT NULL, UNIQUE(device, point));
@@ -77,7 +78,8 @@ export class EmbeddedHistory implements HistoryStore {
   }
 
   async init(): Promise<void> {
-    this.db = openDatabase(this.opts.dataDir, 'history.db', SCHEMA);
+    this.db = openDatabase(this.opts.dataDir, 'history.db');
+    migrate(this.db, 'history', [SCHEMA]);
     for (const row of this.db.prepare('SELECT id, device, point FROM series').all() as { id: number; device: string; point: string }[]) {
       this.seriesIds.set(`${row.device}\u0000${row.point}`, row.id);
     }

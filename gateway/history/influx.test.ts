@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { InfluxDB } from 'influx';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInfluxd, type InfluxdHandle } from '../../test/helpers/influxd.js';
-import { freePort } from '../../test/helpers/ports.js';
-import { waitFor } from '../../test/helpers/wait.js';
+import { startInfluxd, type InfluxdHandle } from '../../tools/influxd.js';
+import { freePort } from '../../tools/ports.js';
+import { waitFor } from '../../tools/wait.js';
 import { Errors, GatewayError } from '../core/errors.js';
 import type { Reading } from '../core/reading.js';
 import { InfluxHistory, type InfluxHistoryOptions } from './influx.js';
@@ -193,10 +193,11 @@ describe('InfluxHistory against a real influxd', () => {
     for (let i = 0; i < 33_000; i++) readings.push(r('pump-1', 'vibration', i, t0 + i));
     h.write(readings);
     // 6 full batches sealed at once; 4 go out, 2 wait; 3,000 points wait for the timer.
-    expect(h.getStats()).toMatchObject({ inFlight: 4, buffered: 13_000 });
-    await waitFor(() => h.getStats().written === 30_000, { timeout: 10_000, what: 'the six full batches' });
-    expect(h.getStats().buffered).toBe(3000);
-    await waitFor(() => h.getStats().written === 33_000, { timeout: 5000, what: 'the timer flush of the last 3,000 points' });
+    expect(h.requestsInFlight).toBe(4);
+    expect(h.stats().buffered).toBe(13_000);
+    await waitFor(() => h.stats().written === 30_000, { timeout: 10_000, what: 'the six full batches' });
+    expect(h.stats().buffered).toBe(3000);
+    await waitFor(() => h.stats().written === 33_000, { timeout: 5000, what: 'the timer flush of the last 3,000 points' });
     const all = await h.query({ device: 'pump-1', point: 'vibration', from: t0, to: t0 + 33_000 });
     expect(all).toHaveLength(33_000);
     expect(all[32_999]).toEqual({ ts: t0 + 32_999, value: 32_999 });

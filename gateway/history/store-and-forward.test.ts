@@ -1,6 +1,6 @@
 /**
  * Store-and-forward against a real influxd that is stopped and restarted on the same port with
- * its data kept (`pause()`/`resume()` of test/helpers/influxd.ts): every point written under load lands
+ * its data kept (`pause()`/`resume()` of tools/influxd.ts): every point written under load lands
  * exactly once, and a queue left on disk by a closed writer is replayed by the next one.
  */
 import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { InfluxDB } from 'influx';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInfluxd, type InfluxdHandle } from '../../test/helpers/influxd.js';
-import { waitFor } from '../../test/helpers/wait.js';
+import { startInfluxd, type InfluxdHandle } from '../../tools/influxd.js';
+import { waitFor } from '../../tools/wait.js';
 import { GatewayError } from '../core/errors.js';
 import type { Reading } from '../core/reading.js';
 import { InfluxHistory, type InfluxHistoryOptions } from './influx.js';

@@ -62,7 +62,7 @@ async function receiver(answer: Answer = OK_ERRCODE, port = 0) {
 function tempDb(): { dir: string; open: () => Db } {
   const dir = mkdtempSync(join(tmpdir(), 'gw-notify-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return { dir, open: () => openDatabase(dir, 'gateway.db', '') };
+  return { dir, open: () => openDatabase(dir, 'gateway.db') };
 }
 
 // 2026-11-28 14:00 UTC = 22:00 Asia/Shanghai.

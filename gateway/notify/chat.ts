@@ -134,7 +134,7 @@ export class ChatNotifier implements SmsSender {
     let queued = false;
     for (const route of this.routes) {
       if (!routeMatches(route, n, order)) continue;
-      // Emergencies never wait for the end of quiet hours (DESIGN.md §9).
+      // Emergencies never wait for the end of quiet hours (docs/design.md §9).
       const at = n.emergency ? now : releaseTime(route.quietHours, this.ctx.tz, now);
       if (at > now) this.d.log.info({ route: route.name, order: order.number, until: new Date(at).toISOString() }, 'quiet hours: notice held');
       if (route.channel === 'sms') {

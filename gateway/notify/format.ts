@@ -56,7 +56,7 @@ const CATEGORY: Record<string, string> = { water: '供水', power: '供电', ele
 const PRIORITY: Record<string, string> = { emergency: '紧急', urgent: '加急', normal: '普通' };
 const STATUS: Record<string, string> = { new: '新建', accepted: '已接单', dispatched: '已派工', on_site: '已到场', resolved: '已处理', closed: '已关闭', cancelled: '已取消' };
 
-/** Fire, a trapped passenger or priority emergency (DESIGN.md §1, §9): never held back. */
+/** Fire, a trapped passenger or priority emergency (docs/design.md §1, §9): never held back. */
 export const isEmergency = (o: Pick<WorkOrder, 'priority' | 'category' | 'fault'>): boolean =>
   o.priority === 'emergency' || o.category === 'fire' || o.fault === 'trapped_passenger';
 

@@ -11,10 +11,12 @@
  * only: secrets stay in the config and are never written to the database or the log.
  */
 import { EventEmitter } from 'node:events';
+import { backoffDelay } from '../core/backoff.js';
 import type { Logger } from '../core/log.js';
 import type { Db } from '../storage/sqlite.js';
 import { answerOk, chatRequest, smsRequest, type Notice, type SmsMessage, type WireRequest } from './format.js';
 import type { NotifyChannel, NotifyRoute, SmsGateway } from './schema.js';
+import { migrate } from '../storage/migrations.js';
 
 export const NOTIFY_OUTBOX_SCHEMA = `
 CREATE TABLE IF NOT EXISTS notify_outbox (
@@ -95,7 +97,7 @@ export class NotifyOutbox extends EventEmitter {
     this.o = { timeoutMs: 10_000, maxAttempts: 50, baseDelayMs: 5000, maxDelayMs: 600_000, concurrency: 4, ...opts };
     this.routes = new Map(d.routes.map((r) => [r.name, r]));
     this.now = d.now ?? Date.now;
-    d.db.exec(NOTIFY_OUTBOX_SCHEMA);
+    migrate(d.db, 'notify_outbox', [NOTIFY_OUTBOX_SCHEMA]);
     this.q = {
       insert: d.db.prepare('INSERT OR IGNORE INTO notify_outbox (key, route, channel, payload, next_at, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
       due: d.db.prepare("SELECT * FROM notify_outbox WHERE status = 'pending' AND next_at <= ? ORDER BY next_at, id LIMIT ?"),
@@ -215,9 +217,9 @@ export class NotifyOutbox extends EventEmitter {
       this.emit('failed', { ...row, attempts, status: 'failed' }, why);
       return;
     }
-    const delay = Math.min(this.o.maxDelayMs, this.o.baseDelayMs * 2 ** (attempts - 1)) * (0.9 + Math.random() * 0.2);
-    this.q.retry.run(attempts, this.now() + Math.round(delay), why, row.id);
-    this.d.log.warn({ route: row.route, channel: row.channel, attempts, why, retryInMs: Math.round(delay) }, 'notification not delivered: will retry');
+    const delay = backoffDelay(attempts - 1, { initial: this.o.baseDelayMs, max: this.o.maxDelayMs, jitter: 0.1 });
+    this.q.retry.run(attempts, this.now() + delay, why, row.id);
+    this.d.log.warn({ route: row.route, channel: row.channel, attempts, why, retryInMs: delay }, 'notification not delivered: will retry');
     this.emit('attempt-failed', { ...row, attempts }, why);
   }
 

@@ -1,7 +1,7 @@
 /**
  * Which routes a notice goes to, and when. A route matches on event, work-order action,
  * category, priority and escalation level; quiet hours hold a normal notice until they end, and
- * never apply to an emergency (fire, trapped passenger, priority emergency: DESIGN.md §1, §9;
+ * never apply to an emergency (fire, trapped passenger, priority emergency: docs/design.md §1, §9;
  * seed 3.3 via docs/service-rules.md).
  */
 import type { WorkOrder } from '../core/model.js';

@@ -7,6 +7,7 @@
  * pipeline is never blocked by a slow receiver.
  */
 import { createHmac, randomUUID } from 'node:crypto';
+import { backoffDelay } from '../core/backoff.js';
 import type { Logger } from '../core/log.js';
 
 /** `owner-message`: `{ to, text, link }` for an owner (gateway/owner/; SMS and chat channels route it). */
@@ -157,7 +158,7 @@ export class WebhookNotifier {
       this.log.warn({ url: d.hook.url, attempt: d.attempt, why }, 'webhook delivery failed for good');
       return;
     }
-    const delay = Math.min(this.o.maxDelayMs, this.o.baseDelayMs * 2 ** (d.attempt - 1)) * (0.8 + Math.random() * 0.4);
+    const delay = backoffDelay(d.attempt - 1, { initial: this.o.baseDelayMs, max: this.o.maxDelayMs, jitter: 0.2 });
     d.notBefore = Date.now() + delay;
     this.stats.retried++;
     this.log.debug({ url: d.hook.url, attempt: d.attempt, why, delay }, 'webhook delivery will be retried');

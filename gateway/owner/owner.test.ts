@@ -13,7 +13,7 @@ import { loadConfig } from '../site/load.js';
 import { createLogger } from '../core/log.js';
 import type { WorkOrder } from '../core/model.js';
 import type { KpiReport } from '../workorders/kpis.js';
-import { waitFor } from '../../test/helpers/wait.js';
+import { waitFor } from '../../tools/wait.js';
 import type { FollowView, LabelView } from './service.js';
 
 const HOUR = 3_600_000;

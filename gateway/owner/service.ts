@@ -17,7 +17,7 @@ import QRCode from 'qrcode';
 import type { Category, SiteConfig } from '../config/schema.js';
 import { Errors } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import type { WorkOrder, WorkOrderStatus } from '../core/model.js';
+import { isOpen, type WorkOrder, type WorkOrderStatus } from '../core/model.js';
 import type { Notifier } from '../notify/index.js';
 import type { Db } from '../storage/sqlite.js';
 import type { WorkOrderService } from '../workorders/service.js';
@@ -104,7 +104,7 @@ export class OwnerDesk {
     this.perCode = new PerKeyWindow(l.perCodePerDay, DAY, () => this.now());
     d.orders.onChange((order, action) => {
       if (action === 'resolved') this.sendFeedbackLink(order);
-      if ((action === 'closed' || action === 'cancelled') && this.store.request(order.id)) this.store.markDone(order.id);
+      if (!isOpen(order.status) && this.store.request(order.id)) this.store.markDone(order.id);
     });
   }
 
@@ -265,7 +265,7 @@ export class OwnerDesk {
     const closed: string[] = [];
     for (const id of this.store.pending()) {
       const o = this.d.orders.get(id);
-      if (!o || o.status === 'closed' || o.status === 'cancelled') {
+      if (!o || !isOpen(o.status)) {
         this.store.markDone(id);
         continue;
       }

@@ -4,6 +4,7 @@
  * the owner (the only free text the follow page shows).
  */
 import type { Db } from '../storage/sqlite.js';
+import { migrate } from '../storage/migrations.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS owner_requests (
@@ -48,7 +49,7 @@ export interface OwnerNote {
 
 export class OwnerStore {
   constructor(private readonly db: Db) {
-    db.exec(SCHEMA);
+    migrate(db, 'owner', [SCHEMA]);
   }
 
   transaction<T>(fn: () => T): T {

@@ -12,7 +12,7 @@ interface DeviceState {
   commReason: string | undefined;
   lastSeen: number | null;
   points: Map<string, PointView>;
-  /** Device-clock diagnostic: readings dated after the gateway clock (DESIGN.md §9). */
+  /** Device-clock diagnostic: readings dated after the gateway clock (docs/design.md §9). */
   clock: DeviceClockView | null;
 }
 

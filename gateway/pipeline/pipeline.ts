@@ -18,7 +18,7 @@ export interface PipelineSink {
 
 export interface PipelineOptions {
   /**
-   * How far a reading's own time may run ahead of the gateway's clock (DESIGN.md §9). A reading
+   * How far a reading's own time may run ahead of the gateway's clock (docs/design.md §9). A reading
    * dated later is stamped with its arrival time and counted: a fast device clock must never date
    * a reading into the future, where it would hide the readings after it.
    */
@@ -65,7 +65,7 @@ export class Pipeline {
       let r = batch[i]!;
       this.numeric.check(r);
       if (r.ts > latest) {
-        // A device clock ahead of ours: keep the reading, at its arrival time (DESIGN.md §9).
+        // A device clock ahead of ours: keep the reading, at its arrival time (docs/design.md §9).
         if (this.live.clockAhead(r.device, r.ts - arrival, arrival)) {
           if (this.futureReadings++ === 0 || this.futureReadings % 1000 === 0) {
             this.log.warn({ device: r.device, point: r.point, aheadMs: r.ts - arrival, count: this.futureReadings }, 'reading dated after the gateway clock; stamped with its arrival time');

@@ -4,7 +4,7 @@
  * which keeps one open order per device and fault and replaces its evidence on a repeat. The
  * predictor also keeps its own copy of the evidence (table `predict_orders`, `GET /api/predict/orders`).
  */
-import type { WorkOrder } from '../core/model.js';
+import { isOpen, type WorkOrder } from '../core/model.js';
 import type { RaiseInput, WorkOrderService } from '../workorders/service.js';
 
 /** The work-order service's own input type: one definition of what a prediction or plan passes. */
@@ -33,7 +33,7 @@ export class MemoryOrders implements OrderPort {
 
   raise(input: RaiseInput): WorkOrder {
     for (const o of this.orders.values()) {
-      if (o.device === input.device && o.fault === input.fault && o.status !== 'closed' && o.status !== 'cancelled') {
+      if (o.device === input.device && o.fault === input.fault && isOpen(o.status)) {
         o.evidence = input.evidence ?? null;
         o.title = input.title;
         o.updates++;

@@ -35,7 +35,7 @@ const elevator: DeviceConfig = {
 const config = (devices: DeviceConfig[], maintenance: SiteConfig['maintenance'] = { defaultPlans: false }) => ({ devices, rules: [], maintenance });
 
 function tempDb(): Db {
-  return openDatabase(mkdtempSync(join(tmpdir(), 'gw-predict-')), 'gateway.db', '');
+  return openDatabase(mkdtempSync(join(tmpdir(), 'gw-predict-')), 'gateway.db');
 }
 
 function services(db: Db, clock: { now: number }) {

@@ -3,16 +3,13 @@
  * raised `lead` ahead of the due point, cycles completed when their order is no longer open
  * (OPEN_STATUSES), and PM compliance (SMRP 5.4). Time is reading time, passed in.
  */
-import type { WorkOrder } from '../core/model.js';
-import { OPEN_STATUSES } from '../workorders/lifecycle.js';
+import { isOpen, type WorkOrder } from '../core/model.js';
 import { fmt } from './forecaster.js';
 import type { OrderPort } from './orders.js';
 import type { DeviceRt } from './series.js';
 import type { PmRow, PredictStore } from './store.js';
 import { planView, type ComplianceView, type PlanCompliance, type PlanView } from './views.js';
 
-/** The one definition of an open order (gateway/workorders/lifecycle.ts): resolved is still open until closed. */
-export const isOpen = (status: WorkOrder['status']): boolean => OPEN_STATUSES.includes(status);
 
 export class PmScheduler {
   private readonly open = new Map<string, PmRow>(); // key plan|device

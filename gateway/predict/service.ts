@@ -17,7 +17,8 @@ import { indicatorsFor, plansFor, resolveSettings, type IndicatorSpec, type Mete
 import { fitForecast, fmt, type Forecast } from './forecaster.js';
 import { DeviceMeters, METERS } from './meters.js';
 import type { OrderPort } from './orders.js';
-import { isOpen, PmScheduler } from './scheduler.js';
+import { isOpen } from '../core/model.js';
+import { PmScheduler } from './scheduler.js';
 import { freshDetectors, H, hourProfile, newSeries, peakEquivalent, seriesKeyOf, type DeviceRt, type Series, type SeriesState } from './series.js';
 import { PredictStore, type PmRow, type PredictOrderRow } from './store.js';
 import { cusumStep, ewmaLimit, ewmaStep, mad, MAD_TO_SIGMA, median } from './stats.js';
@@ -267,7 +268,7 @@ export class PredictService implements PipelineSink {
     const f = s.forecast!;
     const key = `${rt.cfg.id}|${fault}`;
     const name = rt.cfg.name ?? rt.cfg.id;
-    // The order follows the latest forecast (DESIGN.md §9): its title, evidence and due date.
+    // The order follows the latest forecast (docs/design.md §9): its title, evidence and due date.
     if (f.alert) this.lastAlert.set(key, now);
     const healthyH = (now - (this.lastAlert.get(key) ?? now)) / H;
     const days = (h: number | null) => (h === null ? '∞' : (h / 24).toFixed(1));

@@ -4,6 +4,7 @@
  * latest forecasts, preventive-maintenance cycles and the orders this room raised.
  */
 import type { Db } from '../storage/sqlite.js';
+import { migrate } from '../storage/migrations.js';
 
 export const PREDICT_SCHEMA = `
 CREATE TABLE IF NOT EXISTS predict_meters (device TEXT NOT NULL, meter TEXT NOT NULL, value REAL NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (device, meter));
@@ -66,7 +67,7 @@ export interface PredictOrderRow {
 
 export class PredictStore {
   constructor(readonly db: Db) {
-    db.exec(PREDICT_SCHEMA);
+    migrate(db, 'predict', [PREDICT_SCHEMA]);
   }
 
   tx<T>(fn: () => T): T {

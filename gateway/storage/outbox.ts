@@ -1,5 +1,5 @@
 /**
- * The estate's outbox (DESIGN.md §7, docs/head-office.md): every event describing a state change
+ * The estate's outbox (docs/design.md §7, docs/head-office.md): every event describing a state change
  * is inserted here by the repository that makes the change, inside the same SQLite transaction,
  * so an event exists if and only if its change was committed. `seq` is SQLite's AUTOINCREMENT
  * key: a rolled-back transaction rolls back its sequence number too, so seqs have no holes and a
@@ -11,6 +11,7 @@
  */
 import type { Db } from './sqlite.js';
 import { ENVELOPE_SCHEMA, type EventLog, type RollupBatch, type SiteEvent, type SiteEventType } from '../core/envelope.js';
+import { migrate } from './migrations.js';
 
 export const OUTBOX_SCHEMA = `
 CREATE TABLE IF NOT EXISTS outbox (
@@ -43,7 +44,7 @@ export class Outbox implements EventLog {
     readonly site: string,
     private readonly now: () => number = Date.now,
   ) {
-    db.exec(OUTBOX_SCHEMA);
+    migrate(db, 'outbox', [OUTBOX_SCHEMA]);
     this.insert = db.prepare('INSERT INTO outbox (type, at, data) VALUES (?, ?, ?)');
     this.unsent = db.prepare('SELECT seq, type, at, data FROM outbox WHERE sent_at IS NULL AND seq > ? ORDER BY seq LIMIT ?');
     this.range = db.prepare('SELECT seq, type, at, data FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?');

@@ -20,11 +20,11 @@ export function ensureDataDir(dir: string): void {
   }
 }
 
-export function openDatabase(dataDir: string, name: string, schema: string): Db {
+/** Opens (creating) `<dataDir>/<name>`; each store then brings its tables up to date with `migrate()` (./migrations.ts). */
+export function openDatabase(dataDir: string, name: string): Db {
   const db = new Database(join(dataDir, name));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 2000');
-  db.exec(schema);
   return db;
 }

@@ -1,5 +1,5 @@
 /**
- * Commands from head office, applied by the estate (DESIGN.md §7: the estate stays the only writer
+ * Commands from head office, applied by the estate (docs/design.md §7: the estate stays the only writer
  * of its orders). Each command is applied exactly once: its id is recorded in `uplink_commands`
  * in the same SQLite transaction as the change and the `command.applied` event, so a redelivery
  * after a lost ack changes nothing. A command the estate refuses (unknown order, illegal
@@ -9,17 +9,18 @@
 import type { CommandEnvelope, EventLog, SiteCommand } from '../core/envelope.js';
 import { GatewayError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import type { WorkOrder, WorkOrderStatus } from '../core/model.js';
+import { WORK_ORDER_STATUSES, type WorkOrder, type WorkOrderStatus } from '../core/model.js';
 import type { Db } from '../storage/sqlite.js';
 import type { WorkOrderService } from '../workorders/service.js';
 import type { Category } from '../config/schema.js';
 import { checkAssignee, checkTransition, type PermissionFacts } from '../workorders/permissions.js';
+import { migrate } from '../storage/migrations.js';
 
 const SCHEMA = `CREATE TABLE IF NOT EXISTS uplink_commands (
   id TEXT PRIMARY KEY, kind TEXT NOT NULL, at INTEGER NOT NULL, status TEXT NOT NULL, order_id TEXT, reason TEXT)`;
 
 const CATEGORIES: readonly string[] = ['water', 'power', 'elevator', 'fire', 'general'];
-const STATUSES: readonly string[] = ['new', 'accepted', 'dispatched', 'on_site', 'resolved', 'closed', 'cancelled'];
+const STATUSES: readonly string[] = WORK_ORDER_STATUSES;
 
 export type CommandOutcome = 'applied' | 'refused' | 'duplicate';
 
@@ -38,7 +39,7 @@ export class CommandApplier {
     /** The estate's own permission rules; head office acts with the desk's (dispatcher's) rights. */
     private readonly facts: PermissionFacts | null = null,
   ) {
-    db.exec(SCHEMA);
+    migrate(db, 'uplink_commands', [SCHEMA]);
   }
 
   apply(env: CommandEnvelope): CommandOutcome {

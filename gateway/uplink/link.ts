@@ -1,5 +1,5 @@
 /**
- * The estate's link to head office over NATS JetStream (DESIGN.md §7, ./README.md):
+ * The estate's link to head office over NATS JetStream (docs/design.md §7, ./README.md):
  * - drains the outbox in seq order: publishes with `Nats-Msg-Id = event id` (a resend is dropped
  *   by JetStream, and later by head office's unique key), marks the acknowledged prefix as sent,
  *   and on any failure starts again from the first unacknowledged event, after a growing pause;
@@ -10,6 +10,7 @@
  */
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, AckPolicy, DeliverPolicy, type JetStreamClient } from '@nats-io/jetstream';
+import { Backoff } from '../core/backoff.js';
 import { Streams, Subjects, type CommandEnvelope } from '../core/envelope.js';
 import type { Logger } from '../core/log.js';
 import type { UplinkConfig } from '../config/uplink.js';
@@ -27,6 +28,8 @@ export interface UplinkStats {
 }
 
 const WINDOW = 128;
+/** Retries of a publish or a consumer: 250 ms doubling up to 10 s, ±25 %. */
+const RETRY = { initial: 250, max: 10_000 };
 
 export class UplinkLink {
   private nc: NatsConnection | null = null;
@@ -113,28 +116,27 @@ export class UplinkLink {
   }
 
   private async eventLoop(): Promise<void> {
-    let backoff = 250;
+    const backoff = new Backoff(RETRY);
     while (!this.stopped) {
       try {
-        backoff = await this.sendEvents(backoff);
+        await this.sendEvents(backoff);
       } catch (err) {
         // A local failure (the database busy, say): the events stay in the outbox; try again.
         this.stats.publishErrors++;
         this.log.error({ err: String(err) }, 'uplink: cannot read or mark the outbox; retrying');
-        await this.pause(backoff);
-        backoff = Math.min(backoff * 2, 10_000);
+        await this.pause(backoff.next());
       }
     }
   }
 
-  /** One round of the event loop; returns the next backoff. */
-  private async sendEvents(backoff: number): Promise<number> {
+  /** One round of the event loop: `backoff` grows on a failed publish and resets on success. */
+  private async sendEvents(backoff: Backoff): Promise<void> {
     const replaying = this.replayUpTo > this.cursor;
     const batch = this.outbox.next(this.cursor, WINDOW, replaying);
     if (!batch.length) {
       this.replayUpTo = 0;
       await this.idle(1000);
-      return backoff;
+      return;
     }
     const results = await Promise.allSettled(batch.map((e) =>
       this.js!.publish(Subjects.event(this.site, e.type), JSON.stringify(e), { msgID: e.id, timeout: 10_000 })));
@@ -150,14 +152,14 @@ export class UplinkLink {
     if (failed) {
       this.stats.publishErrors++;
       this.log.warn({ err: String((failed as PromiseRejectedResult).reason), from: this.cursor + 1 }, 'uplink: publish failed; resending from the first unacknowledged event');
-      await this.pause(backoff);
-      return Math.min(backoff * 2, 10_000);
+      await this.pause(backoff.next());
+      return;
     }
-    return 250;
+    backoff.reset();
   }
 
   private async rollupLoop(): Promise<void> {
-    let backoff = 250;
+    const backoff = new Backoff(RETRY);
     while (!this.stopped) {
       try {
         const batches = this.outbox.nextRollups(16);
@@ -167,19 +169,18 @@ export class UplinkLink {
           this.outbox.markRollupSent(b.id);
           this.stats.rollupsPublished++;
         }
-        backoff = 250;
+        backoff.reset();
       } catch (err) {
         this.stats.publishErrors++;
         this.log.warn({ err: String(err) }, 'uplink: rollup publish failed; retrying');
-        await this.pause(backoff);
-        backoff = Math.min(backoff * 2, 10_000);
+        await this.pause(backoff.next());
       }
     }
   }
 
   private async commandLoop(): Promise<void> {
     const name = Subjects.commandConsumer(this.site);
-    let backoff = 500;
+    const backoff = new Backoff({ ...RETRY, initial: 500 });
     while (!this.stopped) {
       try {
         const consumer = await this.js!.consumers.get(Streams.commands, name).catch(async (err: unknown) => {
@@ -201,13 +202,12 @@ export class UplinkLink {
             } else this.commands.apply(env);
             m.ack();
           }
-          backoff = 500;
+          backoff.reset();
         }
       } catch (err) {
         if (this.stopped) return;
         this.log.warn({ err: String(err) }, 'uplink: command consumer unavailable; retrying');
-        await this.pause(backoff);
-        backoff = Math.min(backoff * 2, 10_000);
+        await this.pause(backoff.next());
       }
     }
   }

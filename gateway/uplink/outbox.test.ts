@@ -28,7 +28,7 @@ const T0 = Date.UTC(2026, 10, 2, 8, 0, 0);
 const estate = { site: 'harbour', code: 'HBR' };
 
 function rig(dir = mkdtempSync(join(tmpdir(), 'gw-uplink-')), clock = { now: T0 }) {
-  const db = openDatabase(dir, 'gateway.db', '');
+  const db = openDatabase(dir, 'gateway.db');
   const outbox = new Outbox(db, estate.site, () => clock.now);
   const orders = new WorkOrderService(new WorkOrderRepository(db, { estate, events: outbox }), new SlaBook([]), log, () => clock.now);
   const alarmRepo = new AlarmRepository(db, estate.site, outbox);

@@ -1,5 +1,5 @@
 /**
- * 1-minute telemetry rollups for head office (DESIGN.md §7): a pipeline sink that folds every good
+ * 1-minute telemetry rollups for head office (docs/design.md §7): a pipeline sink that folds every good
  * numeric reading into min/mean/max/count per device, point and minute (by the reading's time)
  * and, once a minute is over (plus `graceMs` for late readings), writes it to the outbox as one
  * batch per minute (split into parts of at most `maxRows`). A reading for a minute already sent is

@@ -11,6 +11,4 @@ export const TRANSITIONS: Readonly<Record<WorkOrderStatus, readonly WorkOrderSta
   cancelled: [],
 };
 
-export const OPEN_STATUSES: readonly WorkOrderStatus[] = ['new', 'accepted', 'dispatched', 'on_site', 'resolved'];
-
 export const canTransition = (from: WorkOrderStatus, to: WorkOrderStatus): boolean => TRANSITIONS[from].includes(to);

@@ -14,6 +14,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Errors } from '../core/errors.js';
 import type { Db } from '../storage/sqlite.js';
+import { migrate } from '../storage/migrations.js';
 
 export const PHOTO_SCHEMA = `
 CREATE TABLE IF NOT EXISTS work_order_photos (
@@ -99,7 +100,7 @@ export class PhotoStore {
   readonly dir: string;
 
   constructor(private readonly db: Db, dataDir: string, readonly maxBytes = PHOTO_MAX_BYTES) {
-    db.exec(PHOTO_SCHEMA);
+    migrate(db, 'work_order_photos', [PHOTO_SCHEMA]);
     this.dir = join(dataDir, 'photos');
   }
 

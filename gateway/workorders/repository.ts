@@ -8,8 +8,12 @@
  * event log (the uplink outbox) in the caller's transaction (docs/head-office.md).
  */
 import { NO_EVENT_LOG, type Estate, type EventLog } from '../core/envelope.js';
-import type { EscalationEvent, LedgerEntry, WorkOrder } from '../core/model.js';
+import { ENDED_STATUSES, type EscalationEvent, type LedgerEntry, type WorkOrder } from '../core/model.js';
 import type { Db } from '../storage/sqlite.js';
+import { addColumns, migrate } from '../storage/migrations.js';
+
+/** `status NOT IN (${ENDED_SQL})`: the order is open (core/model.ts `isOpen`). */
+const ENDED_SQL = ENDED_STATUSES.map((s) => `'${s}'`).join(', ');
 
 export const WORK_ORDER_SCHEMA = `
 CREATE TABLE IF NOT EXISTS work_orders (
@@ -19,7 +23,7 @@ CREATE TABLE IF NOT EXISTS work_orders (
   respond_by INTEGER NOT NULL, on_site_by INTEGER, responded_at INTEGER, on_site_at INTEGER,
   occurrences INTEGER NOT NULL DEFAULT 1, assignee TEXT);
 CREATE UNIQUE INDEX IF NOT EXISTS work_orders_one_open ON work_orders(device, fault)
-  WHERE status NOT IN ('closed', 'cancelled') AND device IS NOT NULL;
+  WHERE status NOT IN (${ENDED_SQL}) AND device IS NOT NULL;
 CREATE TABLE IF NOT EXISTS work_order_alarms (order_id TEXT NOT NULL, alarm_id TEXT NOT NULL UNIQUE, ts INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS work_order_audit (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, order_id TEXT NOT NULL, ts INTEGER NOT NULL, actor TEXT NOT NULL,
@@ -103,13 +107,12 @@ export class WorkOrderRepository {
   constructor(readonly db: Db, opts: RepositoryOptions = {}) {
     this.estate = opts.estate ?? LOCAL_ESTATE;
     this.events = opts.events ?? NO_EVENT_LOG;
-    db.exec(WORK_ORDER_SCHEMA);
-    const have = new Set((db.prepare('PRAGMA table_info(work_orders)').all() as { name: string }[]).map((c) => c.name));
-    for (const [name, type] of ADDED_COLUMNS) if (!have.has(name)) db.exec(`ALTER TABLE work_orders ADD COLUMN ${name} ${type}`);
-    for (const table of ['work_order_ledger', 'work_order_escalations']) {
-      const cols = new Set((db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name));
-      if (!cols.has('site')) db.exec(`ALTER TABLE ${table} ADD COLUMN site TEXT`);
-    }
+    migrate(db, 'work_orders', [
+      WORK_ORDER_SCHEMA,
+      addColumns('work_orders', ADDED_COLUMNS),
+      addColumns('work_order_ledger', [['site', 'TEXT']]),
+      addColumns('work_order_escalations', [['site', 'TEXT']]),
+    ]);
     this.migrateEstate();
   }
 
@@ -171,11 +174,11 @@ export class WorkOrderRepository {
   /** Open orders with a deadline passed unmet at `now` and not escalated yet for it. */
   overdue(now: number): { order: WorkOrder; deadline: 'respond' | 'on_site'; dueAt: number }[] {
     const rows = this.db
-      .prepare(`SELECT o.*, 'respond' AS dl FROM work_orders o WHERE o.status NOT IN ('closed', 'cancelled')
+      .prepare(`SELECT o.*, 'respond' AS dl FROM work_orders o WHERE o.status NOT IN (${ENDED_SQL})
                   AND o.responded_at IS NULL AND o.respond_by <= ?
                   AND NOT EXISTS (SELECT 1 FROM work_order_escalations e WHERE e.order_id = o.id AND e.deadline = 'respond')
                 UNION ALL
-                SELECT o.*, 'on_site' AS dl FROM work_orders o WHERE o.status NOT IN ('closed', 'cancelled', 'resolved')
+                SELECT o.*, 'on_site' AS dl FROM work_orders o WHERE o.status NOT IN (${ENDED_SQL}, 'resolved')
                   AND o.on_site_at IS NULL AND o.on_site_by IS NOT NULL AND o.on_site_by <= ?
                   AND NOT EXISTS (SELECT 1 FROM work_order_escalations e WHERE e.order_id = o.id AND e.deadline = 'on_site')`)
       .all(now, now) as (Row & { dl: 'respond' | 'on_site' })[];
@@ -229,7 +232,7 @@ export class WorkOrderRepository {
 
   openFor(device: string, fault: string): WorkOrder | undefined {
     const row = this.db
-      .prepare("SELECT * FROM work_orders WHERE device = ? AND fault = ? AND status NOT IN ('closed', 'cancelled')")
+      .prepare(`SELECT * FROM work_orders WHERE device = ? AND fault = ? AND status NOT IN (${ENDED_SQL})`)
       .get(device, fault) as Row | undefined;
     return row && toOrder(row);
   }
@@ -238,14 +241,14 @@ export class WorkOrderRepository {
     const where: string[] = [];
     const args: (string | number)[] = [];
     if (opts.device) { where.push('device = ?'); args.push(opts.device); }
-    if (opts.open) where.push("status NOT IN ('closed', 'cancelled')");
+    if (opts.open) where.push(`status NOT IN (${ENDED_SQL})`);
     const sql = `SELECT * FROM work_orders ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC LIMIT ?`;
     return (this.db.prepare(sql).all(...args, opts.limit) as Row[]).map(toOrder);
   }
 
   openCount(device: string): number {
     return (this.db
-      .prepare("SELECT COUNT(*) AS n FROM work_orders WHERE device = ? AND status NOT IN ('closed', 'cancelled')")
+      .prepare(`SELECT COUNT(*) AS n FROM work_orders WHERE device = ? AND status NOT IN (${ENDED_SQL})`)
       .get(device) as { n: number }).n;
   }
 

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { Category } from '../config/schema.js';
 import { Errors } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import type { Alarm, LedgerEntry, Priority, WorkOrder, WorkOrderSource, WorkOrderStatus } from '../core/model.js';
+import { isOpen, type Alarm, type LedgerEntry, type Priority, type WorkOrder, type WorkOrderSource, type WorkOrderStatus } from '../core/model.js';
 import { computeKpis, type KpiReport } from './kpis.js';
 import { canTransition } from './lifecycle.js';
 import type { AuditEntry, EscalationRecord, WorkOrderRepository } from './repository.js';
@@ -115,7 +115,7 @@ export class WorkOrderService {
    */
   raise(input: RaiseInput): { order: WorkOrder; created: boolean } {
     const now = this.now();
-    // Planned work (category `predictive`, DESIGN.md §9): due `dueAt − faultAt` after now. The lead
+    // Planned work (category `predictive`, docs/design.md §9): due `dueAt − faultAt` after now. The lead
     // is measured on the readings' clock and applied to the gateway's, so replayed data is not late.
     const planned = input.category === 'predictive' && input.dueAt !== undefined;
     const plannedDue = planned ? now + Math.max(0, input.dueAt! - input.faultAt) : undefined;
@@ -171,9 +171,9 @@ export class WorkOrderService {
     };
   }
 
-  transition(id: string, to: WorkOrderStatus, actor: string, noteOrOpts?: string | TransitionOptions, assigneeArg?: string): WorkOrder {
+  transition(id: string, to: WorkOrderStatus, actor: string, noteOrOpts?: string | TransitionOptions): WorkOrder {
     const opts: TransitionOptions = typeof noteOrOpts === 'string' ? { note: noteOrOpts } : (noteOrOpts ?? {});
-    const assignee = opts.assignee ?? assigneeArg;
+    const assignee = opts.assignee;
     const now = this.now();
     const order = this.repo.transaction(() => {
       const o = this.repo.get(id);
@@ -194,7 +194,7 @@ export class WorkOrderService {
         respondedAt: o.respondedAt ?? (to === 'cancelled' ? null : now),
         onSiteAt: to === 'on_site' ? now : o.onSiteAt,
         resolvedAt: to === 'resolved' ? now : (o.resolvedAt ?? null),
-        closedAt: to === 'closed' || to === 'cancelled' ? now : (o.closedAt ?? null),
+        closedAt: !isOpen(to) ? now : (o.closedAt ?? null),
         assignee: assignee ?? o.assignee,
         feedback: opts.feedback ? { rating: opts.feedback.rating, comment: opts.feedback.comment ?? null, at: now } : (o.feedback ?? null),
       };
@@ -218,7 +218,7 @@ export class WorkOrderService {
     const order = this.repo.transaction(() => {
       const o = this.repo.get(id);
       if (!o) throw Errors.NOT_FOUND(`work order ${id}`);
-      if (o.status === 'closed' || o.status === 'cancelled') throw Errors.CONFLICT(`work order ${o.number} is ${o.status}`);
+      if (!isOpen(o.status)) throw Errors.CONFLICT(`work order ${o.number} is ${o.status}`);
       const next: WorkOrder = { ...o, assignee, updatedAt: now };
       this.repo.update(next, 'assigned');
       this.repo.audit(o.id, { ts: now, actor, action: 'assign', from: o.assignee, to: assignee, detail: null });

@@ -16,11 +16,11 @@ export const DEFAULT_POLICIES: readonly SlaPolicy[] = [
   { category: 'elevator', respondWithin: '24h', onSiteWithin: '2h', priority: 'urgent' },
   // seed 3.3 (safety and emergency management): fire alarms are emergencies
   { category: 'fire', respondWithin: '5m', onSiteWithin: '30m', priority: 'emergency' },
-  // DESIGN.md §9: predicted failures are planned work, not emergencies. A prediction order is due
+  // docs/design.md §9: predicted failures are planned work, not emergencies. A prediction order is due
   // before the forecast crossing (its `dueAt`, which is also its response deadline); this week is
   // only the fallback of an order raised without a due date.
   { category: 'predictive', respondWithin: '7d', priority: 'normal' },
-  // DESIGN.md §1: fire alarms and trapped passengers are emergencies with tighter defaults. Rules
+  // docs/design.md §1: fire alarms and trapped passengers are emergencies with tighter defaults. Rules
   // with `priority: emergency` (elevator.trapped-passenger) get these deadlines in their own category.
   { category: 'emergency', respondWithin: '5m', onSiteWithin: '30m', priority: 'emergency' },
 ];

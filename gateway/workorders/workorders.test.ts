@@ -26,7 +26,7 @@ const MIN = 60_000;
 const HOUR = 60 * MIN;
 
 function rig(dataDir = mkdtempSync(join(tmpdir(), 'gw-wo-')), clock = { now: T0 }) {
-  const db = openDatabase(dataDir, 'gateway.db', '');
+  const db = openDatabase(dataDir, 'gateway.db');
   const orders = new WorkOrderService(new WorkOrderRepository(db), new SlaBook([]), log, () => clock.now);
   const alarmRepo = new AlarmRepository(db);
   const alarms = new AlarmEngine([], [], alarmRepo, log, { now: () => clock.now });
@@ -105,7 +105,7 @@ describe('work-order lifecycle', () => {
   });
 });
 
-describe('prediction orders are planned work (DESIGN.md §9)', () => {
+describe('prediction orders are planned work (docs/design.md §9)', () => {
   it('have no 1 h clock, are due before the forecast crossing, follow the latest forecast and are not escalated by a replay', () => {
     const { orders, clock, m } = rig();
     // Replayed data: the readings are a month old, the forecast crossing 3 days after the newest one.

@@ -9,9 +9,10 @@ import { Type, type Static } from '@sinclair/typebox';
 import { assertSite, scopeOf } from './auth.js';
 import type { HqApiContext } from './context.js';
 import { Limit, Offset, SiteId, Token, likePattern } from './query.js';
-import { overdueSql } from './sites.js';
+import { OPEN_ORDER, overdueSql } from './sites.js';
+import { WORK_ORDER_STATUSES } from '../../gateway/core/model.js';
 
-const STATES = ['new', 'accepted', 'dispatched', 'on_site', 'resolved', 'closed', 'cancelled', 'open'] as const;
+const STATES = [...WORK_ORDER_STATUSES, 'open'] as const;
 const OrdersQuery = Type.Object(
   {
     site: Type.Optional(SiteId),
@@ -78,7 +79,7 @@ export function ordersApi(ctx: HqApiContext) {
       const q = req.query;
       const w = scoped(req, q.site, new Where(), 'o.site');
       if (q.category) w.add((p) => `o.category = ${p}`, q.category);
-      if (q.state === 'open') w.raw(`o.status NOT IN ('closed', 'cancelled')`);
+      if (q.state === 'open') w.raw(`o.status IN ${OPEN_ORDER}`);
       else if (q.state) w.add((p) => `o.status = ${p}`, q.state);
       if (q.q) w.add((p) => `(o.number ILIKE ${p} OR o.title ILIKE ${p} OR o.device ILIKE ${p} OR o.fault ILIKE ${p} OR o.assignee ILIKE ${p})`, likePattern(q.q));
       const nowP = w.param(ctx.now());

@@ -5,15 +5,17 @@
  * month's SLA compliance (kpis.ts).
  */
 import type { FastifyInstance } from 'fastify';
+import { OPEN_STATUSES } from '../../gateway/core/model.js';
 import { monthKpis } from '../kpis.js';
 import { scopeOf } from './auth.js';
 import type { HqApiContext } from './context.js';
 import { currentMonth, monthRange } from './query.js';
 
-export const ACTIVE_ORDER = `('new', 'accepted', 'dispatched', 'on_site')`;
+/** `status IN ${OPEN_ORDER}`: the order is open (gateway/core/model.ts `isOpen`). */
+export const OPEN_ORDER = `(${OPEN_STATUSES.map((s) => `'${s}'`).join(', ')})`;
 /** SQL: an active order with a deadline passed unmet at $now (the parameter index given). */
 export const overdueSql = (o: string, now: string) =>
-  `(${o}.status IN ${ACTIVE_ORDER} AND ((${o}.responded_at IS NULL AND ${o}.respond_by < ${now}) OR (${o}.on_site_by IS NOT NULL AND ${o}.on_site_at IS NULL AND ${o}.on_site_by < ${now})))`;
+  `(${o}.status IN ${OPEN_ORDER} AND ((${o}.responded_at IS NULL AND ${o}.respond_by < ${now}) OR (${o}.on_site_by IS NOT NULL AND ${o}.on_site_at IS NULL AND ${o}.on_site_by < ${now})))`;
 
 interface SiteRow {
   site: string;
@@ -41,7 +43,7 @@ export function sitesApi(ctx: HqApiContext) {
         `SELECT e.site, e.name, e.code, e.url, e.last_event_at, e.last_heard_at, e.last_seq, e.watermark, e.status,
            g.from_seq AS gap_from, g.to_seq AS gap_to,
            (SELECT count(*)::int FROM alarms a WHERE a.site = e.site AND a.state IN ('active_unack', 'active_ack')) AS active_alarms,
-           (SELECT count(*)::int FROM orders o WHERE o.site = e.site AND o.status IN ${ACTIVE_ORDER} AND o.priority IN ('urgent', 'emergency')) AS urgent_open,
+           (SELECT count(*)::int FROM orders o WHERE o.site = e.site AND o.status IN ${OPEN_ORDER} AND o.priority IN ('urgent', 'emergency')) AS urgent_open,
            (SELECT count(*)::int FROM orders o WHERE o.site = e.site AND ${overdueSql('o', '$2')}) AS overdue
          FROM estates e
          LEFT JOIN LATERAL (SELECT from_seq, to_seq FROM gaps WHERE site = e.site AND closed_at IS NULL ORDER BY from_seq LIMIT 1) g ON true

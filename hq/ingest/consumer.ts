@@ -19,6 +19,7 @@ import type { ConsumerLag, HqMetrics } from '../metrics.js';
 import { applyEvents } from './apply.js';
 import { applyRollups } from './rollups.js';
 import { parseEvent, parseRollup, type Parsed, type Rejection } from './validate.js';
+import { Backoff } from '../../gateway/core/backoff.js';
 
 export const DURABLES = { events: 'hq-events', rollups: 'hq-rollups' } as const;
 const CONSUMER_NOT_FOUND = 10014;
@@ -109,16 +110,15 @@ class PullLoop<T> {
   }
 
   private async run(): Promise<void> {
-    let failures = 0;
+    const backoff = new Backoff({ initial: 400, max: 5000 });
     while (!this.stopped) {
       try {
         const batch = await this.consumer.fetch({ max_messages: this.max, expires: this.opts.expiresMs });
         await this.applyAsTheyCome(batch[Symbol.asyncIterator]());
-        failures = 0;
+        backoff.reset();
       } catch (err) {
-        failures++;
         this.log.warn({ consumer: this.name, err: err instanceof Error ? err.message : String(err) }, 'fetch failed; retrying');
-        await new Promise((r) => setTimeout(r, Math.min(5000, 200 * 2 ** Math.min(failures, 5))));
+        await new Promise((r) => setTimeout(r, backoff.next()));
       }
     }
   }

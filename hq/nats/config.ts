@@ -1,5 +1,5 @@
 /**
- * nats-server configuration for one node of the head-office cluster (DESIGN.md §7): JetStream on,
+ * nats-server configuration for one node of the head-office cluster (docs/design.md §7): JetStream on,
  * clustered with its peers, and one account holding head office and every estate.
  *
  * Each estate's user may publish only its own events and rollups, use only the JetStream API calls

@@ -1,6 +1,6 @@
 /**
  * The three JetStream streams between estates and head office, and each estate's durable command
- * consumer (DESIGN.md §7). Head office calls these at start; both are idempotent and safe to run
+ * consumer (docs/design.md §7). Head office calls these at start; both are idempotent and safe to run
  * from several processes at once (a lost creation race turns into an update to the same config).
  *
  * - Events (`estate.*.events.>`): limits retention, no max age by default: the stream is the

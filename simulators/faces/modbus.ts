@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { SimDevice } from '../devices.js';
 import type { ModbusPointDef, ModbusTable } from '../pointmaps.js';
 import { decodeWord, encodeWords, wordCount } from './registers.js';
+import { freePort } from '../../tools/ports.js';
 
 export interface ModbusFace {
   /** The first (or only) device served; see `units` for all of them. */
@@ -156,6 +157,7 @@ export async function startModbusServer(units: readonly ModbusUnit[], opts: Modb
   let bound: Awaited<ReturnType<typeof listen>>;
   for (;;) {
     try {
+      // ServerTCP treats port 0 as "use 502", so ask the OS for a free port first.
       bound = await listen(opts.port || (await freePort(opts.host)));
       break;
     } catch (err) {
@@ -176,16 +178,4 @@ export async function startModbusServer(units: readonly ModbusUnit[], opts: Modb
     },
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
-}
-
-/** ServerTCP treats port 0 as "use 502", so ask the OS for a free port first. */
-export function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, host, () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }

@@ -15,8 +15,8 @@ import { hashPassword } from '../../gateway/auth/password.js';
 import { loadConfig } from '../../gateway/site/load.js';
 import { createLogger } from '../../gateway/core/log.js';
 import type { DeviceView, EquipmentTypeView, WorkOrder } from '../../gateway/core/model.js';
-import { startMosquitto, type MosquittoHandle } from '../helpers/mosquitto.js';
-import { waitFor } from '../helpers/wait.js';
+import { startMosquitto, type MosquittoHandle } from '../../tools/mosquitto.js';
+import { waitFor } from '../../tools/wait.js';
 
 const TOPIC = 'site/demo/grease_trap/trap-1/telemetry';
 const log = createLogger('test', 'silent');

@@ -8,7 +8,7 @@ import { io, type Socket } from 'socket.io-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Alarm, DeviceView, WorkOrder } from '../../gateway/core/model.js';
 import { demoSetup, startDemo as startDemoOn, type Demo } from '../helpers/demo.js';
-import { waitFor } from '../helpers/wait.js';
+import { waitFor } from '../../tools/wait.js';
 
 const setup = await demoSetup();
 const { ports, api, control } = setup;

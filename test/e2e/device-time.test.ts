@@ -1,5 +1,5 @@
 /**
- * Device time is trusted only within bounds (DESIGN.md §9), with real processes: a Mosquitto broker
+ * Device time is trusted only within bounds (docs/design.md §9), with real processes: a Mosquitto broker
  * and a node-opcua server feed a real gateway (gateway/app.ts). A fire panel whose clock is 9 min
  * fast sends one message, then a real fire alarm comes: the alarm is raised within 1 s, the fast
  * reading is stamped with its arrival time, counted and shown as a device diagnostic. A clock set
@@ -16,9 +16,9 @@ import { loadConfig } from '../../gateway/site/load.js';
 import { createLogger } from '../../gateway/core/log.js';
 import type { Alarm, DeviceView } from '../../gateway/core/model.js';
 import { startOpcuaServer, type TestServer } from '../../gateway/connectors/opcua/fixtures/server.js';
-import { freePort } from '../helpers/ports.js';
-import { startMosquitto, type MosquittoHandle } from '../helpers/mosquitto.js';
-import { waitFor } from '../helpers/wait.js';
+import { freePort } from '../../tools/ports.js';
+import { startMosquitto, type MosquittoHandle } from '../../tools/mosquitto.js';
+import { waitFor } from '../../tools/wait.js';
 
 const NINE_MIN = 9 * 60_000;
 const HOUR = 3_600_000;

@@ -24,7 +24,7 @@ import mqtt from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startBroker, type RunningBroker } from '../../broker/index.js';
 import { createLogger } from '../../gateway/core/log.js';
-import { waitFor } from '../helpers/wait.js';
+import { waitFor } from '../../tools/wait.js';
 
 const DEVICES = Array.from({ length: 20 }, (_, i) => `fp-${String(i + 1).padStart(2, '0')}`);
 const CYCLES = 8;

@@ -19,8 +19,8 @@ import { hashPassword } from '../../gateway/auth/password.js';
 import { loadConfig } from '../../gateway/site/load.js';
 import { createLogger } from '../../gateway/core/log.js';
 import type { DeviceView } from '../../gateway/core/model.js';
-import { freePort } from '../helpers/ports.js';
-import { waitFor } from '../helpers/wait.js';
+import { freePort } from '../../tools/ports.js';
+import { waitFor } from '../../tools/wait.js';
 
 const N = 10_000;
 const TOPIC = 'site/demo/fire_panel/fire-1/telemetry';

@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway, type Gateway } from '../../gateway/app.js';
 import { loadConfig } from '../../gateway/site/load.js';
 import { createLogger } from '../../gateway/core/log.js';
-import { startInfluxd, type InfluxdHandle } from '../helpers/influxd.js';
-import { waitFor } from '../helpers/wait.js';
+import { startInfluxd, type InfluxdHandle } from '../../tools/influxd.js';
+import { waitFor } from '../../tools/wait.js';
 
 let influxd: InfluxdHandle;
 let gw: Gateway;

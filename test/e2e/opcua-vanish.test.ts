@@ -14,8 +14,8 @@ import { loadConfig } from '../../gateway/site/load.js';
 import { createLogger } from '../../gateway/core/log.js';
 import type { DeviceView } from '../../gateway/core/model.js';
 import { startOpcuaServer, type TestServer, type TestVariable } from '../../gateway/connectors/opcua/fixtures/server.js';
-import { freePort } from '../helpers/ports.js';
-import { waitFor } from '../helpers/wait.js';
+import { freePort } from '../../tools/ports.js';
+import { waitFor } from '../../tools/wait.js';
 
 const PUBLISHING_MS = 200;
 const ALL: Record<string, TestVariable> = {

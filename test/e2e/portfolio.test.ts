@@ -17,8 +17,8 @@ import { type Browser, type Page } from 'playwright-core';
 import { launchChromium } from '../helpers/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { estatePortVar, portDefaults } from '../../demo/portfolio/layout.js';
-import { freePorts } from '../helpers/ports.js';
-import { waitFor } from '../helpers/wait.js';
+import { freePorts } from '../../tools/ports.js';
+import { waitFor } from '../../tools/wait.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ARTIFACTS = join(ROOT, 'test/artifacts/');

@@ -13,7 +13,7 @@ import { loadConfig } from '../../gateway/site/load.js';
 import { createLogger } from '../../gateway/core/log.js';
 import type { Alarm, DeviceView, WorkOrder } from '../../gateway/core/model.js';
 import { FREE_MODBUS_PORTS, startSimulators, type SimulatorStack } from '../../simulators/index.js';
-import { waitFor } from '../helpers/wait.js';
+import { waitFor } from '../../tools/wait.js';
 
 let sims: SimulatorStack;
 let gw: Gateway;

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './ports.js';
+import { freePort } from '../../tools/ports.js';
 
 export const DEMO_PORT_NAMES = ['GW_HTTP_PORT', 'SIM_CONTROL_PORT', 'BROKER_PORT', 'SIM_OPCUA_PORT', 'SIM_PUMP1_PORT', 'SIM_PUMP2_PORT', 'SIM_POWER_PORT', 'SIM_GENERATOR_PORT', 'SIM_TANK_PORT', 'SIM_CHILLER_PORT'] as const;
 

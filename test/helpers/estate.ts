@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as mqttConnect, type MqttClient } from 'mqtt';
 import { hashPassword } from '../../gateway/auth/password.js';
-import { freePort } from './ports.js';
+import { freePort } from '../../tools/ports.js';
 
 export interface EstateOptions {
   site: string;
@@ -75,10 +75,13 @@ export async function startEstate(o: EstateOptions): Promise<RunningEstate> {
       env: { ...process.env, LOG_LEVEL: process.env.ESTATE_LOG_LEVEL ?? 'warn' }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     proc = p;
+    // Only this process's output says it listens (`out` still holds the previous run's).
+    let own = '';
     const onData = (d: Buffer) => {
       out += d.toString();
       if (out.length > 200_000) out = out.slice(-100_000);
-      if (out.includes(`gateway listening on`)) { p.stdout!.off('data', ready); resolve(); }
+      if (own.length < 100_000) own += d.toString();
+      if (own.includes(`gateway listening on`)) { p.stdout!.off('data', ready); resolve(); }
     };
     const ready = () => undefined;
     p.stdout!.on('data', onData).on('data', ready);

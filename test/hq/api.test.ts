@@ -19,7 +19,7 @@ import { migrate } from '../../hq/db/migrate.js';
 import { createPool, type Db } from '../../hq/db/pool.js';
 import { applyEvents, applyRollups } from '../../hq/ingest/apply.js';
 import { HqMetrics } from '../../hq/metrics.js';
-import { startPostgres, type PostgresHandle } from '../helpers/postgres.js';
+import { startPostgres, type PostgresHandle } from '../../tools/postgres.js';
 import { T0, alarm, envelope, order, rollup, status } from './fixtures.js';
 
 const H = 3_600_000;

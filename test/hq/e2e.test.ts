@@ -12,9 +12,9 @@ import { Streams, Subjects, type CommandEnvelope, type SiteEvent } from '../../g
 import { createLogger } from '../../gateway/core/log.js';
 import { startHq, type Hq } from '../../hq/app.js';
 import { validateHqConfig } from '../../hq/config.js';
-import { startNatsCluster, type NatsCluster } from '../helpers/nats.js';
-import { startPostgres, type PostgresHandle } from '../helpers/postgres.js';
-import { waitFor } from '../helpers/wait.js';
+import { startNatsCluster, type NatsCluster } from '../../tools/nats.js';
+import { startPostgres, type PostgresHandle } from '../../tools/postgres.js';
+import { waitFor } from '../../tools/wait.js';
 import { T0, alarm, envelope, rollup } from './fixtures.js';
 
 const MiB = 1024 * 1024;

@@ -1,5 +1,5 @@
 /**
- * The head-office tier under failure, with real processes only (DESIGN.md §7, docs/head-office.md):
+ * The head-office tier under failure, with real processes only (docs/design.md §7, docs/head-office.md):
  * 5 estate gateways (fire panels over MQTT, uplinks through TCP relays), a 3-node NATS JetStream
  * cluster, 2 head-office processes and PostgreSQL. After each failure, while faults are raised
  * and orders move, head office must end up holding exactly what every estate holds: each event
@@ -11,7 +11,7 @@ import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Streams, Subjects, type SiteEvent } from '../../gateway/core/envelope.js';
-import { waitFor } from '../helpers/wait.js';
+import { waitFor } from '../../tools/wait.js';
 import { converged, estateState, faultBurst, hqState, moveOrders, startCompany, type Company } from './harness.js';
 
 const SITES = [

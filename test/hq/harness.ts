@@ -13,12 +13,12 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { hashPassword } from '../../gateway/auth/password.js';
 import { startEstate, type RunningEstate } from '../helpers/estate.js';
-import { startMosquitto, type MosquittoHandle } from '../helpers/mosquitto.js';
-import { startNatsCluster, type NatsCluster } from '../helpers/nats.js';
-import { freePort } from '../helpers/ports.js';
-import { startPostgres, type PostgresHandle } from '../helpers/postgres.js';
+import { startMosquitto, type MosquittoHandle } from '../../tools/mosquitto.js';
+import { startNatsCluster, type NatsCluster } from '../../tools/nats.js';
+import { freePort } from '../../tools/ports.js';
+import { startPostgres, type PostgresHandle } from '../../tools/postgres.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
-import { waitFor } from '../helpers/wait.js';
+import { waitFor } from '../../tools/wait.js';
 
 export interface HqProcess {
   url: string;

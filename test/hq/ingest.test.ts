@@ -10,7 +10,7 @@ import { applyEvents, applyRollups } from '../../hq/ingest/apply.js';
 import { checkGaps } from '../../hq/ingest/gaps.js';
 import { parseEvent } from '../../hq/ingest/validate.js';
 import type { SiteEvent } from '../../gateway/core/envelope.js';
-import { startPostgres, type PostgresHandle } from '../helpers/postgres.js';
+import { startPostgres, type PostgresHandle } from '../../tools/postgres.js';
 import { T0, alarm, envelope, order, rollup, status } from './fixtures.js';
 
 let pgServer: PostgresHandle;

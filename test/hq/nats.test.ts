@@ -8,8 +8,8 @@ import { connect, PermissionViolationError, type NatsConnection } from '@nats-io
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Streams, Subjects, ENVELOPE_SCHEMA, type CommandEnvelope, type SiteEvent } from '../../gateway/core/envelope.js';
 import { commandConsumerConfig, ensureCommandConsumer, ensureStreams, type EnsureStreamsOptions } from '../../hq/nats/streams.js';
-import { startNatsCluster, type NatsCluster } from '../helpers/nats.js';
-import { waitFor } from '../helpers/wait.js';
+import { startNatsCluster, type NatsCluster } from '../../tools/nats.js';
+import { waitFor } from '../../tools/wait.js';
 
 const NORTH = 'north-1';
 const SOUTH = 'south';

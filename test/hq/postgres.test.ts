@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPostgres, type PostgresHandle } from '../helpers/postgres.js';
+import { startPostgres, type PostgresHandle } from '../../tools/postgres.js';
 
 describe('test helper: startPostgres', () => {
   let server: PostgresHandle;

@@ -1,4 +1,5 @@
 /** Pieces shared by the head-office views: hash queries, percentages, ages, command tracking. */
+import { WORK_ORDER_STATUSES } from '../../../gateway/core/model.js';
 import { h, setAttr, setText } from '../dom.js';
 import { fmtDuration, fmtNumber } from '../format.js';
 import { api, errorText, type Command } from './api.js';
@@ -104,8 +105,7 @@ export function latestLoader<T>(body: HTMLElement, fetch: () => Promise<T>, show
 
 /** Categories offered in selects; others seen on the wire are added and shown raw. */
 export const CATEGORIES = ['water', 'power', 'elevator', 'fire', 'general'];
-export const STATES = ['new', 'accepted', 'dispatched', 'on_site', 'resolved', 'closed', 'cancelled'];
-export const ENDED_STATES = new Set(['resolved', 'closed', 'cancelled']);
+export const STATES: readonly string[] = WORK_ORDER_STATUSES;
 
 export function categoryName(c: string): string {
   return tn('category', c);

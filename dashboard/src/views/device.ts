@@ -1,7 +1,7 @@
 /**
  * One device: facts, a live values table, a trend of a selectable point over 1 h / 24 h / 7 d /
  * 30 d (history from /api/history, then live values appended; drag to zoom), and the device's
- * alarms, orders, health and forecast (device-extra.ts).
+ * alarms, orders, health and forecast (device-maintenance.ts).
  */
 import { api } from '../api.js';
 import { h, setAttr, setText } from '../dom.js';
@@ -12,7 +12,7 @@ import { store } from '../store.js';
 import type { DeviceView, PointValue, PointView } from '../types.js';
 import type { TrendChart } from './chart.js';
 import { deviceStatus, message, tilePoints, updateValueCell, valueCell, type View } from './common.js';
-import { mountDeviceExtra } from './device-extra.js';
+import { mountDeviceMaintenance } from './device-maintenance.js';
 
 const HOUR = 60 * 60 * 1000;
 /** Trend ranges; the server picks raw / 1-minute / 1-hour data from the span. */
@@ -109,7 +109,7 @@ export function mountDevice(root: HTMLElement, id: string): View {
       rangeButtons.set(r, b);
       ranges.append(b);
     }
-    const extraBox = h('div', { class: 'device-extra' });
+    const extraBox = h('div', { class: 'device-maintenance' });
 
     root.append(
       head,
@@ -128,7 +128,7 @@ export function mountDevice(root: HTMLElement, id: string): View {
       ),
       extraBox,
     );
-    extra = mountDeviceExtra(extraBox, d.id);
+    extra = mountDeviceMaintenance(extraBox, d.id);
     setText(chartMsg, t('trend.noPoint'));
     refresh();
     fillSelect();

@@ -21,7 +21,7 @@ import { errorText } from '../live.js';
 import { PHOTO_MAX_SIDE, shrinkPhoto, type Shrunk } from '../phone/photo.js';
 import { dismissProblem, enqueueLedger, enqueueTransition, kick, onQueue, pendingFor, problemsFor, type Step } from '../phone/queue.js';
 import { store } from '../store.js';
-import { isOpenOrder, type LedgerEntry, type WorkOrder, type WorkOrderStatus } from '../types.js';
+import { isOpen, type LedgerEntry, type WorkOrder, type WorkOrderStatus } from '../types.js';
 import type { Photo } from '../../../gateway/workorders/photos.js';
 import { message, type View } from './common.js';
 import { compareOrders, slaCells } from './orders.js';
@@ -87,7 +87,7 @@ function card(o: WorkOrder, opts: { link: boolean }): { el: HTMLElement; tick: (
   return { el, tick: sla.tick };
 }
 
-const mine = (o: WorkOrder) => o.assignee === getUser()?.username && isOpenOrder(o.status);
+const mine = (o: WorkOrder) => o.assignee === getUser()?.username && isOpen(o.status);
 
 export function mountMyOrders(root: HTMLElement): View {
   const box = h('div', { class: 'phone-list', 'data-testid': 'my-orders' });
@@ -100,7 +100,7 @@ export function mountMyOrders(root: HTMLElement): View {
     const cards = orders.map((o) => card(o, { link: true }));
     ticks = cards.map((c) => c.tick);
     box.replaceChildren(...(cards.length ? cards.map((c) => c.el) : [message(store.loaded.orders ? t('my.empty') : t('common.loading'))]));
-    const open = [...store.orders.values()].filter((o) => o.assignee === null && isOpenOrder(o.status)).sort(compareOrders);
+    const open = [...store.orders.values()].filter((o) => o.assignee === null && isOpen(o.status)).sort(compareOrders);
     others.replaceChildren(...(open.length ? [
       h('h2', null, t('my.unassigned', { n: open.length })),
       h('p', { class: 'muted' }, t('my.unassignedHint')),

@@ -9,7 +9,7 @@ import { fmtTime } from '../format.js';
 import { hasName, t, tn } from '../i18n.js';
 import { errorText } from '../live.js';
 import { store } from '../store.js';
-import { isOpenOrder, type LedgerEntry, type WorkOrder } from '../types.js';
+import { isOpen, type LedgerEntry, type WorkOrder } from '../types.js';
 import { message, type View } from './common.js';
 import { actionButtons, slaCells } from './orders.js';
 import { photoThumbs } from './my-orders.js';
@@ -81,7 +81,7 @@ export function mountOrderDetail(root: HTMLElement, id: string): View {
           o.feedback ? fact(t('detail.feedback'), `${'★'.repeat(o.feedback.rating)} ${o.feedback.comment ?? ''}`) : null,
         ),
         h('div', { class: 'sla-box' }, ...sla.els),
-        isOpenOrder(o.status) ? h('div', { class: 'detail-actions' },
+        isOpen(o.status) ? h('div', { class: 'detail-actions' },
           o.status === 'resolved' ? h('div', { class: 'feedback' }, h('label', null, t('detail.feedbackRating'), ' ', rating), comment) : null,
           actions,
           h('div', { class: 'assign' }, h('label', null, t('detail.assignee'), ' ', assignee), assign)) : null,

@@ -9,7 +9,7 @@ import { fmtDuration, fmtTime } from '../format.js';
 import { hasName, t, tn } from '../i18n.js';
 import { errorText, resync } from '../live.js';
 import { store } from '../store.js';
-import { isOpenOrder, NEXT_STATUS } from '../types.js';
+import { isOpen, NEXT_STATUS } from '../types.js';
 import type { WorkOrder, WorkOrderStatus } from '../types.js';
 import { message, type View } from './common.js';
 
@@ -86,7 +86,7 @@ export function mountOrders(root: HTMLElement): View {
     )),
   );
 
-  const visible = (o: WorkOrder) => !onlyOpen || isOpenOrder(o.status);
+  const visible = (o: WorkOrder) => !onlyOpen || isOpen(o.status);
 
   function sorted(): WorkOrder[] {
     return [...store.orders.values()].filter(visible).sort(compareOrders);
@@ -107,7 +107,7 @@ export function mountOrders(root: HTMLElement): View {
   function renderBoard(): void {
     const all = [...store.orders.values()].sort(compareOrders);
     board.replaceChildren(
-      ...BOARD_COLUMNS.filter((st) => !onlyOpen || isOpenOrder(st)).map((st) => {
+      ...BOARD_COLUMNS.filter((st) => !onlyOpen || isOpen(st)).map((st) => {
         const list = all.filter((o) => o.status === st).slice(0, st === 'closed' ? 20 : 200);
         return h(
           'section',
@@ -145,7 +145,7 @@ export function mountOrders(root: HTMLElement): View {
     const fault = hasName('fault', o.fault) ? tn('fault', o.fault) : o.title || o.fault;
     const el = h(
       'tr',
-      { 'data-testid': `order-row-${o.number}`, 'data-status': o.status, 'data-priority': o.priority, class: `order ${isOpenOrder(o.status) ? 'open' : 'ended'}` },
+      { 'data-testid': `order-row-${o.number}`, 'data-status': o.status, 'data-priority': o.priority, class: `order ${isOpen(o.status) ? 'open' : 'ended'}` },
       h('td', { class: 'nowrap' }, h('a', { class: 'mono', href: `#/orders/${encodeURIComponent(o.id)}`, 'data-testid': 'order-link' }, o.number), h('div', { class: 'sub muted' }, t('orders.faultAt', { t: fmtTime(o.faultAt) }))),
       h('td', null, o.device ? h('a', { href: `#/device/${encodeURIComponent(o.device)}` }, store.deviceName(o.device)) : h('span', { class: 'muted' }, t('orders.noDevice'))),
       h(
@@ -248,8 +248,8 @@ async function transition(o: WorkOrder, to: WorkOrderStatus, actions: HTMLElemen
 }
 
 export function compareOrders(a: WorkOrder, b: WorkOrder): number {
-  const ao = isOpenOrder(a.status);
-  const bo = isOpenOrder(b.status);
+  const ao = isOpen(a.status);
+  const bo = isOpen(b.status);
   if (ao !== bo) return ao ? -1 : 1;
   if (!ao) return b.updatedAt - a.updatedAt;
   const pr = (PRIORITY_RANK[a.priority] ?? 9) - (PRIORITY_RANK[b.priority] ?? 9);
@@ -276,7 +276,7 @@ function renderSla(
   } else if (stepDone) {
     state = 'met';
     text = t('orders.done');
-  } else if (!isOpenOrder(o.status)) {
+  } else if (!isOpen(o.status)) {
     state = 'none';
     text = t('common.none');
   } else {

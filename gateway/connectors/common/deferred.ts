@@ -1,15 +1,17 @@
 /**
  * A Connector whose implementation is imported on `start()`. Keeps heavy protocol libraries
  * (node-opcua takes about a second to import) out of processes that only load the registry to
- * validate a config.
+ * validate a config. Until it has started it serves its devices with zero counters.
  */
-import type { Connector } from '../../core/connector.js';
+import type { Connector, ConnectorStats } from '../../core/connector.js';
 
-export function deferred(build: () => Promise<Connector>): Connector {
+export function deferred(devices: readonly string[], build: () => Promise<Connector>): Connector {
   let inner: Promise<Connector> | undefined;
+  let ready: Connector | undefined;
+  const ids = new Set(devices);
   return {
     async start() {
-      inner ??= build();
+      inner ??= build().then((c) => (ready = c));
       await (await inner).start();
     },
     async stop() {
@@ -17,5 +19,10 @@ export function deferred(build: () => Promise<Connector>): Connector {
       const c = await inner.catch(() => undefined);
       await c?.stop();
     },
+    stats(): ConnectorStats {
+      if (ready) return ready.stats();
+      return { messages: 0, malformed: 0, devices: Object.fromEntries(devices.map((id) => [id, { messages: 0, malformed: 0 }])) };
+    },
+    serves: (device) => ids.has(device),
   };
 }

@@ -30,16 +30,6 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** Runs `fn` and swallows whatever it throws or rejects with, handing the error to `onError`. */
-export function safely(fn: () => unknown, onError: (err: unknown) => void): void {
-  try {
-    const r = fn();
-    if (r && typeof (r as Promise<unknown>).then === 'function') (r as Promise<unknown>).then(undefined, onError);
-  } catch (err) {
-    onError(err);
-  }
-}
-
 /** Short text of any thrown value, for `reason` fields and logs. */
 export function describeError(err: unknown): string {
   if (err instanceof Error) return err.message || err.name;

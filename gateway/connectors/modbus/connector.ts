@@ -3,26 +3,27 @@
  * serial bus, one poller per device. Devices on different links never wait for each other.
  */
 import type { DeviceConfig } from '../../config/schema.js';
-import type { ConnectorContext } from '../../core/connector.js';
+import type { Connector, ConnectorContext, ConnectorStats, WriteResult } from '../../core/connector.js';
 import { Errors } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import type { PointValue } from '../../core/reading.js';
 import { ReportFilter } from '../common/filter.js';
+import { MessageCounters } from '../common/counters.js';
 import { StatusBoard, emitSafely } from '../common/report.js';
 import { describeError } from '../common/timers.js';
-import type { WritableConnector, WriteResult } from '../common/write.js';
 import { describeLine, linkKey, toDeviceSpec, type DeviceSpec } from './config.js';
 import { encodeRegisters } from './decode.js';
 import { ModbusException, ModbusLink, NoResponse, writeFunctionCode, type WriteRequest } from './link.js';
 import { DevicePoller } from './poller.js';
 
-export class ModbusConnector implements WritableConnector {
+export class ModbusConnector implements Connector {
   readonly links = new Map<string, ModbusLink>();
   readonly pollers = new Map<string, DevicePoller>();
   /** Deadband / report-on-change state of every point that has a policy. */
   readonly filter = new ReportFilter();
   private readonly specs = new Map<string, { spec: DeviceSpec; link: ModbusLink }>();
   private readonly log: Logger;
+  private readonly counters: MessageCounters;
 
   constructor(devices: DeviceConfig[], ctx: ConnectorContext) {
     const log = ctx.log.child({ connector: 'modbus' });
@@ -36,7 +37,11 @@ export class ModbusConnector implements WritableConnector {
     }
     checkSharedLines(byLink);
     const board = new StatusBoard(ctx);
-    const emit = (readings: Parameters<typeof ctx.emit>[0]) => emitSafely(ctx, this.filter.filter(readings));
+    this.counters = new MessageCounters(specs.map((s) => s.id));
+    const emit = (readings: Parameters<typeof ctx.emit>[0]) => {
+      this.counters.note(readings);
+      emitSafely(ctx, this.filter.filter(readings));
+    };
     for (const [key, group] of byLink) {
       const first = group[0]!;
       const link = new ModbusLink({
@@ -66,6 +71,11 @@ export class ModbusConnector implements WritableConnector {
 
   serves(device: string): boolean {
     return this.specs.has(device);
+  }
+
+  /** Poll answers per device. */
+  stats(): ConnectorStats {
+    return this.counters.stats();
   }
 
   /**

@@ -11,5 +11,4 @@ export const modbus: ConnectorPlugin = {
 };
 
 export { ModbusConnector } from './connector.js';
-export { writePoint, isWritable, type WritableConnector, type WriteResult } from '../common/write.js';
 export default modbus;

@@ -2,7 +2,7 @@
  * One Modbus link and its request queue: a Modbus TCP connection (host:port), a serial port with
  * RTU framing (RS-485), or RTU frames over TCP to a serial device server. Every device on the same
  * link (several unit ids on one bus, or behind one gateway) shares it, and requests go out strictly
- * one at a time. modbus-serial has no reconnect and no default timeout (research/libs.md §2): each
+ * one at a time. modbus-serial has no reconnect and no default timeout (docs/libraries.md §2): each
  * request gets the device's timeout plus a guard of our own, and after a lost connection a fresh
  * client is built with exponential backoff and jitter.
  *
@@ -16,7 +16,7 @@ import ModbusPkg from 'modbus-serial';
 import type { ModbusRTU as ModbusClient } from 'modbus-serial/ModbusRTU.js';
 import { Errors } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
-import { Backoff } from '../common/backoff.js';
+import { Backoff } from '../../core/backoff.js';
 import { TimeoutError, describeError, sleep, withTimeout } from '../common/timers.js';
 import { linkKey, type LinkTarget } from './config.js';
 import type { Table } from './plan.js';

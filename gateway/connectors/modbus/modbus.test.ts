@@ -7,7 +7,9 @@ import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeviceConfig } from '../../config/schema.js';
-import { Recorder, freePort, silentServer, startProcess, stopProcess, timed, waitFor } from '../testkit.js';
+import { Recorder, silentServer, startProcess, stopProcess, timed } from '../testkit.js';
+import { freePort } from '../../../tools/ports.js';
+import { waitFor } from '../../../tools/wait.js';
 import { ModbusConnector, modbus } from './index.js';
 
 const SERVER = fileURLToPath(new URL('./fixtures/server.py', import.meta.url));
@@ -80,7 +82,7 @@ describe('modbus connector against pymodbus', () => {
   });
 
   it('reads every type, order, bit and table with scale and offset', async () => {
-    await waitFor(() => rec.latest('plc-1', 'd1'), { message: 'first plc-1 poll' });
+    await waitFor(() => rec.latest('plc-1', 'd1'), { what: 'first plc-1 poll' });
     const v = (point: string) => rec.latest('plc-1', point);
     const good = (point: string) => {
       const r = v(point);
@@ -129,7 +131,7 @@ describe('modbus connector against pymodbus', () => {
     // plc-1 keeps polling at its rate while unit 9 times out.
     const mark = rec.mark();
     await waitFor(() => rec.readings.slice(mark).filter((r) => r.device === 'plc-1' && r.point === 'h_u16').length >= 3, {
-      message: 'three more plc-1 polls',
+      what: 'three more plc-1 polls',
     });
     expect(rec.status('plc-1')?.status).toBe('online');
   });
@@ -143,9 +145,9 @@ describe('modbus connector against pymodbus', () => {
   it('goes offline when the server dies and resumes when it comes back on the same port', async () => {
     await stopProcess(server);
     server = undefined;
-    const off = await waitFor(() => rec.status('plc-1')?.status === 'offline' && rec.status('plc-1'), { message: 'plc-1 offline' });
+    const off = await waitFor(() => rec.status('plc-1')?.status === 'offline' && rec.status('plc-1'), { what: 'plc-1 offline' });
     expect(off.reason).toBeTruthy();
-    await waitFor(() => rec.latest('plc-1', 'h_u16')?.quality === 'bad', { message: 'bad reading after server death' });
+    await waitFor(() => rec.latest('plc-1', 'h_u16')?.quality === 'bad', { what: 'bad reading after server death' });
     // Outage readings are emitted once, not at every failed poll.
     const badBatches = () => rec.batches.filter((b) => b[0]?.device === 'plc-1' && b.every((r) => r.quality === 'bad')).length;
     const before = badBatches();
@@ -159,7 +161,7 @@ describe('modbus connector against pymodbus', () => {
     const back = await waitFor(() => {
       const r = rec.latest('plc-1', 'h_u16', mark);
       return r?.quality === 'good' && r;
-    }, { message: 'readings after restart', timeout: 15_000 });
+    }, { what: 'readings after restart', timeout: 15_000 });
     expect(back.value).toBe(1234);
     expect(rec.status('plc-1')?.status).toBe('online');
     expect(rec.latest('plc-1', 'h_f32_cdab', mark)?.value).toBe(12.5);
@@ -187,7 +189,7 @@ describe('modbus connector against a peer that accepts TCP and never answers', (
       const s = await waitFor(() => rec.status('mute')?.status === 'offline' && rec.status('mute'));
       expect(s.reason).toBe('no response within 150 ms');
       // three timeouts in a row without any answer: the connection is rebuilt (a second TCP accept)
-      await waitFor(() => peer.accepted() >= 2, { message: 'reconnect after repeated timeouts' });
+      await waitFor(() => peer.accepted() >= 2, { what: 'reconnect after repeated timeouts' });
       expect(await timed(() => c.stop())).toBeLessThan(2000);
     } finally {
       await peer.close();

@@ -6,9 +6,8 @@
 
 export type Table = 'coil' | 'discrete' | 'holding' | 'input';
 
-/** Read order of the tables in a poll, and the function code of each. */
+/** Read order of the tables in a poll (FC1, FC2, FC3, FC4). */
 export const TABLES: readonly Table[] = ['coil', 'discrete', 'holding', 'input'];
-export const FUNCTION_CODE: Record<Table, 1 | 2 | 3 | 4> = { coil: 1, discrete: 2, holding: 3, input: 4 };
 
 export function isBitTable(table: Table): boolean {
   return table === 'coil' || table === 'discrete';

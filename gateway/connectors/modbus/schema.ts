@@ -5,6 +5,7 @@
  * and config.ts must see what the site actually wrote.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { BASE_POINT_FIELDS } from '../../core/connector.js';
 import { reportKeys } from '../common/filter.js';
 
 export const MODBUS_TRANSPORTS = ['tcp', 'rtu', 'rtu-tcp'] as const;
@@ -53,7 +54,8 @@ export type ModbusConnection = Static<typeof ModbusConnection>;
 
 export const ModbusPoint = Type.Object(
   {
-    name: Type.String({ pattern: '^[a-z][a-z0-9_]*$' }),
+    // name, unit
+    ...BASE_POINT_FIELDS,
     /** coil (FC1), discrete (FC2), holding (FC3), input (FC4). */
     table: Type.Union([Type.Literal('coil'), Type.Literal('discrete'), Type.Literal('holding'), Type.Literal('input')]),
     /** 0-based register or bit address. */
@@ -68,7 +70,6 @@ export const ModbusPoint = Type.Object(
     bit: Type.Optional(Type.Integer({ minimum: 0, maximum: 15 })),
     scale: Type.Optional(Type.Number()),
     offset: Type.Optional(Type.Number()),
-    unit: Type.Optional(Type.String()),
     /**
      * The gateway may write this point (coil: FC5, or FC15 with `writeMultiple`; holding: FC6 for one
      * register, FC16 for several or with `writeMultiple`). Off by default: points are read-only.

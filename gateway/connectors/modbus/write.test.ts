@@ -11,7 +11,9 @@ import type { DeviceConfig } from '../../config/schema.js';
 import { GatewayError } from '../../core/errors.js';
 import { FREE_MODBUS_PORTS, startSimulators, type SimulatorStack } from '../../../simulators/index.js';
 import { writePoint } from '../common/write.js';
-import { Recorder, freePort, startProcess, stopProcess, waitFor } from '../testkit.js';
+import { Recorder, startProcess, stopProcess } from '../testkit.js';
+import { freePort } from '../../../tools/ports.js';
+import { waitFor } from '../../../tools/wait.js';
 import { ModbusConnector, modbus } from './index.js';
 
 const SERVER = fileURLToPath(new URL('./fixtures/server.py', import.meta.url));
@@ -59,7 +61,7 @@ describe('modbus writes and report policy against pymodbus', () => {
     server = await startProcess('/usr/bin/python3', [SERVER, String(port)], /READY/);
     connector = modbus.create([device('plc', port, points)], rec.ctx) as ModbusConnector;
     await connector.start();
-    await waitFor(() => rec.latest('plc', 'h_ro'), { message: 'first poll' });
+    await waitFor(() => rec.latest('plc', 'h_ro'), { what: 'first poll' });
   });
 
   afterAll(async () => {
@@ -73,7 +75,7 @@ describe('modbus writes and report policy against pymodbus', () => {
     expect(r5.detail).toEqual({ fc: 5, address: 5, bits: [true] });
     const r15 = await writePoint([connector], 'plc', 'c6', true);
     expect(r15.detail).toMatchObject({ fc: 15 });
-    await waitFor(() => rec.latest('plc', 'c5')?.value === true && rec.latest('plc', 'c6')?.value === true, { message: 'coils read back' });
+    await waitFor(() => rec.latest('plc', 'c5')?.value === true && rec.latest('plc', 'c6')?.value === true, { what: 'coils read back' });
   });
 
   it('writes registers with FC6 and FC16 through the inverse of scale, offset, type and order', async () => {
@@ -92,7 +94,7 @@ describe('modbus writes and report policy against pymodbus', () => {
     expect((await connector.write('plc', 'h_f32', 12.75)).detail).toEqual({ fc: 16, address: 20, registers: [0x0000, 0x414c] });
     await waitFor(
       () => writes.every(([point, value]) => rec.latest('plc', point)?.value === value),
-      { message: () => `read back ${JSON.stringify(writes.map(([p]) => rec.latest('plc', p)?.value))}` },
+      { what: () => `read back ${JSON.stringify(writes.map(([p]) => rec.latest('plc', p)?.value))}` },
     );
     expect(connector.links.values().next().value!.stats.writes).toBeGreaterThanOrEqual(7);
   });
@@ -113,7 +115,7 @@ describe('modbus writes and report policy against pymodbus', () => {
     const since = rec.mark();
     const t0 = Date.now();
     // wait for two heartbeats of `steady` (600 ms apart) while the device is polled every 200 ms
-    await waitFor(() => rec.readings.slice(since).filter((r) => r.point === 'steady').length >= 2, { timeout: 5000, message: 'two heartbeats' });
+    await waitFor(() => rec.readings.slice(since).filter((r) => r.point === 'steady').length >= 2, { timeout: 5000, what: 'two heartbeats' });
     const elapsed = Date.now() - t0;
     const polls = rec.readings.slice(since).filter((r) => r.point === 'h_ro').length;
     const steady = rec.readings.slice(since).filter((r) => r.point === 'steady');
@@ -150,7 +152,7 @@ describe('modbus writes to the pump simulator', () => {
       rec.ctx,
     ) as ModbusConnector;
     await connector.start();
-    await waitFor(() => rec.latest('pump-1', 'pressure_setpoint'), { message: 'first pump poll' });
+    await waitFor(() => rec.latest('pump-1', 'pressure_setpoint'), { what: 'first pump poll' });
   });
 
   afterAll(async () => {
@@ -161,11 +163,11 @@ describe('modbus writes to the pump simulator', () => {
   it('sets the pressure setpoint and the enable coil; the pump model takes them', async () => {
     expect(rec.latest('pump-1', 'pressure_setpoint')?.value).toBe(0.5);
     await connector.write('pump-1', 'pressure_setpoint', 0.65);
-    await waitFor(() => rec.latest('pump-1', 'pressure_setpoint')?.value === 0.65, { message: 'setpoint read back' });
+    await waitFor(() => rec.latest('pump-1', 'pressure_setpoint')?.value === 0.65, { what: 'setpoint read back' });
     expect((sims.device('pump-1').model.values() as Record<string, unknown>).pressure_setpoint).toBe(0.65);
 
     await connector.write('pump-1', 'enabled', false);
-    await waitFor(() => rec.latest('pump-1', 'enabled')?.value === false, { message: 'enable coil read back' });
+    await waitFor(() => rec.latest('pump-1', 'enabled')?.value === false, { what: 'enable coil read back' });
     expect((sims.device('pump-1').model.values() as Record<string, unknown>).enabled).toBe(false);
     await connector.write('pump-1', 'enabled', true);
   });

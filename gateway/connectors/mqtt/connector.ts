@@ -6,18 +6,15 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { DeviceConfig } from '../../config/schema.js';
-import type { Connector, ConnectorContext } from '../../core/connector.js';
+import type { Connector, ConnectorContext, ConnectorStats, DeviceCounters } from '../../core/connector.js';
 import { Errors } from '../../core/errors.js';
 import { ReportFilter, toReportPolicy } from '../common/filter.js';
 import { RateLimitedLog, StatusBoard, emitSafely } from '../common/report.js';
-import { BrokerLink, servedBy, type DeviceCounters, type MqttDevice } from './broker.js';
+import { BrokerLink, servedBy, type MqttDevice } from './client.js';
 import type { MqttConnection, MqttPoint } from './schema.js';
 
-export interface MqttStats {
-  messages: number;
-  malformed: number;
-  devices: Record<string, DeviceCounters>;
-}
+/** Messages and malformed payloads, in total and per device (the connector contract's counters). */
+export type MqttStats = ConnectorStats;
 
 /** How often a device's payload problems may be logged. */
 export const WARN_INTERVAL_MS = 10_000;
@@ -98,6 +95,11 @@ export class MqttConnector implements Connector {
 
   async stop(): Promise<void> {
     await Promise.allSettled([...this.brokers.values()].map((b) => b.stop()));
+  }
+
+  serves(device: string): boolean {
+    for (const b of this.brokers.values()) if (b.counters.has(device)) return true;
+    return false;
   }
 
   /** Message and malformed-payload counters, in total and per device. */

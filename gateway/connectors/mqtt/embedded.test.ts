@@ -16,7 +16,7 @@ import { hashPassword } from '../../auth/password.js';
 import { loadConfig } from '../../site/load.js';
 import type { DeviceConfig } from '../../config/schema.js';
 import { Recorder, tempDir, testLogger } from '../testkit.js';
-import { servedBy } from './broker.js';
+import { servedBy } from './client.js';
 import { MqttConnector, mqtt } from './index.js';
 
 const dir = tempDir('mqtt-embedded');

@@ -7,9 +7,11 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeviceConfig } from '../../config/schema.js';
-import { Recorder, freePort, silentServer, tempDir, timed, waitFor } from '../testkit.js';
+import { Recorder, silentServer, tempDir, timed } from '../testkit.js';
+import { freePort } from '../../../tools/ports.js';
+import { waitFor } from '../../../tools/wait.js';
 import { aedesBroker, mosquittoBroker, type TestBroker } from './fixtures/brokers.js';
-import { redact } from './broker.js';
+import { redact } from './client.js';
 import { MqttConnector, defaultClientId, mqtt } from './index.js';
 import { getPath, parsePayload, parseTimestamp } from './payload.js';
 import { topicMatches } from './topic.js';
@@ -68,7 +70,7 @@ describe.each([
     await broker.start();
     connector = mqtt.create(devices(broker.url), rec.ctx) as MqttConnector;
     await connector.start();
-    await waitFor(subscribed, { message: 'subscribed' });
+    await waitFor(subscribed, { what: 'subscribed' });
   });
 
   afterAll(async () => {
@@ -104,9 +106,9 @@ describe.each([
 
   it('accepts a bare number for a one-point device and matches wildcard topics', async () => {
     await broker.publish('site/t/meter-1/kwh', '1234.5', 0);
-    await waitFor(() => rec.latest('meter-1', 'energy')?.value === 1234.5, { message: 'bare number' });
+    await waitFor(() => rec.latest('meter-1', 'energy')?.value === 1234.5, { what: 'bare number' });
     await broker.publish('site/t/pump-9/status', '{"state":"running"}');
-    await waitFor(() => rec.latest('any-status', 'state')?.value === 'running', { message: 'wildcard topic' });
+    await waitFor(() => rec.latest('any-status', 'state')?.value === 'running', { what: 'wildcard topic' });
   });
 
   it('counts malformed payloads, logs them at a bounded rate, and keeps working', async () => {
@@ -117,7 +119,7 @@ describe.each([
     await broker.publish(FIRE, fire({ ts: 'yesterday-ish' }));
     await broker.publish(FIRE, fire({ fire_alarm: { nested: 1 } })); // wrong type
     await waitFor(() => connector.stats().devices['fire-1']!.malformed === before.malformed + 5, {
-      message: () => `5 malformed, stats ${JSON.stringify(connector.stats())}`,
+      what: () => `5 malformed, stats ${JSON.stringify(connector.stats())}`,
     });
     expect(connector.stats().devices['fire-1']!.messages).toBe(before.messages + 5);
     // the wrong-typed field became a bad reading; the fields that were fine still arrived
@@ -127,19 +129,19 @@ describe.each([
     expect(warnings.length).toBe(1);
 
     await broker.publish(FIRE, fire({ fire_alarm: true, ts: 1_800_000_000_000 }));
-    await waitFor(() => rec.latest('fire-1', 'fire_alarm')?.ts === 1_800_000_000_000, { message: 'good message after bad ones' });
+    await waitFor(() => rec.latest('fire-1', 'fire_alarm')?.ts === 1_800_000_000_000, { what: 'good message after bad ones' });
     expect(rec.latest('fire-1', 'fire_alarm')).toMatchObject({ value: true, quality: 'good' });
     expect(connector.stats().malformed).toBeGreaterThanOrEqual(5);
   });
 
   it('goes offline when the broker goes away, then reconnects and resubscribes', async () => {
     await broker.stop();
-    await waitFor(() => rec.status('fire-1')?.status === 'offline', { message: 'offline' });
+    await waitFor(() => rec.status('fire-1')?.status === 'offline', { what: 'offline' });
     expect(rec.status('meter-1')?.status).toBe('offline');
     await broker.start();
-    await waitFor(subscribed, { timeout: 15_000, message: 'resubscribed' });
+    await waitFor(subscribed, { timeout: 15_000, what: 'resubscribed' });
     await broker.publish(FIRE, fire({ ts: 1_800_000_000_001 }));
-    await waitFor(() => rec.latest('fire-1', 'fire_alarm')?.ts === 1_800_000_000_001, { message: 'message after restart' });
+    await waitFor(() => rec.latest('fire-1', 'fire_alarm')?.ts === 1_800_000_000_001, { what: 'message after restart' });
     expect(rec.status('fire-1')?.status).toBe('online');
   });
 
@@ -149,7 +151,7 @@ describe.each([
     const rec2 = new Recorder(dir.path); // same data dir → same client id → same session
     second = mqtt.create(devices(broker.url), rec2.ctx) as MqttConnector;
     await second.start();
-    await waitFor(() => rec2.latest('fire-1', 'fire_alarm')?.ts === 1_800_000_000_002, { message: 'queued message delivered' });
+    await waitFor(() => rec2.latest('fire-1', 'fire_alarm')?.ts === 1_800_000_000_002, { what: 'queued message delivered' });
   });
 
   it('stops within 2 s when the broker is gone', async () => {
@@ -168,7 +170,7 @@ describe('mqtt connector against a peer that never answers', () => {
     try {
       await c.start();
       expect(rec.status('fire-1')?.status).toBe('connecting');
-      await waitFor(() => peer.accepted() > 0, { message: 'client connected to the mute peer' });
+      await waitFor(() => peer.accepted() > 0, { what: 'client connected to the mute peer' });
       await new Promise((r) => setTimeout(r, 300)); // TCP is up, CONNACK never comes
       expect(await timed(() => c.stop())).toBeLessThan(2000);
     } finally {

@@ -4,7 +4,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeviceConfig } from '../../config/schema.js';
-import { Recorder, freePort, tempDir, waitFor } from '../testkit.js';
+import { Recorder, tempDir } from '../testkit.js';
+import { freePort } from '../../../tools/ports.js';
+import { waitFor } from '../../../tools/wait.js';
 import { aedesBroker, type TestBroker } from './fixtures/brokers.js';
 import { MqttConnector, mqtt } from './index.js';
 
@@ -42,7 +44,7 @@ describe('mqtt report policy', () => {
       rec.ctx,
     ) as MqttConnector;
     await connector.start();
-    await waitFor(() => [...connector.brokers.values()].every((b) => b.subscribed), { message: 'subscribed' });
+    await waitFor(() => [...connector.brokers.values()].every((b) => b.subscribed), { what: 'subscribed' });
   });
 
   afterAll(async () => {
@@ -59,7 +61,7 @@ describe('mqtt report policy', () => {
       { v: 229, breaker: false, seq: 4 },
     ];
     for (const p of payloads) await broker.publish('site/t/meter/telemetry', JSON.stringify(p));
-    await waitFor(() => rec.latest('meter', 'seq')?.value === 4, { message: 'four messages' });
+    await waitFor(() => rec.latest('meter', 'seq')?.value === 4, { what: 'four messages' });
     const values = (point: string) => rec.readings.filter((r) => r.point === point).map((r) => r.value);
     expect(values('seq')).toEqual([1, 2, 3, 4]);
     expect(values('voltage')).toEqual([230, 232.5, 229]);
@@ -70,7 +72,7 @@ describe('mqtt report policy', () => {
   it('binds {device} in a topic pattern to each device id', async () => {
     await broker.publish('site/riverside/pump/pump-7/telemetry', '{"flow": 7.5}');
     await broker.publish('site/riverside/pump/pump-8/telemetry', '{"flow": 8.5}');
-    await waitFor(() => rec.latest('pump-7', 'flow') && rec.latest('pump-8', 'flow'), { message: 'both pumps' });
+    await waitFor(() => rec.latest('pump-7', 'flow') && rec.latest('pump-8', 'flow'), { what: 'both pumps' });
     expect(rec.readings.filter((r) => r.point === 'flow').map((r) => [r.device, r.value])).toEqual([
       ['pump-7', 7.5],
       ['pump-8', 8.5],

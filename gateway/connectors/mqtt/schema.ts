@@ -1,5 +1,6 @@
 /** Config schema of the MQTT connector: `device.connection` and `device.points[]`. */
 import { Type, type Static } from '@sinclair/typebox';
+import { BASE_POINT_FIELDS } from '../../core/connector.js';
 import { reportKeys } from '../common/filter.js';
 
 export const MqttConnection = Type.Object(
@@ -24,10 +25,10 @@ export type MqttConnection = Static<typeof MqttConnection>;
 
 export const MqttPoint = Type.Object(
   {
-    name: Type.String({ pattern: '^[a-z][a-z0-9_]*$' }),
+    // name, unit
+    ...BASE_POINT_FIELDS,
     /** Dotted path of the field in the JSON payload, for example `power.battery_v`. */
     path: Type.String({ minLength: 1 }),
-    unit: Type.Optional(Type.String()),
     /** Deadband (percent = of the last reported value) and report-on-change-or-period, see common/filter.ts. */
     ...reportKeys,
   },

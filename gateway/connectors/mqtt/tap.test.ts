@@ -5,7 +5,7 @@
  */
 import { Duplex } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { publishPacket } from '../../../test/helpers/mqtt-wire.js';
+import { publishPacket } from '../../../tools/mqtt-wire.js';
 import { PublishTap } from './tap.js';
 
 class FakeSocket extends Duplex {

@@ -10,7 +10,7 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulators, type SimulatorStack } from '../../../simulators/index.js';
 import { ELEVATOR_OPCUA_POINTS } from '../../../simulators/pointmaps.js';
-import { freePort } from '../testkit.js';
+import { freePort } from '../../../tools/ports.js';
 import { browseEndpoint, snakeName, toYaml } from './browse.js';
 
 const run = promisify(execFile);

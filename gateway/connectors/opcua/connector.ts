@@ -3,9 +3,10 @@
  * (one client, one session, one subscription with the points of all its devices).
  */
 import type { DeviceConfig } from '../../config/schema.js';
-import type { Connector, ConnectorContext } from '../../core/connector.js';
+import type { Connector, ConnectorContext, ConnectorStats } from '../../core/connector.js';
 import { Errors } from '../../core/errors.js';
 import { toReportPolicy } from '../common/filter.js';
+import { MessageCounters } from '../common/counters.js';
 import { StatusBoard, emitSafely } from '../common/report.js';
 import { EndpointLink, type MonitoredPoint } from './link.js';
 import { routeLibraryLogs } from './liblog.js';
@@ -21,6 +22,7 @@ interface EndpointGroup {
 export class OpcuaConnector implements Connector {
   readonly links = new Map<string, EndpointLink>();
   private readonly pki: Pki;
+  private readonly counters: MessageCounters;
 
   constructor(devices: DeviceConfig[], ctx: ConnectorContext) {
     const log = ctx.log.child({ connector: 'opcua' });
@@ -53,7 +55,11 @@ export class OpcuaConnector implements Connector {
     }
     if (problems.length) throw Errors.CONFIG_INVALID('opcua devices', problems);
     const board = new StatusBoard(ctx);
-    const emit = (readings: Parameters<typeof ctx.emit>[0]) => emitSafely(ctx, readings);
+    this.counters = new MessageCounters(devices.map((d) => d.id));
+    const emit = (readings: Parameters<typeof ctx.emit>[0]) => {
+      this.counters.note(readings);
+      emitSafely(ctx, readings);
+    };
     for (const [key, g] of groups) {
       const cs = g.connections;
       const first = cs[0]!;
@@ -92,5 +98,14 @@ export class OpcuaConnector implements Connector {
   async stop(): Promise<void> {
     await Promise.allSettled([...this.links.values()].map((l) => l.stop()));
     await this.pki.dispose();
+  }
+
+  /** Notifications (or poll answers) per device. */
+  stats(): ConnectorStats {
+    return this.counters.stats();
+  }
+
+  serves(device: string): boolean {
+    return this.counters.has(device);
   }
 }

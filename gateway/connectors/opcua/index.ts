@@ -9,7 +9,7 @@ export const opcua: ConnectorPlugin = {
   pointSchema: OpcuaPoint,
   // node-opcua is imported when the connector starts, not when the registry is loaded.
   create: (devices, ctx) =>
-    deferred(async () => {
+    deferred(devices.map((d) => d.id), async () => {
       const { OpcuaConnector } = await import('./connector.js');
       return new OpcuaConnector(devices, ctx);
     }),

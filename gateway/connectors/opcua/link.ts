@@ -4,7 +4,7 @@
  * item).
  *
  * Recovery does not rely on node-opcua's built-in reconnection alone: after a server restart it may
- * reconnect without monitoring resuming (node-opcua #640, research/libs.md §2). A watchdog expects
+ * reconnect without monitoring resuming (node-opcua #640, docs/libraries.md §2). A watchdog expects
  * data or a subscription keepalive at least every `watchdog` ms; when it starves, or the session
  * closes, its keepalive fails or the subscription terminates, the whole stack is torn down and
  * rebuilt from scratch (fresh client, session, subscription, items) with exponential backoff.
@@ -30,7 +30,7 @@ import {
 } from 'node-opcua';
 import type { Logger } from '../../core/log.js';
 import type { Reading } from '../../core/reading.js';
-import { Backoff } from '../common/backoff.js';
+import { Backoff } from '../../core/backoff.js';
 import { ReportFilter, type Deadband, type ReportPolicy } from '../common/filter.js';
 import type { StatusBoard } from '../common/report.js';
 import { describeError, sleep, withTimeout } from '../common/timers.js';

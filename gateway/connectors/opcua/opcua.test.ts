@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { StatusCodes } from 'node-opcua';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeviceConfig } from '../../config/schema.js';
-import { Recorder, freePort, silentServer, tempDir, timed, waitFor } from '../testkit.js';
+import { Recorder, silentServer, tempDir, timed } from '../testkit.js';
+import { freePort } from '../../../tools/ports.js';
+import { waitFor } from '../../../tools/wait.js';
 import { startOpcuaServer, type TestServer } from './fixtures/server.js';
 import { OpcuaConnector } from './connector.js';
 import { opcua } from './index.js';
@@ -62,7 +64,7 @@ describe('opcua connector against a node-opcua server', () => {
   });
 
   it('monitors every point of both devices through one subscription and converts values', async () => {
-    await waitFor(() => rec.latest('dev-2', 'floor') && rec.latest('dev-1', 'vector'), { timeout: 20_000, message: 'first values' });
+    await waitFor(() => rec.latest('dev-2', 'floor') && rec.latest('dev-1', 'vector'), { timeout: 20_000, what: 'first values' });
     expect(connector.links.size).toBe(1);
     const value = (p: string) => rec.latest('dev-1', p)?.value;
     expect(value('temp')).toBe(21.5);
@@ -102,12 +104,12 @@ describe('opcua connector against a node-opcua server', () => {
   it('comes back through the same instance after the server restarts on the same port', async () => {
     await server!.stop();
     server = undefined;
-    await waitFor(() => rec.status('dev-1')?.status === 'offline', { message: 'dev-1 offline' });
+    await waitFor(() => rec.status('dev-1')?.status === 'offline', { what: 'dev-1 offline' });
     server = await startOpcuaServer(port, serverPki);
     const mark = rec.mark();
-    await waitFor(() => rec.latest('dev-1', 'temp', mark), { timeout: 30_000, message: 'data after restart' });
+    await waitFor(() => rec.latest('dev-1', 'temp', mark), { timeout: 30_000, what: 'data after restart' });
     server.set('dev-2.floor', 7);
-    await waitFor(() => rec.latest('dev-2', 'floor', mark)?.value === 7, { message: 'new value from the new server' });
+    await waitFor(() => rec.latest('dev-2', 'floor', mark)?.value === 7, { what: 'new value from the new server' });
     expect(rec.status('dev-1')?.status).toBe('online');
   });
 
@@ -118,11 +120,11 @@ describe('opcua connector against a node-opcua server', () => {
     // node-opcua keeps retrying on its own; the watchdog (2 s here) gives up on it and rebuilds.
     await waitFor(() => /no data or keepalive|cannot connect/.test(rec.status('dev-1')?.reason ?? ''), {
       timeout: 15_000,
-      message: () => `watchdog, last status ${JSON.stringify(rec.status('dev-1'))}`,
+      what: () => `watchdog, last status ${JSON.stringify(rec.status('dev-1'))}`,
     });
     server = await startOpcuaServer(port, serverPki);
     const mark = rec.mark();
-    await waitFor(() => rec.latest('dev-1', 'running', mark), { timeout: 30_000, message: 'data after rebuild' });
+    await waitFor(() => rec.latest('dev-1', 'running', mark), { timeout: 30_000, what: 'data after rebuild' });
     expect(link().builds).toBeGreaterThan(buildsBefore);
     server.set('dev-1.temp', 42);
     await waitFor(() => rec.latest('dev-1', 'temp')?.value === 42);
@@ -166,7 +168,7 @@ describe('opcua connector against a peer that never answers', () => {
     try {
       await c.start();
       await waitFor(() => rec.status('mute')?.status === 'connecting');
-      await waitFor(() => peer.accepted() > 0, { message: 'client connected to the mute peer' });
+      await waitFor(() => peer.accepted() > 0, { what: 'client connected to the mute peer' });
       await new Promise((r) => setTimeout(r, 300)); // the client now waits for an ACK that never comes
       expect(rec.status('mute')?.status).toBe('connecting');
       expect(await timed(() => c.stop())).toBeLessThan(2000);

@@ -1,5 +1,6 @@
 /** Config schema of the OPC UA connector: `device.connection` and `device.points[]`. */
 import { Type, type Static } from '@sinclair/typebox';
+import { BASE_POINT_FIELDS } from '../../core/connector.js';
 import { reportKeys } from '../common/filter.js';
 
 export const OpcuaConnection = Type.Object(
@@ -45,10 +46,10 @@ export type OpcuaConnection = Static<typeof OpcuaConnection>;
 
 export const OpcuaPoint = Type.Object(
   {
-    name: Type.String({ pattern: '^[a-z][a-z0-9_]*$' }),
+    // name, unit
+    ...BASE_POINT_FIELDS,
     /** Node id, for example `ns=1;s=elev-1.floor`. */
     nodeId: Type.String({ minLength: 3 }),
-    unit: Type.Optional(Type.String()),
     /**
      * `deadband` is applied by the server (DataChangeFilter; percent = of the node's EURange) in
      * subscribe mode, by the gateway (percent = of the last reported value) in poll mode or when the

@@ -11,7 +11,9 @@ import { existsSync, readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeviceConfig } from '../../config/schema.js';
-import { Recorder, freePort, tempDir, waitFor } from '../testkit.js';
+import { Recorder, tempDir } from '../testkit.js';
+import { freePort } from '../../../tools/ports.js';
+import { waitFor } from '../../../tools/wait.js';
 import { OpcuaConnector } from './connector.js';
 import { startOpcuaServer, type TestServer } from './fixtures/server.js';
 
@@ -86,7 +88,7 @@ describe('opcua connector with SignAndEncrypt and a user login', () => {
       dataDir,
     );
     expect(c.links.size).toBe(2);
-    await waitFor(() => rec.latest('good-user', 'temp') && rec.latest('good-user', 'level'), { timeout: 20_000, message: 'secure data' });
+    await waitFor(() => rec.latest('good-user', 'temp') && rec.latest('good-user', 'level'), { timeout: 20_000, what: 'secure data' });
     expect(readdirSync(join(dataDir, 'pki', 'opcua', 'trusted', 'certs')).length).toBeGreaterThan(0);
     const bad = await waitFor(() => rec.status('bad-user')?.status === 'offline' && rec.status('bad-user'), { timeout: 20_000 });
     expect(bad.reason).toMatch(/BadUserAccessDenied|BadIdentityTokenRejected|BadIdentityTokenInvalid/);
@@ -94,14 +96,14 @@ describe('opcua connector with SignAndEncrypt and a user login', () => {
     // deadbands: small changes are held back (server-side for temp, gateway-side for level)
     const link = [...c.links.values()].find((l) => l.clientDeadband !== undefined && l.filter.size > 0)!;
     expect(link.limits.maxMonitoredItemsPerCall).toBeGreaterThanOrEqual(0);
-    await waitFor(() => link.clientDeadband.size === 1, { message: 'percent deadband fell back to the gateway' });
+    await waitFor(() => link.clientDeadband.size === 1, { what: 'percent deadband fell back to the gateway' });
     const mark = rec.mark();
     server.set('dev-1.temp', 21.9);
     server.set('dev-1.level', 240); // +4.3 %
     server.set('dev-1.temp', 23); // +1.5 from the last reported 21.5
     server.set('dev-1.level', 260); // +13 % from 230.1
     await waitFor(() => rec.latest('good-user', 'temp', mark)?.value === 23 && rec.latest('good-user', 'level', mark)?.value === 260, {
-      message: () => JSON.stringify(rec.readings.slice(mark)),
+      what: () => JSON.stringify(rec.readings.slice(mark)),
     });
     const after = rec.readings.slice(mark).filter((r) => r.device === 'good-user');
     expect(after.map((r) => r.value)).not.toContain(21.9);
@@ -112,7 +114,7 @@ describe('opcua connector with SignAndEncrypt and a user login', () => {
     const beats = await waitFor(() => {
       const xs = rec.readings.slice(hb).filter((r) => r.device === 'good-user' && r.point === 'name');
       return xs.length >= 2 && xs;
-    }, { message: 'two heartbeats' });
+    }, { what: 'two heartbeats' });
     expect(beats.every((r) => r.value === 'booster' && r.quality === 'good')).toBe(true);
     expect(beats[1]!.ts).toBeGreaterThan(beats[0]!.ts);
   });
@@ -128,12 +130,12 @@ describe('opcua connector with SignAndEncrypt and a user login', () => {
       ],
       join(dir.path, 'gw-c'),
     );
-    await waitFor(() => rec.latest('poller', 'floor'), { timeout: 20_000, message: 'polled data' });
+    await waitFor(() => rec.latest('poller', 'floor'), { timeout: 20_000, what: 'polled data' });
     server.set('dev-2.floor', 11);
     await waitFor(() => rec.latest('poller', 'floor')?.value === 11);
     const t0 = Date.now();
     const since = rec.mark();
-    await waitFor(() => rec.readings.slice(since).filter((r) => r.point === 'name').length >= 12, { message: '12 polls' });
+    await waitFor(() => rec.readings.slice(since).filter((r) => r.point === 'name').length >= 12, { what: '12 polls' });
     const elapsed = Date.now() - t0;
     const running = rec.readings.slice(since).filter((r) => r.point === 'running');
     // every poll emits `name` (no policy); `running` only as a heartbeat at most once a second

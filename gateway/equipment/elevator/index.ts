@@ -35,7 +35,7 @@ export const elevator: EquipmentDescriptor = {
     { name: 'comms_lost', label: { 'zh-CN': '通讯中断', en: 'Comms lost' } },
   ],
   rules: [
-    // Trapped passengers are emergencies (DESIGN.md §1, seed 3.3).
+    // Trapped passengers are emergencies (docs/design.md §1, seed 3.3).
     { id: 'elevator.trapped-passenger', point: 'trapped', equals: true, fault: 'trapped_passenger',
       severity: 'critical', priority: 'emergency', message: 'Passenger trapped (困人)' },
     // Controller door-time protection.

@@ -25,7 +25,7 @@ export const firePanel: EquipmentDescriptor = {
     { name: 'comms_lost', label: { 'zh-CN': '通讯中断', en: 'Comms lost' } },
   ],
   rules: [
-    // Fire alarms are emergencies (DESIGN.md §1, seed 3.3).
+    // Fire alarms are emergencies (docs/design.md §1, seed 3.3).
     { id: 'fire.alarm', point: 'fire_alarm', equals: true, fault: 'fire_alarm',
       severity: 'critical', priority: 'emergency', message: 'Fire alarm (火警)' },
     { id: 'fire.supervisory', point: 'supervisory', equals: true, fault: 'supervisory',

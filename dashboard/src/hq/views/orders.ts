@@ -4,11 +4,12 @@
  * Service-desk users (hq-desk, hq-admin) also get "New request" (for one estate) and "Reassign";
  * both are commands the estate applies later: shown as pending and polled until applied or refused.
  */
+import { isOpen } from '../../../../gateway/core/model.js';
 import { h, setAttr, setText } from '../../dom.js';
 import { fmtDuration, fmtTime } from '../../format.js';
 import { api, errorText, type HqOrder, type SiteSummary } from '../api.js';
 import { isDesk } from '../auth.js';
-import { CATEGORIES, categoryName, CommandTracker, ENDED_STATES, hashOf, message, STATES, type View } from '../common.js';
+import { CATEGORIES, categoryName, CommandTracker, hashOf, message, STATES, type View } from '../common.js';
 import { t, tn } from '../i18n.js';
 
 const PAGE = 100;
@@ -37,7 +38,7 @@ function safeUrl(url: string | null): string | null {
 
 /** The deadline that matters now: respond-by until responded, then on-site-by until on site. */
 function deadlineOf(o: HqOrder): { kind: 'respond' | 'onsite'; at: number } | null {
-  if (ENDED_STATES.has(o.status)) return null;
+  if (!isOpen(o.status)) return null;
   if (!o.respondedAt && o.respondBy) return { kind: 'respond', at: o.respondBy };
   if (!o.onSiteAt && o.onSiteBy) return { kind: 'onsite', at: o.onSiteBy };
   return null;
@@ -233,7 +234,7 @@ export function mountOrders(root: HTMLElement, params: URLSearchParams): View {
     const actions = h('div', { class: 'actions' });
     const href = safeUrl(o.url);
     if (href) actions.append(h('a', { class: 'btn', href, target: '_blank', rel: 'noopener noreferrer', 'data-testid': 'order-open-estate' }, t('orders.openInEstate')));
-    if (desk && !ENDED_STATES.has(o.status)) {
+    if (desk && isOpen(o.status)) {
       const input = h('input', { type: 'text', class: 'assign-input', 'data-testid': 'reassign-input', placeholder: t('orders.assigneePlaceholder'), value: o.assignee ?? '', 'aria-label': t('orders.assignee') });
       const submit = h('button', { type: 'submit', class: 'btn btn-primary', 'data-testid': 'reassign-submit' }, t('orders.reassignSend'));
       const cancel = h('button', { type: 'button', class: 'btn', 'data-testid': 'reassign-cancel' }, t('common.cancel'));
@@ -271,7 +272,7 @@ export function mountOrders(root: HTMLElement, params: URLSearchParams): View {
       actions.append(open, form);
     }
 
-    const ended = ENDED_STATES.has(o.status);
+    const ended = !isOpen(o.status);
     return h(
       'tr',
       { class: `order${ended ? ' ended' : ''}${o.overdue ? ' row-overdue' : ''}`, 'data-testid': `orders-row-${o.number}`, 'data-status': o.status, 'data-site': o.site, 'data-overdue': String(o.overdue), 'data-priority': o.priority },

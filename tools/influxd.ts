@@ -37,7 +37,7 @@ export interface InfluxdOptions {
 
 function config(dir: string, httpPort: number, rpcPort: number): string {
   const q = (s: string) => JSON.stringify(s);
-  return `# written by test/helpers/influxd.ts
+  return `# written by tools/influxd.ts
 reporting-enabled = false
 # Backup/restore RPC service; defaults to :8088 and would collide between parallel servers.
 bind-address = ${q(`127.0.0.1:${rpcPort}`)}

@@ -1,5 +1,5 @@
-/** Strings of the detail, planning and KPI pages (merged into i18n.ts; `en` must have every key). */
-export const zhPages = {
+/** Strings of the maintenance pages: trends, alarm shelving, order detail and ledger, planning, predictions, KPIs (merged into i18n.ts; `en` must have every key). */
+export const zhMaintenance = {
   'nav.planning': '维保计划',
   'nav.kpis': '考核指标',
   'trend.range': '时间范围',
@@ -86,7 +86,7 @@ export const zhPages = {
   'kpis.ratingByCategory': '各类别业主评分（评价数/关闭数）',
 };
 
-export const enPages: Record<keyof typeof zhPages, string> = {
+export const enMaintenance: Record<keyof typeof zhMaintenance, string> = {
   'nav.planning': 'Planning',
   'nav.kpis': 'KPIs',
   'trend.range': 'Range',

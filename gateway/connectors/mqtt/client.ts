@@ -5,6 +5,7 @@
  */
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { EmbeddedBroker } from '../../core/embedded-broker.js';
+import type { DeviceCounters } from '../../core/connector.js';
 import type { Logger } from '../../core/log.js';
 import type { Reading } from '../../core/reading.js';
 import type { RateLimitedLog, StatusBoard } from '../common/report.js';
@@ -28,13 +29,6 @@ export interface BrokerOptions {
   reconnectPeriod: number;
   /** The broker runs in this process: take its publishes by function call, no client (./README.md). */
   embedded?: EmbeddedBroker;
-}
-
-export interface DeviceCounters {
-  /** Messages received on the device's topic. */
-  messages: number;
-  /** Messages with at least one problem (not JSON, missing field, wrong type, bad ts). */
-  malformed: number;
 }
 
 export class BrokerLink {

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { renderNatsConfig, estateUser, type EstateCredentials, type HqCredentials } from '../../hq/nats/config.js';
+import { renderNatsConfig, estateUser, type EstateCredentials, type HqCredentials } from '../hq/nats/config.js';
 import { freePorts } from './ports.js';
 import { spawnDaemon, type Daemon } from './proc.js';
 import { waitFor } from './wait.js';

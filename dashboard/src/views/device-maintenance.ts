@@ -1,5 +1,5 @@
 /**
- * The lower half of a device page: the device's alarms and work orders (live from the store),
+ * The maintenance half of a device page: the device's alarms and work orders (live from the store),
  * its health score and failure forecasts (`GET /api/devices/:id/forecast`, refreshed every minute).
  */
 import { api } from '../api.js';
@@ -8,11 +8,11 @@ import { fmtTime } from '../format.js';
 import { hasName, t, tn } from '../i18n.js';
 import { errorText } from '../live.js';
 import { store } from '../store.js';
-import { isOpenOrder } from '../types.js';
+import { isOpen } from '../types.js';
 import { message, type View } from './common.js';
 import { forecastTable, healthBadge } from './predict-common.js';
 
-export function mountDeviceExtra(root: HTMLElement, id: string): View {
+export function mountDeviceMaintenance(root: HTMLElement, id: string): View {
   const alarmsBox = h('div', { 'data-testid': 'device-alarms' });
   const ordersBox = h('div', { 'data-testid': 'device-orders' });
   const healthBox = h('div', { 'data-testid': 'device-health' }, message(t('common.loading')));
@@ -38,7 +38,7 @@ export function mountDeviceExtra(root: HTMLElement, id: string): View {
   }
 
   function renderOrders(): void {
-    const list = [...store.orders.values()].filter((o) => o.device === id).sort((a, b) => Number(isOpenOrder(b.status)) - Number(isOpenOrder(a.status)) || b.createdAt - a.createdAt).slice(0, 20);
+    const list = [...store.orders.values()].filter((o) => o.device === id).sort((a, b) => Number(isOpen(b.status)) - Number(isOpen(a.status)) || b.createdAt - a.createdAt).slice(0, 20);
     ordersBox.replaceChildren(
       list.length === 0
         ? message(t('orders.empty'))

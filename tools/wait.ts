@@ -1,12 +1,15 @@
-/** Polling helper for tests that wait on real processes. */
+/** Polling helper for tests, benchmarks and demos that wait on real processes: the one `waitFor`. */
 
 export interface WaitOptions {
   /** Give up after this many ms (default 10 000). */
   timeout?: number;
   /** Delay between attempts in ms (default 100). */
   interval?: number;
-  /** What is awaited, for the error message: "influxd /ping on port 1234". */
-  what: string;
+  /**
+   * What is awaited, for the error message: "influxd /ping on port 1234"; a function is called
+   * when the time is up (to show the last state).
+   */
+  what?: string | (() => string);
 }
 
 /** What a truthy check lets through: `cond && value` yields `value`. */
@@ -18,7 +21,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * Call `fn` until it returns a truthy value (which is returned) or the timeout passes. A throw
  * counts as "not yet"; the last error is quoted in the timeout message.
  */
-export async function waitFor<T>(fn: () => T | Promise<T>, opts: WaitOptions): Promise<Truthy<T>> {
+export async function waitFor<T>(fn: () => T | Promise<T>, opts: WaitOptions = {}): Promise<Truthy<T>> {
   const timeout = opts.timeout ?? 10_000;
   const interval = opts.interval ?? 100;
   const deadline = Date.now() + timeout;
@@ -35,6 +38,7 @@ export async function waitFor<T>(fn: () => T | Promise<T>, opts: WaitOptions): P
     if (Date.now() + interval > deadline) break;
     await sleep(interval);
   }
+  const what = typeof opts.what === 'function' ? opts.what() : (opts.what ?? 'the condition');
   const why = lastError === undefined ? '' : `; last error: ${lastError instanceof Error ? lastError.message : String(lastError)}`;
-  throw new Error(`timed out after ${timeout} ms (${attempts} attempts) waiting for ${opts.what}${why}`);
+  throw new Error(`timed out after ${timeout} ms (${attempts} attempts) waiting for ${what}${why}`);
 }

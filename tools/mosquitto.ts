@@ -37,7 +37,7 @@ export async function startMosquitto(opts: { startTimeout?: number; extraConfig?
     writeFileSync(
       confFile,
       [
-        '# written by test/helpers/mosquitto.ts',
+        '# written by tools/mosquitto.ts',
         `listener ${port} ${host}`,
         'allow_anonymous true',
         'persistence false',
