@@ -4,57 +4,13 @@
  * and alarm limits with their bands. No state, no I/O: the service decides what to do with it.
  */
 import type { PredictSettings } from './config.js';
-import { H, type Series, type SeriesState } from './series.js';
+import { H, type Forecast, type Series, type SeriesState } from './series.js';
 import { alertLevel, crossingTimes, quantile, theilSen, type CrossingTimes } from './stats.js';
 
 /** A figure rounded for views and order texts. */
 export const fmt = (n: number, d = 2): number => Number(n.toFixed(d));
 
-export interface Forecast {
-  device: string;
-  series: string;
-  point: string;
-  state: SeriesState;
-  /** Alarm limit (ISO 10816-3 zone C/D for vibration): the order is due before its forecast crossing. */
-  limit: number;
-  /**
-   * Alert limit the order plans against (zone B/C entry; the alarm limit when the indicator has none):
-   * a prediction order is raised when the early edge of its crossing band is within the horizon.
-   */
-  alertLimit: number;
-  /** +1: the indicator fails upward (rises to the limit); −1: downward. */
-  direction: 1 | -1;
-  at: number;
-  points: number;
-  /** Trend window the forecast comes from (the full window or its recent part). */
-  windowHours: number;
-  /** Fitted level now and the slope per day with its confidence band. */
-  level: number;
-  slopePerDay: number;
-  slopeBandPerDay: [number, number];
-  pValue: number;
-  significant: boolean;
-  /** Extrapolation: the Theil–Sen line, or the Theil–Sen line of ln(excess over baseline) (P–F curve). */
-  model: 'linear' | 'exponential';
-  /** Hours to the alarm limit: estimate and band (early, late); null = not reached on this trend. */
-  hoursToLimit: number | null;
-  hoursBand: [number | null, number | null];
-  crossingAt: number | null;
-  crossingBand: [number | null, number | null];
-  /** The same for the alert limit: the crossing a prediction order forecasts. */
-  hoursToAlert: number | null;
-  alertHoursBand: [number | null, number | null];
-  alertCrossingAt: number | null;
-  alertCrossingBand: [number | null, number | null];
-  /** Level shift from the baseline in baseline σ. */
-  shiftSigma: number | null;
-  /** Share of the way from the baseline median to the limit the fitted level has gone. */
-  progress: number;
-  /** The forecast calls for a prediction order (conditions held for `sustainHours` analyses in a row; not the alert limit). */
-  alert: boolean;
-  /** Hours of reading time the order conditions have held in every analysis. */
-  sustainedHours: number;
-}
+export type { Forecast } from './series.js';
 
 /** The series a forecast is fitted for: its limits, baseline and suppression (nothing is changed). */
 export type ForecastSeries = Pick<Series, 'key' | 'point' | 'state' | 'spec' | 'baseline' | 'suppressUntil'>;

@@ -4,7 +4,6 @@
  * the series. Daily-peak indicators are judged on their peak-equivalent series.
  */
 import { median, type EwmaState } from './stats.js';
-import type { Forecast } from './forecaster.js';
 import type { Category, DeviceConfig } from '../config/schema.js';
 import type { IndicatorSpec, ResolvedPlan } from './config.js';
 import type { DeviceMeters } from './meters.js';
@@ -96,4 +95,51 @@ export function peakEquivalent(hourly: ReadonlyArray<{ t: number; v: number; n: 
 
 export function freshDetectors(): Detectors {
   return { ewma: { value: 0, n: 0 }, cusum: 0, z: null, anomaly: false, drift: false };
+}
+
+/** A fitted trend of one series and its forecast crossing (computed by forecaster.ts). */
+export interface Forecast {
+  device: string;
+  series: string;
+  point: string;
+  state: SeriesState;
+  /** Alarm limit (ISO 10816-3 zone C/D for vibration): the order is due before its forecast crossing. */
+  limit: number;
+  /**
+   * Alert limit the order plans against (zone B/C entry; the alarm limit when the indicator has none):
+   * a prediction order is raised when the early edge of its crossing band is within the horizon.
+   */
+  alertLimit: number;
+  /** +1: the indicator fails upward (rises to the limit); −1: downward. */
+  direction: 1 | -1;
+  at: number;
+  points: number;
+  /** Trend window the forecast comes from (the full window or its recent part). */
+  windowHours: number;
+  /** Fitted level now and the slope per day with its confidence band. */
+  level: number;
+  slopePerDay: number;
+  slopeBandPerDay: [number, number];
+  pValue: number;
+  significant: boolean;
+  /** Extrapolation: the Theil–Sen line, or the Theil–Sen line of ln(excess over baseline) (P–F curve). */
+  model: 'linear' | 'exponential';
+  /** Hours to the alarm limit: estimate and band (early, late); null = not reached on this trend. */
+  hoursToLimit: number | null;
+  hoursBand: [number | null, number | null];
+  crossingAt: number | null;
+  crossingBand: [number | null, number | null];
+  /** The same for the alert limit: the crossing a prediction order forecasts. */
+  hoursToAlert: number | null;
+  alertHoursBand: [number | null, number | null];
+  alertCrossingAt: number | null;
+  alertCrossingBand: [number | null, number | null];
+  /** Level shift from the baseline in baseline σ. */
+  shiftSigma: number | null;
+  /** Share of the way from the baseline median to the limit the fitted level has gone. */
+  progress: number;
+  /** The forecast calls for a prediction order (conditions held for `sustainHours` analyses in a row; not the alert limit). */
+  alert: boolean;
+  /** Hours of reading time the order conditions have held in every analysis. */
+  sustainedHours: number;
 }

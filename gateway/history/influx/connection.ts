@@ -6,7 +6,9 @@ import { InfluxDB } from 'influx';
 import { Agent } from 'node:http';
 import type { InfluxConfig } from '../../config/schema.js';
 import { httpPost, type PostResult } from '../http.js';
-import { RAW_RETENTION_POLICY } from './schema.js';
+
+/** Retention policy of raw points (the rollup policies are in schema.ts). */
+export const RAW_RETENTION_POLICY = 'raw';
 
 export interface RawResult {
   error?: string;

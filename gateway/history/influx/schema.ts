@@ -7,13 +7,13 @@ import { escape } from 'influx';
 import type { Logger } from '../../core/log.js';
 import { BUCKET_MS, DAY, bucketStart } from '../query.js';
 import type { HistoryRetention } from '../store.js';
-import type { InfluxConnection } from './connection.js';
+import { RAW_RETENTION_POLICY, type InfluxConnection } from './connection.js';
 
 /** Measurement used for readings of a device the site config does not know. */
 export const UNKNOWN_MEASUREMENT = 'unknown';
 export const EVENTS_MEASUREMENT = 'events';
 /** Retention policies `ensure()` creates: raw data (the default policy) and the two rollup tiers. */
-export const RAW_RETENTION_POLICY = 'raw';
+export { RAW_RETENTION_POLICY } from './connection.js';
 export const ROLLUP_POLICIES = { '1m': 'rollup_1m', '1h': 'rollup_1h' } as const;
 /** Continuous queries `ensure()` creates (the suffix is bumped when their text changes). */
 export const CONTINUOUS_QUERIES = { '1m': 'cq_rollup_1m_v1', '1h': 'cq_rollup_1h_v1' } as const;
