@@ -6,8 +6,9 @@
  */
 import { Errors } from '../core/errors.js';
 
-export const TIME_MIN = 0;
-export const TIME_MAX = Date.UTC(2100, 0, 1);
+import { TIME_MAX, TIME_MIN } from '../core/time-range.js';
+
+export { TIME_MAX, TIME_MIN };
 const RANGE = [new Date(TIME_MIN).toISOString(), new Date(TIME_MAX).toISOString()] as const;
 
 /** Parses and range-checks one time; `undefined` stays undefined. */

@@ -4,7 +4,7 @@
  * 2026-10-31T16:00Z. Offsets come from Intl, so zones with daylight saving work too.
  */
 import { Errors } from '../core/errors.js';
-import { TIME_MAX, TIME_MIN } from '../api/time.js';
+import { TIME_MAX, TIME_MIN } from '../core/time-range.js';
 
 export const DEFAULT_TIMEZONE = 'Asia/Shanghai';
 const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;

@@ -9,7 +9,7 @@ import { parse, YAMLParseError } from 'yaml';
 import { Errors } from '../core/errors.js';
 import { expandEnv } from './env.js';
 import { SiteConfig } from './schema.js';
-import { checkNotifications } from '../notify/schema.js';
+import { checkNotifications } from './notify.js';
 import { ajv, explain } from './explain.js';
 import { checkEquipmentTypes } from './equipment.js';
 

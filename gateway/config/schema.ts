@@ -7,7 +7,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { BrokerConfig } from './broker.js';
 import { AuthConfig, UserConfig } from '../auth/schema.js';
 import { UplinkConfig } from './uplink.js';
-import { ChatNotifyKeys } from '../notify/schema.js';
+import { ChatNotifyKeys } from './notify.js';
 import { OwnerConfig } from './owner.js';
 import { Category, DeviceConfig, Duration, EquipmentType, Id, MeterName, Priority, RuleConfig } from '../core/vocabulary.js';
 import { EquipmentDescriptor } from '../equipment/descriptor.js';
@@ -183,7 +183,7 @@ export const SiteConfig = Type.Object(
           },
           { additionalProperties: false },
         )),
-        /** Chat robots (WeCom, DingTalk, Feishu), SMS and routed webhooks (gateway/notify/schema.ts). */
+        /** Chat robots (WeCom, DingTalk, Feishu), SMS and routed webhooks (gateway/config/notify.ts). */
         ...ChatNotifyKeys,
       },
       { additionalProperties: false, default: {} },

@@ -21,7 +21,7 @@ import { expandEnv } from '../config/env.js';
 import { openDatabase, type Db } from '../storage/sqlite.js';
 import { ChatNotifier, type ChatNotifierDeps } from './chat.js';
 import type { OutboxRow } from './outbox.js';
-import type { ChatNotifyConfig } from './schema.js';
+import type { ChatNotifyConfig } from '../config/notify.js';
 
 const log = createLogger('test', 'silent');
 const cleanups: (() => Promise<void> | void)[] = [];

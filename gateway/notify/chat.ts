@@ -11,14 +11,14 @@
  *   `sms()` lets another module text a number (feedback to the owner, seed 2.3).
  */
 import { randomUUID } from 'node:crypto';
-import { toMs } from '../config/durations.js';
+import { toMs } from '../core/durations.js';
 import type { Logger } from '../core/log.js';
 import type { EscalationEvent, WorkOrder } from '../core/model.js';
 import type { Db } from '../storage/sqlite.js';
 import { buildNotice, DEFAULT_TZ, orderLink, ownerPhone, type Notice, type NoticeContext } from './format.js';
 import { NotifyOutbox, type NotifyStats, type OutboxOptions } from './outbox.js';
 import { releaseTime, routeMatches } from './routing.js';
-import type { ChatNotifyConfig, NotifyRoute } from './schema.js';
+import type { ChatNotifyConfig, NotifyRoute } from '../config/notify.js';
 
 /** What another module needs to text someone: queued durably, retried, never blocks. */
 export interface SmsSender {

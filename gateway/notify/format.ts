@@ -17,7 +17,7 @@
  */
 import { createHmac } from 'node:crypto';
 import type { EscalationEvent, WorkOrder } from '../core/model.js';
-import type { NotifyRoute, SmsGateway } from './schema.js';
+import type { NotifyRoute, SmsGateway } from '../config/notify.js';
 import { signature } from './webhooks.js';
 
 export const DEFAULT_TZ = 'Asia/Shanghai';

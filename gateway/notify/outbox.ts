@@ -15,7 +15,7 @@ import { backoffDelay } from '../core/backoff.js';
 import type { Logger } from '../core/log.js';
 import type { Db } from '../storage/sqlite.js';
 import { answerOk, chatRequest, smsRequest, type Notice, type SmsMessage, type WireRequest } from './format.js';
-import type { NotifyChannel, NotifyRoute, SmsGateway } from './schema.js';
+import type { NotifyChannel, NotifyRoute, SmsGateway } from '../config/notify.js';
 import { migrate } from '../storage/migrations.js';
 
 export const NOTIFY_OUTBOX_SCHEMA = `

@@ -6,7 +6,7 @@
  */
 import type { WorkOrder } from '../core/model.js';
 import type { Notice } from './format.js';
-import type { NotifyRoute, QuietHours } from './schema.js';
+import type { NotifyRoute, QuietHours } from '../config/notify.js';
 
 export function routeMatches(route: NotifyRoute, n: Pick<Notice, 'event' | 'action' | 'level'>, order: Pick<WorkOrder, 'category' | 'priority'>): boolean {
   const m = route.match ?? {};

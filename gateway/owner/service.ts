@@ -21,7 +21,7 @@ import { isOpen, type WorkOrder, type WorkOrderStatus } from '../core/model.js';
 import type { Notifier } from '../notify/index.js';
 import type { Db } from '../storage/sqlite.js';
 import type { WorkOrderService } from '../workorders/service.js';
-import { PerKeyWindow } from '../api/auth/limits.js';
+import { PerKeyWindow } from '../core/per-key-window.js';
 import { OWNER_CATEGORIES, resolveCodes, type ResolvedCode } from './codes.js';
 import { OwnerErrors } from './errors.js';
 import { maskPhone, normalizePhone } from './phone.js';

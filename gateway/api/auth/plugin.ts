@@ -16,7 +16,7 @@ import { roleAtLeast, type Role } from '../../auth/schema.js';
 import { bearer, type UserBook } from '../../auth/users.js';
 import type { WorkOrder } from '../../core/model.js';
 import { AuthErrors } from './errors.js';
-import { PerKeyWindow } from './limits.js';
+import { PerKeyWindow } from '../../core/per-key-window.js';
 import { accessFor, minRole } from './policy.js';
 
 export interface RequestUser {

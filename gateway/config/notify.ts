@@ -5,9 +5,8 @@
  * channel needs), with problems that name the path of the bad key.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { Category, Priority } from '../core/vocabulary.js';
+import { Category, Duration, Priority } from '../core/vocabulary.js';
 
-const Duration = Type.Union([Type.String({ pattern: '^\\d+(\\.\\d+)?(ms|s|m|h|d)$' }), Type.Integer({ minimum: 0 })]);
 const Clock = Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', description: 'HH:MM, 24-hour clock' });
 const Name = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', maxLength: 64 });
 
