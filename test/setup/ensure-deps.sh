@@ -10,7 +10,10 @@
 #   mosquitto-clients     /usr/bin/mosquitto_pub, /usr/bin/mosquitto_sub
 #   docker-compose        docker-compose (config validation only; no engine needed)
 #   mbpoll                /usr/bin/mbpoll
-#   python3-pymodbus      /usr/bin/python3 -c 'import pymodbus.server, pymodbus.datastore, pymodbus.transaction'  (the fixtures' imports)
+#   python3               /usr/bin/python3 -c 'import select; import termios; import tty' (line.py's standard library)
+#   python3-pymodbus      /usr/bin/python3 -c 'import pymodbus.server; import pymodbus.datastore; import pymodbus.transaction'
+#                         and, last, the Modbus fixtures themselves ('import server; import rtu_server; import line'
+#                         in gateway/connectors/modbus/fixtures): every module they import, checked by importing them
 #   python3-serial        /usr/bin/python3 -c 'import serial'  (pymodbus's serial server; line.py needs only the standard library)
 #   python3-serial-asyncio /usr/bin/python3 -c 'import serial_asyncio'  (pymodbus's serial server opens the port with it)
 #   chromium              /usr/bin/chromium (driven by playwright-core; no browser download)
@@ -35,7 +38,8 @@ checks=(
   "mosquitto-clients|/usr/bin/mosquitto_pub|test -x /usr/bin/mosquitto_pub"
   "docker-compose|docker-compose|command -v docker-compose"
   "mbpoll|/usr/bin/mbpoll|test -x /usr/bin/mbpoll"
-  "python3-pymodbus|import pymodbus.server, pymodbus.datastore, pymodbus.transaction|$PY -c 'import pymodbus.server, pymodbus.datastore, pymodbus.transaction'"
+  "python3|import select; import termios; import tty|$PY -c 'import select; import termios; import tty'"
+  "python3-pymodbus|import pymodbus.server; import pymodbus.datastore; import pymodbus.transaction|$PY -c 'import pymodbus.server; import pymodbus.datastore; import pymodbus.transaction'"
   "python3-serial|import serial|$PY -c 'import serial'"
   "python3-serial-asyncio|import serial_asyncio|$PY -c 'import serial_asyncio'"
   "chromium|/usr/bin/chromium|test -x /usr/bin/chromium"
@@ -44,6 +48,8 @@ checks=(
   "postgresql-15|$PG/initdb|test -x $PG/initdb -a -x $PG/pg_ctl -a -x $PG/postgres"
   "socat|/usr/bin/socat|test -x /usr/bin/socat"
   "util-linux|runuser|command -v runuser"
+  # The fixtures as the tests run them: any import the lines above miss fails here, not in a test.
+  "python3-pymodbus|Modbus fixtures|cd gateway/connectors/modbus/fixtures && $PY -c 'import server; import rtu_server; import line'"
 )
 
 failing() {
