@@ -13,12 +13,15 @@ export interface Principal {
   role: 'device' | 'gateway' | 'anonymous';
   /** Topic levels a device owns: ['site', S, T, D]; T is '+' when the type is unknown. */
   own?: string[];
+  /** `site/S/T/D/` when the type is known: a publish is then one prefix test, no split per message. */
+  ownPrefix?: string;
 }
 
 export function principalFor(user: BrokerUser, site: string, deviceTypes: Record<string, string>): Principal {
   if (user.role === 'gateway') return { username: user.username, role: 'gateway' };
   const device = user.device ?? user.username;
-  return { username: user.username, role: 'device', own: ['site', site, deviceTypes[device] ?? '+', device] };
+  const own = ['site', site, deviceTypes[device] ?? '+', device];
+  return { username: user.username, role: 'device', own, ...(own.includes('+') ? {} : { ownPrefix: `${own.join('/')}/` }) };
 }
 
 function underOwn(own: string[], levels: string[]): boolean {
@@ -29,8 +32,9 @@ function underOwn(own: string[], levels: string[]): boolean {
 export function mayPublish(p: Principal, topic: string): boolean {
   if (topic.startsWith('$')) return false;
   if (p.role === 'anonymous' || p.role === 'gateway') return true;
-  const levels = topic.split('/');
-  return underOwn(p.own!, levels);
+  // Same rule as underOwn (at least one level below the device's own), without splitting the topic.
+  if (p.ownPrefix !== undefined) return topic.startsWith(p.ownPrefix);
+  return underOwn(p.own!, topic.split('/'));
 }
 
 export function maySubscribe(p: Principal, filter: string): boolean {

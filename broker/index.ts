@@ -67,9 +67,6 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
   const log = opts.log;
   const users = new Map(config.users.map((u) => [u.username, u]));
   const principals = new WeakMap<Client, Principal>();
-  // The topic each client last published to under the ACL: a device publishes to the same one or
-  // two topics, so most publishes skip splitting the topic into levels (acl.ts).
-  const lastAllowed = new WeakMap<Principal, string>();
   const stats: BrokerStats = { connections: 0, authFailures: 0, publishDenied: 0, subscribeDenied: 0, oversizedPackets: 0, rateLimited: 0, loginsBanned: 0, retainedRefused: 0 };
   const limits = config.limits;
   const lockout = new LoginLockout({ delayAfter: limits.loginFailuresBeforeDelay, banAfter: limits.loginFailuresBeforeBan, banMs: limits.loginBanSeconds * 1000 });
@@ -149,8 +146,7 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
         return cb(null);
       }
       const p = principals.get(client);
-      if (p && (lastAllowed.get(p) === packet.topic || mayPublish(p, packet.topic))) {
-        lastAllowed.set(p, packet.topic);
+      if (p && mayPublish(p, packet.topic)) {
         if (packet.retain && !retained.accept(p.username ?? client.id, packet.topic, packet.payload.length)) {
           stats.retainedRefused++;
           if (stats.retainedRefused === 1 || stats.retainedRefused % 100 === 0) {
