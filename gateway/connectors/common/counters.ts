@@ -28,14 +28,19 @@ export class MessageCounters {
   }
 
   stats(): ConnectorStats {
-    let messages = 0;
-    let malformed = 0;
-    const devices: Record<string, DeviceCounters> = {};
-    for (const [id, c] of this.devices) {
-      devices[id] = { ...c };
-      messages += c.messages;
-      malformed += c.malformed;
-    }
-    return { messages, malformed, devices };
+    return summarize(this.devices);
   }
+}
+
+/** Totals and a per-device copy of counters: the `stats()` of every connector. */
+export function summarize(counters: Iterable<[string, DeviceCounters]>): ConnectorStats {
+  let messages = 0;
+  let malformed = 0;
+  const devices: Record<string, DeviceCounters> = {};
+  for (const [id, c] of counters) {
+    devices[id] = { ...c };
+    messages += c.messages;
+    malformed += c.malformed;
+  }
+  return { messages, malformed, devices };
 }

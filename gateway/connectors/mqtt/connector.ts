@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { DeviceConfig } from '../../config/schema.js';
-import type { Connector, ConnectorContext, ConnectorStats, DeviceCounters } from '../../core/connector.js';
+import type { Connector, ConnectorContext, ConnectorStats } from '../../core/connector.js';
+import { summarize } from '../common/counters.js';
 import { Errors } from '../../core/errors.js';
 import { ReportFilter, toReportPolicy } from '../common/filter.js';
 import { RateLimitedLog, StatusBoard, emitSafely } from '../common/report.js';
@@ -104,16 +105,7 @@ export class MqttConnector implements Connector {
 
   /** Message and malformed-payload counters, in total and per device. */
   stats(): MqttStats {
-    const devices: Record<string, DeviceCounters> = {};
-    let messages = 0;
-    let malformed = 0;
-    for (const b of this.brokers.values()) {
-      for (const [id, c] of b.counters) {
-        devices[id] = { ...c };
-        messages += c.messages;
-        malformed += c.malformed;
-      }
-    }
-    return { messages, malformed, devices };
+    return summarize([...this.brokers.values()].flatMap((b) => [...b.counters]));
   }
+
 }
