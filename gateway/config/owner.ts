@@ -3,9 +3,10 @@
  * feedback link after completion (gateway/owner/README.md; seed 2.1 requests, seed 2.3 feedback).
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { REQUEST_CATEGORIES } from '../core/model.js';
 
 /** What an owner's label may carry (not planned work). */
-export const OwnerCategory = Type.Union([Type.Literal('water'), Type.Literal('power'), Type.Literal('elevator'), Type.Literal('fire'), Type.Literal('general')]);
+export const OwnerCategory = Type.Union(REQUEST_CATEGORIES.map((c) => Type.Literal(c)));
 
 /** A place name shown on the label and the request page, in both languages. */
 export const OwnerLocation = Type.Object(

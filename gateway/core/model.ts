@@ -84,6 +84,9 @@ export interface Alarm {
 }
 
 /** A work order's lifecycle, in order (`workorders/lifecycle.ts` holds the transitions). */
+/** Categories a person can raise a request in (owners, the service desk, head office); `predictive` is the system's own. */
+export const REQUEST_CATEGORIES = ['water', 'power', 'elevator', 'fire', 'general'] as const satisfies readonly Category[];
+
 export const WORK_ORDER_STATUSES = ['new', 'accepted', 'dispatched', 'on_site', 'resolved', 'closed', 'cancelled'] as const;
 export type WorkOrderStatus = (typeof WORK_ORDER_STATUSES)[number];
 /**

@@ -9,7 +9,7 @@
 import type { CommandEnvelope, EventLog, SiteCommand } from '../core/envelope.js';
 import { GatewayError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { WORK_ORDER_STATUSES, type WorkOrder, type WorkOrderStatus } from '../core/model.js';
+import { REQUEST_CATEGORIES, WORK_ORDER_STATUSES, type WorkOrder, type WorkOrderStatus } from '../core/model.js';
 import type { Db } from '../storage/sqlite.js';
 import type { WorkOrderService } from '../workorders/service.js';
 import type { Category } from '../config/schema.js';
@@ -19,7 +19,7 @@ import { migrate } from '../storage/migrations.js';
 const SCHEMA = `CREATE TABLE IF NOT EXISTS uplink_commands (
   id TEXT PRIMARY KEY, kind TEXT NOT NULL, at INTEGER NOT NULL, status TEXT NOT NULL, order_id TEXT, reason TEXT)`;
 
-const CATEGORIES: readonly string[] = ['water', 'power', 'elevator', 'fire', 'general'];
+const CATEGORIES: readonly string[] = REQUEST_CATEGORIES;
 const STATUSES: readonly string[] = WORK_ORDER_STATUSES;
 
 export type CommandOutcome = 'applied' | 'refused' | 'duplicate';

@@ -1,5 +1,5 @@
 /** Pieces shared by the head-office views: hash queries, percentages, ages, command tracking. */
-import { WORK_ORDER_STATUSES } from '../../../gateway/core/model.js';
+import { REQUEST_CATEGORIES, WORK_ORDER_STATUSES } from '../../../gateway/core/model.js';
 import { h, setAttr, setText } from '../dom.js';
 import { fmtDuration, fmtNumber } from '../format.js';
 import { api, errorText, type Command } from './api.js';
@@ -104,7 +104,7 @@ export function latestLoader<T>(body: HTMLElement, fetch: () => Promise<T>, show
 }
 
 /** Categories offered in selects; others seen on the wire are added and shown raw. */
-export const CATEGORIES = ['water', 'power', 'elevator', 'fire', 'general'];
+export const CATEGORIES: readonly string[] = REQUEST_CATEGORIES;
 export const STATES: readonly string[] = WORK_ORDER_STATUSES;
 
 export function categoryName(c: string): string {
