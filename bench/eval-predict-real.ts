@@ -14,8 +14,9 @@
  * 4.5 / 2.3 = 1.96, the same as the common "baseline + 6 dB" alert (docs/standards.md §1.2).
  * A prediction order forecasts the alert crossing (gateway/predict/README.md, alert and alarm limits).
  *
- * Counted per channel (4 of failed bearings 3 and 4, 4 of healthy bearings 1 and 2). The failure
- * time is the last row (the test was stopped on the failure).
+ * Counted per channel (in the default file 4 of failed bearings 3 and 4, 4 of healthy bearings 1
+ * and 2; another file names its failed elements with `--failed`). The failure time is the last row
+ * (a run-to-failure test is stopped on the failure).
  *   - warned: a prediction order before the failure; lead = failure − first raise (reading time).
  *   - healthy flagged: a healthy channel that ever got a prediction order.
  *   - forecast precision: share of prediction orders whose event happened inside the alert-crossing
@@ -26,7 +27,7 @@
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import mqtt from 'mqtt';
 import { startBroker } from '../broker/index.js';
 import { createGateway } from '../gateway/app.js';
@@ -55,6 +56,9 @@ interface Forecast {
 type ForecastView = { at: string; hoursToAlert: number | null; band: [string | null, string | null]; bandWidthH: number | null; model: string; inBand: boolean };
 
 export interface RealResult {
+  /** The data file (base name) and the elements that failed at its end (the ground truth given). */
+  data: string;
+  failed_elements: string[];
   failed_warned: number;
   failed_total: number;
   failed_warned_24h: number;
@@ -93,34 +97,66 @@ function baselineOf(rows: ReadonlyArray<{ ts: number; v: number }>): number {
   return median([...hours.values()].map((vs) => median(vs)));
 }
 
-export async function evalReal(file: string): Promise<RealResult> {
+/** A real run prepared for replay: its channels, limits from the healthy baseline, the site config. */
+export interface RealRun {
+  columns: string[];
+  rows: Array<{ ts: number; values: number[] }>;
+  /** Device id per channel (`bearing3_a` → `bearing3-a`). */
+  ids: string[];
+  baselines: number[];
+  limits: number[];
+  alerts: number[];
+  /** Whether a channel's machine element failed at the end of the run (the ground truth). */
+  failed: (channel: string) => boolean;
+  /** The site YAML: one MQTT device per channel on `brokerUrl`, with its limits. */
+  siteYaml: (brokerUrl: string, dataDir: string) => string;
+}
+
+/**
+ * Reads a run and sets its limits. `failed` lists the elements that failed at the end of the run, as
+ * channel-name prefixes (`bearing3` matches `bearing3_a` and `bearing3_b`); it is the ground truth of
+ * the data set (its README), never derived from the data.
+ */
+export function prepareRun(file: string, failed: readonly string[]): RealRun {
   if (!existsSync(file)) {
     throw new Error(`real run-to-failure data not found: ${file} (pass --data <csv>; see shared/data/README.md)`);
   }
-  const started = performance.now();
   const { columns, rows } = parseCsv(file);
-  const failedAt = rows[rows.length - 1]!.ts;
-  const failed = (c: string) => /^bearing[34]_/.test(c);
-  const ids = columns.map((c) => c.replace('_', '-'));
+  if (rows.length === 0 || columns.length === 0) throw new Error(`${file}: no rows or no channels (expected a header "time,<channel>,...")`);
+  const bad = rows.findIndex((r) => !Number.isFinite(r.ts) || r.values.length !== columns.length || r.values.some((v) => !Number.isFinite(v)));
+  if (bad >= 0) throw new Error(`${file}: row ${bad + 2} is malformed (an ISO time, then ${columns.length} numbers)`);
+  const isFailed = (c: string) => failed.some((f) => c === f || c.startsWith(`${f}_`));
+  const unknown = failed.filter((f) => !columns.some((c) => c === f || c.startsWith(`${f}_`)));
+  if (unknown.length) throw new Error(`--failed ${unknown.join(',')}: no such channel in ${file} (channels: ${columns.join(', ')})`);
+  const ids = columns.map((c) => c.replace(/_/g, '-'));
   const baselines = columns.map((_, i) => baselineOf(rows.map((r) => ({ ts: r.ts, v: r.values[i]! }))));
   const limits = baselines.map((b) => CD_OVER_AB * b);
   const alerts = baselines.map((b) => BC_OVER_AB * b);
-
-  const dir = mkdtempSync(join(tmpdir(), 'eval-real-'));
-  const log = createLogger('eval', 'silent');
-  const broker = await startBroker({ port: 0, host: '127.0.0.1', log, config: { allowAnonymous: true } });
-  const yaml = `site: { id: ims, name: IMS bearing test 1 }
-dataDir: ${join(dir, 'data')}
+  const siteYaml = (brokerUrl: string, dataDir: string) => `site: { id: rtf, name: run to failure }
+dataDir: ${dataDir}
 defaultRules: false
 devices:
-${ids.map((id) => `  - { id: ${id}, type: pump, protocol: mqtt, staleAfter: 86400, connection: { url: "${broker.url}", topic: ims/${id}, qos: 1 }, points: [{ name: vibration, path: v, unit: g }] }`).join('\n')}
+${ids.map((id) => `  - { id: ${id}, type: pump, protocol: mqtt, staleAfter: 86400, connection: { url: "${brokerUrl}", topic: rtf/${id}, qos: 1 }, points: [{ name: vibration, path: v, unit: g }] }`).join('\n')}
 maintenance:
   defaultPlans: false
   prediction:
     indicators:
 ${ids.map((id, i) => `      - { device: ${id}, point: vibration, limit: ${limits[i]!.toPrecision(4)}, alert: ${alerts[i]!.toPrecision(4)}, state: any }`).join('\n')}
 `;
-  writeFileSync(join(dir, 'site.yaml'), yaml);
+  return { columns, rows, ids, baselines, limits, alerts, failed: isFailed, siteYaml };
+}
+
+export async function evalReal(file: string, failedElements: readonly string[]): Promise<RealResult> {
+  const started = performance.now();
+  const run = prepareRun(file, failedElements);
+  const { columns, rows, ids, baselines, limits, alerts } = run;
+  const failedAt = rows[rows.length - 1]!.ts;
+  const failed = run.failed;
+
+  const dir = mkdtempSync(join(tmpdir(), 'eval-real-'));
+  const log = createLogger('eval', 'silent');
+  const broker = await startBroker({ port: 0, host: '127.0.0.1', log, config: { allowAnonymous: true } });
+  writeFileSync(join(dir, 'site.yaml'), run.siteYaml(broker.url, join(dir, 'data')));
   const gw = await createGateway(loadConfig(join(dir, 'site.yaml')), { log, port: 0, host: '127.0.0.1' });
   // Every forecast each prediction order held, in order: the first raised it, later ones updated it.
   const held = new Map<string, Forecast[]>();
@@ -130,19 +166,19 @@ ${ids.map((id, i) => `      - { device: ${id}, point: vibration, limit: ${limits
     const list = held.get(o.id) ?? held.set(o.id, []).get(o.id)!;
     if (list[list.length - 1]?.at !== f.at) list.push(f);
   });
-  const pub = await mqtt.connectAsync(broker.url, { clientId: 'ims-replay' });
+  const pub = await mqtt.connectAsync(broker.url, { clientId: 'rtf-replay' });
   try {
     await gw.start();
     // Wait until the gateway's client is subscribed: a probe message must come through.
     const probeAt = rows[0]!.ts - 60_000;
     for (let i = 0; gw.pipeline.totalReadings === 0; i++) {
       if (i > 200) throw new Error('the gateway never received the probe message');
-      await pub.publishAsync(`ims/${ids[0]}`, JSON.stringify({ v: rows[0]!.values[0], ts: probeAt }), { qos: 1 });
+      await pub.publishAsync(`rtf/${ids[0]}`, JSON.stringify({ v: rows[0]!.values[0], ts: probeAt }), { qos: 1 });
       await new Promise((r) => setTimeout(r, 50));
     }
     const base = gw.pipeline.totalReadings;
     for (const row of rows) {
-      await Promise.all(ids.map((id, i) => pub.publishAsync(`ims/${id}`, JSON.stringify({ v: row.values[i], ts: row.ts }), { qos: 1 })));
+      await Promise.all(ids.map((id, i) => pub.publishAsync(`rtf/${id}`, JSON.stringify({ v: row.values[i], ts: row.ts }), { qos: 1 })));
     }
     const expected = base + rows.length * ids.length;
     for (let i = 0; gw.pipeline.totalReadings < expected; i++) {
@@ -195,6 +231,8 @@ ${ids.map((id, i) => `      - { device: ${id}, point: vibration, limit: ${limits
     const h = channels.filter((c) => !c.failed);
     const leads = f.filter((c) => c.leadH !== null).map((c) => c.leadH!);
     return {
+      data: basename(file),
+      failed_elements: [...failedElements],
       failed_warned: leads.length,
       failed_total: f.length,
       failed_warned_24h: leads.filter((l) => l >= 24).length,
@@ -220,3 +258,6 @@ ${ids.map((id, i) => `      - { device: ${id}, point: vibration, limit: ${limits
 
 /** Default data file: `../shared/data/ims-bearing-test1-10min.csv` relative to the repo root. */
 export const defaultRealData = (repoRoot: string) => resolve(repoRoot, '..', 'shared', 'data', 'ims-bearing-test1-10min.csv');
+
+/** Ground truth of the default file (shared/data/README.md): bearing 3 (inner race) and 4 (roller) failed. */
+export const DEFAULT_FAILED = ['bearing3', 'bearing4'] as const;

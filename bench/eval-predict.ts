@@ -10,10 +10,11 @@
  * looked at while tuning. Writes bench/results/predict.json.
  *
  *   tsx bench/eval-predict.ts [--tune] [--runs 6] [--healthy-days 30]
- *   tsx bench/eval-predict.ts --real [--data path.csv]   the real run to failure (bench/eval-predict-real.ts)
+ *   tsx bench/eval-predict.ts --real [--data path.csv --failed bearing1,...]   the real run to failure (bench/eval-predict-real.ts)
+ *   tsx bench/eval-predict.ts --real [--data … --failed …] --trace bearing3_a   hour by hour: the forecast and the gates holding an order back
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import type { DeviceConfig } from '../gateway/config/schema.js';
@@ -26,20 +27,33 @@ import { SlaBook } from '../gateway/workorders/sla.js';
 import { PredictService } from '../gateway/predict/service.js';
 import { PredictStore } from '../gateway/predict/store.js';
 import { median } from '../gateway/predict/stats.js';
-import { defaultRealData, evalReal } from './eval-predict-real.js';
+import { DEFAULT_FAILED, defaultRealData, evalReal } from './eval-predict-real.js';
+import { traceReal } from './eval-predict-trace.js';
 import { createScenario, type ScenarioName } from '../simulators/scenarios/index.js';
 
 const args = process.argv.slice(2);
 
 if (args.includes('--real')) {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-  const i = args.indexOf('--data');
-  const file = i >= 0 && args[i + 1] ? resolve(args[i + 1]!) : defaultRealData(root);
+  const value = (name: string) => {
+    const i = args.indexOf(name);
+    return i >= 0 && args[i + 1] && !args[i + 1]!.startsWith('--') ? args[i + 1]! : undefined;
+  };
+  const data = value('--data');
+  const file = data ? resolve(data) : defaultRealData(root);
+  const failedArg = value('--failed');
+  const trace = value('--trace');
   try {
-    const result = await evalReal(file);
+    if (data && !failedArg) throw new Error('--failed <element,...> is required with --data: the elements that failed at the end of the run (from the data set\'s documentation), e.g. --failed bearing1');
+    const failed = failedArg ? failedArg.split(',').map((f) => f.trim()).filter(Boolean) : [...DEFAULT_FAILED];
+    if (trace) {
+      await traceReal(file, failed, trace, (line) => console.log(line));
+      process.exit(0);
+    }
+    const result = await evalReal(file, failed);
     console.log(JSON.stringify({ ...result, channels: undefined }, null, 2));
     for (const c of result.channels) console.log(JSON.stringify(c));
-    const out = join(root, 'bench', 'results', 'predict-real.json');
+    const out = join(root, 'bench', 'results', data ? `predict-real-${basename(file).replace(/\.[^.]*$/, '')}.json` : 'predict-real.json');
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
     console.log(`wrote ${out}`);

@@ -4,7 +4,7 @@
  * and alarm limits with their bands. No state, no I/O: the service decides what to do with it.
  */
 import type { PredictSettings } from './config.js';
-import { H, type Forecast, type Series, type SeriesState } from './series.js';
+import { H, type Forecast, type HoldingGate, type Series, type SeriesState } from './series.js';
 import { alertLevel, crossingTimes, quantile, theilSen, type CrossingTimes } from './stats.js';
 
 /** A figure rounded for views and order texts. */
@@ -66,13 +66,19 @@ export function fitForecast(cfg: PredictSettings, device: string, s: ForecastSer
   // crossing must be within the horizon. `alert` then also needs the trend to be sustained (analyse()).
   const gapToLimit = Math.abs(limit - b.median);
   const progress = gapToLimit > 0 ? (dir * (level - b.median)) / gapToLimit : 0;
-  const alert = significant && Number.isFinite(toAlert.early) && toAlert.early * H <= cfg.horizonMs && shift >= cfg.minShiftSigma && progress >= cfg.minProgress && now >= s.suppressUntil;
+  const heldBy: HoldingGate[] = [];
+  if (!significant) heldBy.push('trend');
+  if (!(Number.isFinite(toAlert.early) && toAlert.early * H <= cfg.horizonMs)) heldBy.push('horizon');
+  if (!(shift >= cfg.minShiftSigma)) heldBy.push('shift');
+  if (!(progress >= cfg.minProgress)) heldBy.push('progress');
+  if (now < s.suppressUntil) heldBy.push('suppressed');
+  const alert = heldBy.length === 0;
   return {
     device, series: s.key, point: s.point, state: s.state, limit, alertLimit: fmt(alertLimit, 4), direction: dir, at: now, points: win.length, windowHours: windowMs / H,
     level: fmt(level, 3), slopePerDay: fmt(fit.slope * 24, 4), slopeBandPerDay: [fmt(fit.slopeLow * 24, 4), fmt(fit.slopeHigh * 24, 4)],
     pValue: Number(fit.pValue.toPrecision(3)), significant, model,
     hoursToLimit: fin(toAlarm.t), hoursBand: [fin(toAlarm.early), fin(toAlarm.late)], crossingAt: at(toAlarm.t), crossingBand: [at(toAlarm.early), at(toAlarm.late)],
     hoursToAlert: fin(toAlert.t), alertHoursBand: [fin(toAlert.early), fin(toAlert.late)], alertCrossingAt: at(toAlert.t), alertCrossingBand: [at(toAlert.early), at(toAlert.late)],
-    shiftSigma: fmt(shift, 2), progress: fmt(progress, 3), alert, sustainedHours: 0,
+    shiftSigma: fmt(shift, 2), progress: fmt(progress, 3), alert, sustainedHours: 0, heldBy,
   };
 }

@@ -113,6 +113,29 @@ describe('PredictService: forecasts and prediction orders', () => {
     expect(f.alert).toBe(false);
   });
 
+  it('says which gates hold an order back: trend on a flat series, then the sustain gate, and none once the order is raised', () => {
+    const orders = new MemoryOrders();
+    const predict = new PredictService({ config: config([pump]), store: new PredictStore(tempDb()), orders });
+    const held: string[] = [];
+    let lastAt = 0;
+    for (const batch of pumpSeries(14, 8, 3, 1)) {
+      predict.onReadings(batch);
+      const f = predict.forecasts('pump-1').find((x) => x.series === 'vibration@running');
+      if (!f || f.at === lastAt) continue;
+      lastAt = f.at;
+      expect(f.alert).toBe(f.heldBy.length === 0);
+      const key = f.heldBy.join(',') || 'ORDER';
+      if (held[held.length - 1] !== key) held.push(key);
+    }
+    // Flat at first: no significant trend. Wear then passes the gates one by one; the order comes
+    // only after the conditions held for the sustain time, and nothing holds it once raised.
+    expect(held[0]).toContain('trend');
+    const order = held.indexOf('ORDER');
+    expect(order).toBeGreaterThan(1);
+    expect(held[order - 1]).toBe('sustain');
+    expect(orders.orders.size).toBe(1);
+  });
+
   it('after the order is resolved the series relearns and no duplicate is raised', () => {
     const orders = new MemoryOrders();
     const predict = new PredictService({ config: config([pump]), store: new PredictStore(tempDb()), orders });

@@ -142,4 +142,16 @@ export interface Forecast {
   alert: boolean;
   /** Hours of reading time the order conditions have held in every analysis. */
   sustainedHours: number;
+  /** The gates that keep this forecast from calling for an order (empty when `alert`): why there is no order yet. */
+  heldBy: HoldingGate[];
 }
+
+/**
+ * The gates of a prediction order (gateway/predict/README.md, "Forecasts and prediction orders"):
+ * `trend` no significant trend toward the limit; `horizon` the early edge of the alert crossing is
+ * beyond the horizon; `shift` the level has not left the baseline by `minShiftSigma`; `progress` it
+ * has not gone `minProgress` of the way to the limit; `suppressed` a planner cancelled the last
+ * prediction of this indicator less than a horizon ago; `sustain` the others hold, but not yet for
+ * `sustainHours`.
+ */
+export type HoldingGate = 'trend' | 'horizon' | 'shift' | 'progress' | 'suppressed' | 'sustain';

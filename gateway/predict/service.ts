@@ -254,7 +254,10 @@ export class PredictService implements PipelineSink {
       else s.sustainedSince ??= now - H;
       const held = s.sustainedSince === null ? 0 : (now - s.sustainedSince) / H;
       best.f.sustainedHours = fmt(held, 1);
-      best.f.alert = best.f.alert && held >= cfg.sustainHours;
+      if (best.f.alert && held < cfg.sustainHours) {
+        best.f.alert = false;
+        best.f.heldBy = ['sustain'];
+      }
       s.forecast = best.f;
       this.opts.store.saveForecast(rt.cfg.id, s.key, now, s.forecast);
       const fault = `predicted_${s.point}`;
