@@ -97,25 +97,45 @@ function baselineOf(rows: ReadonlyArray<{ ts: number; v: number }>): number {
   return median([...hours.values()].map((vs) => median(vs)));
 }
 
+/** One sensor channel of a run: the column, the element (device) it is mounted on, its point. */
+export interface Channel {
+  column: string;
+  /** Device id of the element (`bearing3_a` → `bearing3`). */
+  device: string;
+  /** Point of the device (`vibration_a`; `vibration` for an element with one channel). */
+  point: string;
+  /** Field of the element's MQTT message. */
+  field: string;
+}
+
 /** A real run prepared for replay: its channels, limits from the healthy baseline, the site config. */
 export interface RealRun {
   columns: string[];
   rows: Array<{ ts: number; values: number[] }>;
-  /** Device id per channel (`bearing3_a` → `bearing3-a`). */
-  ids: string[];
+  channels: Channel[];
+  /** The elements (devices), in column order, each with the indexes of its channels. */
+  elements: Array<{ device: string; channels: number[] }>;
   baselines: number[];
   limits: number[];
   alerts: number[];
-  /** Whether a channel's machine element failed at the end of the run (the ground truth). */
+  /** Whether a channel's element failed at the end of the run (the ground truth). */
   failed: (channel: string) => boolean;
-  /** The site YAML: one MQTT device per channel on `brokerUrl`, with its limits. */
+  /** The site YAML: one MQTT device per element on `brokerUrl`, all on one machine, with the channels' limits. */
   siteYaml: (brokerUrl: string, dataDir: string) => string;
+}
+
+/** `bearing3_a` is channel `a` of element `bearing3`; a column without a suffix is an element with one channel. */
+function channelOf(column: string): Channel {
+  const m = /^(.+)_([A-Za-z0-9]+)$/.exec(column);
+  const device = (m ? m[1]! : column).replace(/_/g, '-');
+  return m ? { column, device, point: `vibration_${m[2]!.toLowerCase()}`, field: m[2]! } : { column, device, point: 'vibration', field: 'v' };
 }
 
 /**
  * Reads a run and sets its limits. `failed` lists the elements that failed at the end of the run, as
  * channel-name prefixes (`bearing3` matches `bearing3_a` and `bearing3_b`); it is the ground truth of
- * the data set (its README), never derived from the data.
+ * the data set (its README), never derived from the data. The elements of a run are taken to be on
+ * one machine (a test rig's shaft), so the predictor's neighbour gate applies between them.
  */
 export function prepareRun(file: string, failed: readonly string[]): RealRun {
   if (!existsSync(file)) {
@@ -128,28 +148,42 @@ export function prepareRun(file: string, failed: readonly string[]): RealRun {
   const isFailed = (c: string) => failed.some((f) => c === f || c.startsWith(`${f}_`));
   const unknown = failed.filter((f) => !columns.some((c) => c === f || c.startsWith(`${f}_`)));
   if (unknown.length) throw new Error(`--failed ${unknown.join(',')}: no such channel in ${file} (channels: ${columns.join(', ')})`);
-  const ids = columns.map((c) => c.replace(/_/g, '-'));
+  const channels = columns.map(channelOf);
+  const elements: RealRun['elements'] = [];
+  for (const [i, c] of channels.entries()) {
+    const e = elements.find((x) => x.device === c.device);
+    if (e) e.channels.push(i);
+    else elements.push({ device: c.device, channels: [i] });
+  }
   const baselines = columns.map((_, i) => baselineOf(rows.map((r) => ({ ts: r.ts, v: r.values[i]! }))));
   const limits = baselines.map((b) => CD_OVER_AB * b);
   const alerts = baselines.map((b) => BC_OVER_AB * b);
+  const points = (e: RealRun['elements'][number]) => e.channels.map((i) => `{ name: ${channels[i]!.point}, path: ${channels[i]!.field}, unit: g }`).join(', ');
   const siteYaml = (brokerUrl: string, dataDir: string) => `site: { id: rtf, name: run to failure }
 dataDir: ${dataDir}
 defaultRules: false
 devices:
-${ids.map((id) => `  - { id: ${id}, type: pump, protocol: mqtt, staleAfter: 86400, connection: { url: "${brokerUrl}", topic: rtf/${id}, qos: 1 }, points: [{ name: vibration, path: v, unit: g }] }`).join('\n')}
+${elements.map((e) => `  - { id: ${e.device}, type: pump, machine: rig, protocol: mqtt, staleAfter: 86400, connection: { url: "${brokerUrl}", topic: rtf/${e.device}, qos: 1 }, points: [${points(e)}] }`).join('\n')}
 maintenance:
   defaultPlans: false
   prediction:
     indicators:
-${ids.map((id, i) => `      - { device: ${id}, point: vibration, limit: ${limits[i]!.toPrecision(4)}, alert: ${alerts[i]!.toPrecision(4)}, state: any }`).join('\n')}
+${channels.map((c, i) => `      - { device: ${c.device}, point: ${c.point}, limit: ${limits[i]!.toPrecision(4)}, alert: ${alerts[i]!.toPrecision(4)}, state: any }`).join('\n')}
 `;
-  return { columns, rows, ids, baselines, limits, alerts, failed: isFailed, siteYaml };
+  return { columns, rows, channels, elements, baselines, limits, alerts, failed: isFailed, siteYaml };
+}
+
+/** The MQTT message of one element for one row: its channels' fields and the row's time. */
+export function elementMessage(run: RealRun, e: RealRun['elements'][number], row: RealRun['rows'][number], ts = row.ts): string {
+  const body: Record<string, number> = { ts };
+  for (const i of e.channels) body[run.channels[i]!.field] = row.values[i]!;
+  return JSON.stringify(body);
 }
 
 export async function evalReal(file: string, failedElements: readonly string[]): Promise<RealResult> {
   const started = performance.now();
   const run = prepareRun(file, failedElements);
-  const { columns, rows, ids, baselines, limits, alerts } = run;
+  const { columns, rows, channels: chans, elements, baselines, limits, alerts } = run;
   const failedAt = rows[rows.length - 1]!.ts;
   const failed = run.failed;
 
@@ -173,16 +207,16 @@ export async function evalReal(file: string, failedElements: readonly string[]):
     const probeAt = rows[0]!.ts - 60_000;
     for (let i = 0; gw.pipeline.totalReadings === 0; i++) {
       if (i > 200) throw new Error('the gateway never received the probe message');
-      await pub.publishAsync(`rtf/${ids[0]}`, JSON.stringify({ v: rows[0]!.values[0], ts: probeAt }), { qos: 1 });
+      await pub.publishAsync(`rtf/${elements[0]!.device}`, elementMessage(run, elements[0]!, rows[0]!, probeAt), { qos: 1 });
       await new Promise((r) => setTimeout(r, 50));
     }
     const base = gw.pipeline.totalReadings;
     for (const row of rows) {
-      await Promise.all(ids.map((id, i) => pub.publishAsync(`rtf/${id}`, JSON.stringify({ v: row.values[i], ts: row.ts }), { qos: 1 })));
+      await Promise.all(elements.map((e) => pub.publishAsync(`rtf/${e.device}`, elementMessage(run, e, row), { qos: 1 })));
     }
-    const expected = base + rows.length * ids.length;
+    const expected = base + rows.length * columns.length;
     for (let i = 0; gw.pipeline.totalReadings < expected; i++) {
-      if (i > 600) throw new Error(`only ${gw.pipeline.totalReadings - base} of ${rows.length * ids.length} readings arrived`);
+      if (i > 600) throw new Error(`only ${gw.pipeline.totalReadings - base} of ${rows.length * columns.length} readings arrived`);
       await new Promise((r) => setTimeout(r, 50));
     }
     const orders = gw.orders.list({ limit: 10_000 }).filter((o) => o.source === 'prediction');
@@ -198,7 +232,7 @@ export async function evalReal(file: string, failedElements: readonly string[]):
     let inFirst = 0;
     let inLatest = 0;
     for (const [i, c] of columns.entries()) {
-      const id = ids[i]!;
+      const ch = chans[i]!;
       // Event: first hourly median at or over the alert; for a failed bearing that never got there, the failure.
       const hours = new Map<number, number[]>();
       for (const r of rows) (hours.get(Math.floor(r.ts / H)) ?? hours.set(Math.floor(r.ts / H), []).get(Math.floor(r.ts / H))!).push(r.values[i]!);
@@ -209,7 +243,7 @@ export async function evalReal(file: string, failedElements: readonly string[]):
       let eventAt = firstOver(alerts[i]!);
       const alarmAt = firstOver(limits[i]!);
       if (eventAt === null && failed(c)) eventAt = failedAt;
-      const mine = orders.filter((o) => o.device === id).map((o) => held.get(o.id) ?? []).filter((fs) => fs.length).sort((a, b) => a[0]!.at - b[0]!.at);
+      const mine = orders.filter((o) => o.device === ch.device && o.fault === `predicted_${ch.point}`).map((o) => held.get(o.id) ?? []).filter((fs) => fs.length).sort((a, b) => a[0]!.at - b[0]!.at);
       let latestOfFirst: Forecast | undefined;
       for (const fs of mine) {
         if (inside(fs[0]!, eventAt)) inFirst++;

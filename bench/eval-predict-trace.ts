@@ -29,7 +29,7 @@ export async function traceReal(file: string, failed: readonly string[], channel
   const run = prepareRun(file, failed);
   const i = run.columns.indexOf(channel);
   if (i < 0) throw new Error(`--trace ${channel}: no such channel (channels: ${run.columns.join(', ')})`);
-  const id = run.ids[i]!;
+  const { device, point } = run.channels[i]!;
   const dir = mkdtempSync(join(tmpdir(), 'trace-real-'));
   try {
     writeFileSync(join(dir, 'site.yaml'), run.siteYaml('mqtt://127.0.0.1:1883', join(dir, 'data')));
@@ -43,13 +43,16 @@ export async function traceReal(file: string, failed: readonly string[], channel
     print(`${channel}: ${run.failed(channel) ? 'failed' : 'healthy'}; baseline ${base.toPrecision(4)}, alert ${run.alerts[i]!.toPrecision(4)}, alarm ${run.limits[i]!.toPrecision(4)}`);
     print('h before end | level/baseline | p (trend) | model | h to alert [band] | shift σ | progress | held by');
     orders.onChange((o, action) => {
-      if (o.device === id && o.source === 'prediction' && action === 'created') print(`  ORDER ${o.number} raised ${((end - predict.forecasts(id)[0]!.at) / H).toFixed(1)} h before the end: ${o.title}`);
+      if (o.device === device && o.fault === `predicted_${point}` && action === 'created') print(`  ORDER ${o.number} raised ${((end - (o.evidence as { forecast: { at: number } }).forecast.at) / H).toFixed(1)} h before the end: ${o.title}`);
     });
     let lastAt = 0;
     for (const row of run.rows) {
-      const batch: Reading[] = run.ids.map((d, k) => ({ device: d, point: 'vibration', value: row.values[k]!, quality: 'good', ts: row.ts }));
-      predict.onReadings(batch);
-      const f = predict.forecasts(id)[0];
+      // One message per element, as the gateway's pipeline hands it over.
+      for (const e of run.elements) {
+        const batch: Reading[] = e.channels.map((k) => ({ device: e.device, point: run.channels[k]!.point, value: row.values[k]!, quality: 'good', ts: row.ts }));
+        predict.onReadings(batch);
+      }
+      const f = predict.forecasts(device).find((x) => x.point === point);
       if (!f || f.at === lastAt) continue;
       lastAt = f.at;
       const band = f.alertHoursBand.map((h) => (h === null ? '∞' : h.toFixed(0))).join('–');
@@ -61,7 +64,7 @@ export async function traceReal(file: string, failed: readonly string[], channel
         `${f.hoursToAlert === null ? '∞' : f.hoursToAlert.toFixed(0)} [${band}]`,
         f.shiftSigma === null ? '-' : f.shiftSigma.toFixed(1),
         f.progress.toFixed(3),
-        f.alert ? 'ORDER' : f.heldBy.join(','),
+        f.alert ? 'ORDER' : `${f.heldBy.join(',')}${f.echoOf ? ` (echo of ${f.echoOf})` : ''}`,
       ].join(' | '));
     }
     predict.close();

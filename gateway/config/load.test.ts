@@ -51,6 +51,15 @@ describe('site config', () => {
     expect(msg).toMatch(/devices\[2\]\.type: must be one of "elevator", "pump", "water_tank", "sump_pump", "power", "fire_panel", "generator", "chiller"/);
   });
 
+  it('accepts devices grouped into a machine, and names a machine with one device or a bad machine name', () => {
+    const two = demo.replace('  - id: pump-1\n', '  - id: pump-1\n    machine: booster-set\n').replace('  - id: pump-2\n', '  - id: pump-2\n    machine: booster-set\n');
+    expect(two).not.toBe(demo);
+    const { config } = loadConfig(write(two), {});
+    expect(config.devices.filter((d) => d.machine === 'booster-set').map((d) => d.id)).toEqual(['pump-1', 'pump-2']);
+    expect(problems(demo.replace('  - id: pump-1\n', '  - id: pump-1\n    machine: booster-set\n'))).toContain('devices[2].machine: "booster-set" has no other device');
+    expect(problems(two.replace('  - id: pump-2\n    machine: booster-set\n', '  - id: pump-2\n    machine: booster set\n'))).toMatch(/devices\[3\]\.machine: must match/);
+  });
+
   it('checks protocol-specific point maps', () => {
     const msg = problems(demo.replace('{ name: motor_current, table: input, address: 4, type: uint16', '{ name: motor_current, table: inputs, address: 4, type: uint16'));
     expect(msg).toContain('devices[2].points[7].table: must be one of');

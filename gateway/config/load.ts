@@ -39,6 +39,12 @@ export function validateConfig(raw: unknown, file: string, configDir: string, ch
     if (ids.has(d.id)) problems.push(`devices[${i}].id: duplicate device id "${d.id}"`);
     ids.add(d.id);
   });
+  // A machine groups devices that shake together (the predictor's neighbour gate); one alone is a typo.
+  config.devices.forEach((d, i) => {
+    if (d.machine !== undefined && !config.devices.some((o) => o !== d && o.machine === d.machine)) {
+      problems.push(`devices[${i}].machine: "${d.machine}" has no other device; a machine groups at least two devices of the site (check the spelling)`);
+    }
+  });
   problems.push(...checkEquipmentTypes(config));
   for (const check of checks) problems.push(...check(config));
   problems.push(...checkNotifications(config.notifications));

@@ -125,6 +125,13 @@ export const DeviceConfig = Type.Object(
     points: Type.Array(Type.Record(Type.String(), Type.Unknown()), { minItems: 1 }),
     /** Seconds without a reading after which the device counts as offline. */
     staleAfter: Type.Optional(Type.Number({ minimum: 1 })),
+    /**
+     * The machine this device is part of (the bearings of one shaft, a pump and its motor, the
+     * sensors of one fan): devices of one machine shake together, so the predictor takes a rise
+     * that a machine neighbour shows at least twice as strongly as that neighbour's, not this
+     * device's wear (gateway/predict/README.md, "Machines").
+     */
+    machine: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', maxLength: 64 })),
     /** Free labels that rules can be scoped to (`rule.tag`), for example `booster` or `tower-a`. */
     tags: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', maxLength: 64 }))),
   },

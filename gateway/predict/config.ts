@@ -65,6 +65,12 @@ export interface PredictSettings {
   minProgress: number;
   /** The order conditions must have held in every analysis for this many hours of reading time. */
   sustainHours: number;
+  /**
+   * A new order is held when a device of the same machine shows a relative rise (over its own
+   * baseline) at least this many times this device's: structure-borne vibration, heat and load
+   * spread from the failing element to its neighbours, weaker with distance.
+   */
+  neighbourRatio: number;
 }
 
 export function resolveSettings(m: MaintenanceConfig | undefined): PredictSettings {
@@ -95,6 +101,9 @@ export function resolveSettings(m: MaintenanceConfig | undefined): PredictSettin
     gapNoise: 0.01,
     minProgress: 0.1,
     sustainHours: 12,
+    // −6 dB: the neighbour's rise is twice this device's [guess; transmission across a bearing
+    // housing or coupling loses more than that for defect impacts, less for shaft-borne 1×/2×].
+    neighbourRatio: 2,
   };
 }
 

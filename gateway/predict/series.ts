@@ -93,6 +93,21 @@ export function peakEquivalent(hourly: ReadonlyArray<{ t: number; v: number; n: 
   return out;
 }
 
+/**
+ * Rise of a series over its own baseline, relative to the baseline level, toward its limit: the
+ * median of its hourly aggregates of the 3 hours up to `at` (null without a baseline, with a baseline
+ * at 0, or without an aggregate in those hours). Devices of one machine are compared on it.
+ */
+export function relativeRise(s: Pick<Series, 'baseline' | 'hourly' | 'spec'>, at: number): number | null {
+  const b = s.baseline;
+  if (!b || b.median === 0) return null;
+  const recent: number[] = [];
+  for (let i = s.hourly.length - 1; i >= 0 && s.hourly[i]!.t > at - 3 * H; i--) if (s.hourly[i]!.t <= at) recent.push(s.hourly[i]!.v);
+  if (recent.length === 0) return null;
+  const dir = s.spec.limit >= b.median ? 1 : -1;
+  return (dir * (median(recent) - b.median)) / Math.abs(b.median);
+}
+
 export function freshDetectors(): Detectors {
   return { ewma: { value: 0, n: 0 }, cusum: 0, z: null, anomaly: false, drift: false };
 }
@@ -144,6 +159,8 @@ export interface Forecast {
   sustainedHours: number;
   /** The gates that keep this forecast from calling for an order (empty when `alert`): why there is no order yet. */
   heldBy: HoldingGate[];
+  /** Held by `neighbour`: the device of the same machine whose rise this one echoes. */
+  echoOf?: string;
 }
 
 /**
@@ -151,7 +168,8 @@ export interface Forecast {
  * `trend` no significant trend toward the limit; `horizon` the early edge of the alert crossing is
  * beyond the horizon; `shift` the level has not left the baseline by `minShiftSigma`; `progress` it
  * has not gone `minProgress` of the way to the limit; `suppressed` a planner cancelled the last
- * prediction of this indicator less than a horizon ago; `sustain` the others hold, but not yet for
- * `sustainHours`.
+ * prediction of this indicator less than a horizon ago; `neighbour` a device of the same machine
+ * shows the same rise at least `neighbourRatio` times as strongly (the rise is its echo); `sustain`
+ * the others hold, but not yet for `sustainHours`.
  */
-export type HoldingGate = 'trend' | 'horizon' | 'shift' | 'progress' | 'suppressed' | 'sustain';
+export type HoldingGate = 'trend' | 'horizon' | 'shift' | 'progress' | 'suppressed' | 'neighbour' | 'sustain';
