@@ -29,6 +29,7 @@ import { PredictStore } from '../gateway/predict/store.js';
 import { median } from '../gateway/predict/stats.js';
 import { DEFAULT_FAILED, defaultRealData, evalReal } from './eval-predict-real.js';
 import { traceReal } from './eval-predict-trace.js';
+import { evalEcho } from './eval-predict-machine.js';
 import { createScenario, type ScenarioName } from '../simulators/scenarios/index.js';
 
 const args = process.argv.slice(2);
@@ -186,6 +187,9 @@ for (const type of ['pump', 'elevator', 'power'] as const) {
   }
 }
 
+// Echo controls: a healthy pump beside a failing one, as separate devices and as one machine.
+const echo = evalEcho(Array.from({ length: PER_SCENARIO }, (_, i) => SEED_BASE + 800 + i), 14, EVERY_S, DISTURBED, (line) => console.log(line));
+
 const degr = results.filter((r) => r.detected !== null);
 const healthy = results.filter((r) => r.detected === null);
 const leads = degr.filter((r) => r.leadH !== null).map((r) => r.leadH!);
@@ -223,13 +227,16 @@ const summary = {
   /** Prediction orders on other indicators during degradation runs (e.g. bearing temperature during bearing wear: a real second symptom). */
   false_orders_per_device_month_in_degradation_runs: Number((degr.reduce((a, r) => a + r.falseOrders, 0) / degrMonths).toFixed(3)),
   by_scenario: byScenario,
+  /** Healthy pumps carrying a failing neighbour's vibration (bench/eval-predict-machine.ts): orders on them with and without `machine`. */
+  machine_echo: { ...echo, details: undefined },
   sample_every_s: EVERY_S,
   simulated_days: simulatedDays,
   wall_s: Number(wallS.toFixed(1)),
   time_acceleration: Math.round((simulatedDays * 86_400) / wallS),
   details: results,
+  machine_echo_details: echo.details,
 };
-console.log(JSON.stringify({ ...summary, details: undefined }, null, 2));
+console.log(JSON.stringify({ ...summary, details: undefined, machine_echo_details: undefined }, null, 2));
 if (!TUNE) {
   const out = join(dirname(fileURLToPath(import.meta.url)), 'results', `predict${NAIVE ? '-naive' : ''}${DISTURBED ? '' : '-kind'}.json`);
   mkdirSync(dirname(out), { recursive: true });
