@@ -1,12 +1,11 @@
 import { getLang, t, tn } from './i18n.js';
+import { isAlertWhenTrue } from './shared/equipment.js';
 import { localeTag as locale } from './shared/lang.js';
 import type { PointValue } from './types.js';
 
-/** Boolean points whose `true` is bad news: shown in red wherever they appear. */
-const ALERT_WHEN_TRUE = new Set(['fire_alarm', 'trouble', 'supervisory', 'trapped', 'fail_to_start', 'high_level', 'low_level', 'overflow', 'pump_fail', 'compressor_trip']);
-
-export function isAlertValue(point: string, value: PointValue | null): boolean {
-  return value === true && ALERT_WHEN_TRUE.has(point);
+/** A value shown in red: `true` of a point its device type's descriptor marks `alertWhenTrue`. */
+export function isAlertValue(type: string, point: string, value: PointValue | null): boolean {
+  return value === true && isAlertWhenTrue(type, point);
 }
 
 export function fmtNumber(v: number): string {

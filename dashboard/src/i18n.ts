@@ -313,12 +313,13 @@ export function t(key: Key, params?: Record<string, string | number>): string {
 }
 
 /**
- * Names of equipment types, points and faults come from the server's equipment catalogue
- * (`GET /api/equipment-types`, shared/equipment.ts), so a type the site declares is labelled too.
+ * Names of equipment types come from the server's equipment catalogue (`GET /api/equipment-types`,
+ * shared/equipment.ts), so a type the site declares is labelled too. Points and faults are named
+ * per type there (`pointLabel`, `faultLabel`), not here.
  */
 const catalogueNames: Record<Lang, Map<string, string>> = { 'zh-CN': new Map(), en: new Map() };
 
-/** Replace the catalogue's names: `type.<id>`, `point.<name>`, `fault.<name>` in both languages. */
+/** Replace the catalogue's names: `type.<id>` in both languages. */
 export function setCatalogueNames(names: Record<Lang, Map<string, string>>): void {
   catalogueNames['zh-CN'] = names['zh-CN'];
   catalogueNames.en = names.en;
@@ -329,12 +330,7 @@ function nameOf(key: string): string | undefined {
   return (lang === 'en' ? enNames[key] : zhNames[key]) ?? catalogueNames[lang].get(key);
 }
 
-/** A name from the wire, e.g. tn('point', 'flow'); unknown names show as they are. */
+/** A name from the wire, e.g. tn('status', 'on_site'); unknown names show as they are. */
 export function tn(kind: string, name: string): string {
   return nameOf(`${kind}.${name}`) ?? name;
-}
-
-/** Whether a wire name has a translation (to decide between a label and the raw message). */
-export function hasName(kind: string, name: string): boolean {
-  return nameOf(`${kind}.${name}`) !== undefined;
 }

@@ -26,6 +26,19 @@ function problems(text: string, env: NodeJS.ProcessEnv = {}): string {
   throw new Error('config was accepted');
 }
 
+/** A site's own equipment type (gateway/equipment/README.md), placed before the demo's devices. */
+function withDeclaredType(points: string): string {
+  const type = `equipmentTypes:
+  - id: grease_trap
+    label: { zh-CN: 隔油池, en: Grease trap }
+    category: water
+    points:
+${points}    faults: []
+    rules: []
+`;
+  return demo.replace('\ndevices:\n', `\n${type}devices:\n`);
+}
+
 describe('site config', () => {
   it('accepts the demo site and applies env defaults', () => {
     const { config, dataDir } = loadConfig(write(demo), {});
@@ -73,6 +86,22 @@ describe('site config', () => {
   it('rejects a rule with no condition', () => {
     const msg = problems(demo.replace('point: fire_alarm, equals: true,', 'point: fire_alarm,'));
     expect(msg).toContain('rules[3]: needs exactly one of "above", "below" or "equals"');
+  });
+
+  it('accepts alertWhenTrue on a boolean point of a declared type', () => {
+    const { config } = loadConfig(write(withDeclaredType(`      - { name: level, kind: number, unit: "%", label: { zh-CN: 液位, en: Level } }
+      - { name: trap_full, kind: boolean, alertWhenTrue: true, label: { zh-CN: 隔油池满, en: Trap full } }
+`)), {});
+    expect(config.equipmentTypes[0]!.points.map((p) => [p.name, p.alertWhenTrue])).toEqual([['level', undefined], ['trap_full', true]]);
+  });
+
+  it('refuses an alertWhenTrue that is not a boolean, or on a point that is not boolean', () => {
+    const asText = problems(withDeclaredType(`      - { name: trap_full, kind: boolean, alertWhenTrue: "yes", label: { zh-CN: 隔油池满, en: Trap full } }
+`));
+    expect(asText).toContain('equipmentTypes[0].points[0].alertWhenTrue: must be boolean');
+    const onNumber = problems(withDeclaredType(`      - { name: level, kind: number, alertWhenTrue: true, label: { zh-CN: 液位, en: Level } }
+`));
+    expect(onNumber).toContain('equipmentTypes[0].points[0].alertWhenTrue: only a boolean point can be red when true ("level" is number)');
   });
 
   it('reports an unset variable without a default', () => {

@@ -192,7 +192,8 @@ export interface EquipmentTypeView {
   id: EquipmentType;
   label: LabelsView;
   category: Category;
-  points: Array<{ name: string; kind: 'number' | 'boolean' | 'state'; unit?: string; label: LabelsView }>;
+  /** `alertWhenTrue`: a boolean point whose `true` is bad news, shown in red (present only when set). */
+  points: Array<{ name: string; kind: 'number' | 'boolean' | 'state'; unit?: string; label: LabelsView; alertWhenTrue?: boolean }>;
   faults: Array<{ name: string; label: LabelsView }>;
   /** Points a tile shows, in order, and the type's sort order on the dashboard. */
   tile: { points: string[]; order: number };

@@ -8,6 +8,7 @@ export function checkDescriptor(t: EquipmentDescriptor, at: string): string[] {
   t.points.forEach((p, j) => {
     if (points.has(p.name)) problems.push(`${at}.points[${j}].name: duplicate point "${p.name}"`);
     points.add(p.name);
+    if (p.alertWhenTrue !== undefined && p.kind !== 'boolean') problems.push(`${at}.points[${j}].alertWhenTrue: only a boolean point can be red when true ("${p.name}" is ${p.kind})`);
   });
   const faults = new Set(t.faults.map((f) => f.name));
   const ruleIds = new Set<string>();

@@ -16,6 +16,8 @@ export type Labels = Static<typeof Labels>;
 /**
  * One point of the type's vocabulary. `number` is an analogue value in `unit`; `boolean` a
  * contact or flag; `state` a small integer or string code (door state, direction, fault code).
+ * A boolean fault contact (`fire_alarm`, `pump_fail`) says `alertWhenTrue`, so the dashboards show
+ * its `true` in red; a status flag (`running`, `enabled`) does not.
  */
 export const PointSpec = Type.Object(
   {
@@ -24,6 +26,8 @@ export const PointSpec = Type.Object(
     /** Engineering unit of a `number` point (`MPa`, `°C`, `mm/s`); a device point may restate it. */
     unit: Type.Optional(Type.String({ minLength: 1 })),
     label: Labels,
+    /** A `boolean` point whose `true` is bad news (a fault or alarm contact): shown in red. Default false. */
+    alertWhenTrue: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );

@@ -130,6 +130,22 @@ describe('dashboard in headless Chromium', () => {
     expect(await page.evaluate(() => performance.getEntriesByType('navigation').length)).toBe(navigations);
   });
 
+  it('shows a fault contact in red while it is true, as the fire panel descriptor says (alertWhenTrue)', async () => {
+    await byId('nav-overview').click();
+    const trouble = byId('value-fire-1-trouble');
+    await page.locator('[data-testid="value-fire-1-trouble"][data-value="false"]').waitFor();
+    expect(await trouble.evaluate((el) => el.classList.contains('v-alert'))).toBe(false);
+    expect(await trouble.evaluate((el) => el.closest('.kv-row')?.querySelector('dt')?.textContent)).toBe('故障');
+
+    const control = `${setup.control}/devices/fire-1/faults`;
+    const inject = await fetch(control, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ fault: 'trouble' }) });
+    expect(inject.ok).toBe(true);
+    await page.locator('[data-testid="value-fire-1-trouble"][data-value="true"].v-alert').waitFor();
+    await shot('07-fire-trouble-red');
+    expect((await fetch(`${control}/trouble`, { method: 'DELETE' })).ok).toBe(true);
+    await page.locator('[data-testid="value-fire-1-trouble"][data-value="false"]:not(.v-alert)').waitFor();
+  });
+
   it('shows the equipment page with trend ranges, the planning desk and the KPIs, in English too', async () => {
     await page.goto(`${setup.api}/#/device/pump-1`);
     await byId('device-page-pump-1').waitFor();
@@ -138,12 +154,12 @@ describe('dashboard in headless Chromium', () => {
     await page.locator('[data-testid="trend-range-24h"][aria-pressed="true"]').waitFor();
     await page.locator('[data-testid="trend-chart"][data-samples] .u-over').waitFor();
     await byId('device-orders').locator('a').first().waitFor();
-    await shot('07-device-24h');
+    await shot('08-device-24h');
 
     await byId('nav-planning').click();
     await page.locator('[data-testid="plans"] table, [data-testid="plans"] .msg:not(:has-text("…"))').first().waitFor();
     await page.locator('[data-testid^="health-"]').first().waitFor();
-    await shot('08-planning');
+    await shot('09-planning');
 
     await byId('lang-switch').click();
     await page.locator('[data-testid="lang-switch"][data-lang="en"]').waitFor();
@@ -151,7 +167,7 @@ describe('dashboard in headless Chromium', () => {
     await byId('kpi-backlog').waitFor();
     expect(await page.locator('html').getAttribute('lang')).toBe('en');
     await page.setViewportSize({ width: 1920, height: 1080 });
-    await shot('09-kpis-en-large');
+    await shot('10-kpis-en-large');
   });
 
   it('runs under the gateway\'s Content-Security-Policy without a single violation', async () => {

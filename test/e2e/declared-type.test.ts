@@ -30,6 +30,7 @@ const TRAP_TYPE = `equipmentTypes:
     points:
       - { name: level, kind: number, unit: "%", label: { zh-CN: 液位, en: Level } }
       - { name: pump_running, kind: boolean, label: { zh-CN: 排污泵运行, en: Pump running } }
+      - { name: high_alarm, kind: boolean, alertWhenTrue: true, label: { zh-CN: 高位报警, en: High-level alarm } }
     faults:
       - { name: trap_full, label: { zh-CN: 隔油池满, en: Trap full } }
     rules:
@@ -112,6 +113,9 @@ describe('a site-declared equipment type', () => {
     expect(trap.label).toEqual({ 'zh-CN': '隔油池', en: 'Grease trap' });
     expect(trap.tile.points).toEqual(['level']);
     expect(trap.points.find((p) => p.name === 'level')).toMatchObject({ unit: '%', label: { en: 'Level' } });
+    // Red when true is the type's own say (alertWhenTrue), served for the dashboards; a status flag has none.
+    expect(trap.points.find((p) => p.name === 'high_alarm')?.alertWhenTrue).toBe(true);
+    expect(trap.points.find((p) => p.name === 'pump_running')).not.toHaveProperty('alertWhenTrue');
   });
 
   it('refuses an unknown type and a declared type whose rule watches a point it does not have', () => {

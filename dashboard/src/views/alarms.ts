@@ -5,11 +5,11 @@
 import { api, ApiError } from '../api.js';
 import { h, toast } from '../dom.js';
 import { fmtTime, fmtValue } from '../format.js';
-import { hasName, t, tn } from '../i18n.js';
+import { t, tn } from '../i18n.js';
 import { errorText, resync } from '../live.js';
 import { isUnackedAlarm, store } from '../store.js';
 import type { Alarm } from '../types.js';
-import { message, type View } from './common.js';
+import { faultText, message, type View } from './common.js';
 
 let onlyOpen = false;
 let severity = '';
@@ -104,7 +104,7 @@ export function mountAlarms(root: HTMLElement): View {
       action = h('span', { class: 'muted' }, a.ackedBy ? t('alarms.ackedBy', { who: a.ackedBy }) : a.ackedAt ? t('alarms.acked') : '');
     }
     action = h('div', null, action, shelveControl(a));
-    const title = hasName('fault', a.fault) ? tn('fault', a.fault) : a.message;
+    const title = faultText(a.device, a.fault, a.message);
     const row = h(
       'tr',
       { 'data-testid': `alarm-row-${a.id}`, 'data-state': a.state, 'data-severity': a.severity, 'data-shelved': String(isShelved(a)), class: `alarm alarm-${a.state}` },

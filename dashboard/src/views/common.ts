@@ -2,14 +2,21 @@
 import { h, setAttr, setText } from '../dom.js';
 import { fmtValue, isAlertValue } from '../format.js';
 import { t } from '../i18n.js';
+import { faultLabel } from '../shared/equipment.js';
+import { store } from '../store.js';
 import type { DeviceView, PointView } from '../types.js';
 
 export interface View {
   unmount(): void;
 }
 
-/** Tile points and type order come from the server's equipment catalogue. */
-export { tilePoints, typeOrder } from '../shared/equipment.js';
+/** Tile points, type order and point labels come from the server's equipment catalogue. */
+export { pointLabel, tilePoints, typeOrder } from '../shared/equipment.js';
+
+/** An alarm's or order's fault as its device's type names it, else `otherwise` (its message or title). */
+export function faultText(device: string | null, fault: string, otherwise: string): string {
+  return faultLabel(device ? store.devices.get(device)?.type : undefined, fault) ?? otherwise;
+}
 
 export type DeviceStatus = 'ok' | 'alarm' | 'offline';
 
@@ -20,18 +27,19 @@ export function deviceStatus(d: DeviceView): DeviceStatus {
   return 'ok';
 }
 
-/** A live value: `data-testid=value-<device>-<point>`, raw value in `data-value`. */
-export function valueCell(device: string, point: string, pv: PointView | undefined): HTMLSpanElement {
-  const el = h('span', { class: 'v', 'data-testid': `value-${device}-${point}` });
-  updateValueCell(el, point, pv);
+/** A live value of device `d`: `data-testid=value-<device>-<point>`, raw value in `data-value`. */
+export function valueCell(d: DeviceView, point: string, pv: PointView | undefined): HTMLSpanElement {
+  const el = h('span', { class: 'v', 'data-testid': `value-${d.id}-${point}` });
+  updateValueCell(el, d.type, point, pv);
   return el;
 }
 
-export function updateValueCell(el: HTMLElement, point: string, pv: PointView | undefined): void {
+/** Text, quality and colour of a value cell; red when the device type says `true` of the point is bad news. */
+export function updateValueCell(el: HTMLElement, type: string, point: string, pv: PointView | undefined): void {
   setText(el, fmtValue(pv?.value));
   setAttr(el, 'data-value', pv && pv.value !== null ? String(pv.value) : '');
   setAttr(el, 'data-quality', pv?.quality ?? 'none');
-  el.classList.toggle('v-alert', !!pv && isAlertValue(point, pv.value));
+  el.classList.toggle('v-alert', !!pv && isAlertValue(type, point, pv.value));
   setAttr(el, 'title', pv && pv.quality !== 'good' ? t(`quality.${pv.quality}`) : null);
 }
 

@@ -5,11 +5,11 @@
 import { api } from '../api.js';
 import { h } from '../dom.js';
 import { fmtTime } from '../format.js';
-import { hasName, t, tn } from '../i18n.js';
+import { t, tn } from '../i18n.js';
 import { errorText } from '../live.js';
 import { store } from '../store.js';
 import { isOpen } from '../types.js';
-import { message, type View } from './common.js';
+import { faultText, message, type View } from './common.js';
 import { forecastTable, healthBadge } from './predict-common.js';
 
 export function mountDeviceMaintenance(root: HTMLElement, id: string): View {
@@ -31,7 +31,7 @@ export function mountDeviceMaintenance(root: HTMLElement, id: string): View {
         : h('ul', { class: 'plain-list' }, ...list.map((a) =>
             h('li', { 'data-state': a.state },
               h('span', { class: `sev sev-${a.severity}` }, tn('severity', a.severity)), ' ',
-              hasName('fault', a.fault) ? tn('fault', a.fault) : a.message, ' ',
+              faultText(a.device, a.fault, a.message), ' ',
               h('span', { class: `state state-${a.state}` }, tn('alarmState', a.state)), ' ',
               h('span', { class: 'muted' }, fmtTime(a.raisedAt))))),
     );
@@ -45,7 +45,7 @@ export function mountDeviceMaintenance(root: HTMLElement, id: string): View {
         : h('ul', { class: 'plain-list' }, ...list.map((o) =>
             h('li', null,
               h('a', { href: `#/orders/${encodeURIComponent(o.id)}`, class: 'mono' }, o.number), ' ',
-              hasName('fault', o.fault) ? tn('fault', o.fault) : o.title, ' ',
+              faultText(o.device, o.fault, o.title), ' ',
               h('span', { class: `wo-status wo-${o.status}` }, tn('status', o.status)), ' ',
               h('span', { class: 'muted' }, fmtTime(o.faultAt))))),
     );

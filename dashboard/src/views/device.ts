@@ -11,7 +11,7 @@ import { errorText } from '../live.js';
 import { store } from '../store.js';
 import type { DeviceView, PointValue, PointView } from '../types.js';
 import type { TrendChart } from './chart.js';
-import { deviceStatus, message, tilePoints, updateValueCell, valueCell, type View } from './common.js';
+import { deviceStatus, message, pointLabel, tilePoints, updateValueCell, valueCell, type View } from './common.js';
 import { mountDeviceMaintenance } from './device-maintenance.js';
 
 const HOUR = 60 * 60 * 1000;
@@ -160,14 +160,14 @@ export function mountDevice(root: HTMLElement, id: string): View {
     let row = rows.get(name);
     if (!row && tbody) {
       if (rows.size === 0) tbody.replaceChildren();
-      row = { value: valueCell(d.id, name, pv), unit: h('td'), quality: h('td'), time: h('td', { class: 'muted' }) };
+      row = { value: valueCell(d, name, pv), unit: h('td'), quality: h('td'), time: h('td', { class: 'muted' }) };
       rows.set(name, row);
       tbody.append(
-        h('tr', { 'data-point': name }, h('td', null, tn('point', name), h('span', { class: 'raw' }, name)), h('td', { class: 'num' }, row.value), row.unit, row.quality, row.time),
+        h('tr', { 'data-point': name }, h('td', null, pointLabel(d.type, name), h('span', { class: 'raw' }, name)), h('td', { class: 'num' }, row.value), row.unit, row.quality, row.time),
       );
     }
     if (!row) return;
-    updateValueCell(row.value, name, pv);
+    updateValueCell(row.value, d.type, name, pv);
     setText(row.unit, pv?.unit ?? '');
     setText(row.quality, pv ? t(`quality.${pv.quality}`) : t('common.none'));
     setAttr(row.quality, 'class', pv && pv.quality !== 'good' ? 'q-warn' : 'muted');
@@ -188,7 +188,7 @@ export function mountDevice(root: HTMLElement, id: string): View {
     const current = select.value;
     const names = plottable(d);
     if (names.join('\n') === [...select.options].map((o) => o.value).join('\n')) return;
-    select.replaceChildren(...names.map((n) => h('option', { value: n }, tn('point', n))));
+    select.replaceChildren(...names.map((n) => h('option', { value: n }, pointLabel(d.type, n))));
     if (names.includes(current)) select.value = current;
     else if (trendPoint === null && select.value) void loadTrend(select.value);
   }
@@ -227,7 +227,7 @@ export function mountDevice(root: HTMLElement, id: string): View {
       const pv: PointView | undefined = store.devices.get(id)?.points[point];
       chartBox.dataset.resolution = hist.resolution ?? '';
       chart = mod.createTrend(chartBox, {
-        label: tn('point', point), timeLabel: t('device.time'), minLabel: t('trend.min'), maxLabel: t('trend.max'), unit: pv?.unit ?? '',
+        label: pointLabel(store.devices.get(id)?.type, point), timeLabel: t('device.time'), minLabel: t('trend.min'), maxLabel: t('trend.max'), unit: pv?.unit ?? '',
         windowMs, ts, values, ...(mins && maxs ? { mins, maxs } : {}), onZoom: (z) => (resetZoom.hidden = !z),
       });
     } catch (err) {

@@ -16,14 +16,14 @@ import { api } from '../api.js';
 import { getToken, getUser } from '../auth.js';
 import { h, toast } from '../dom.js';
 import { fmtTime } from '../format.js';
-import { hasName, t, tn } from '../i18n.js';
+import { t, tn } from '../i18n.js';
 import { errorText } from '../live.js';
 import { PHOTO_MAX_SIDE, shrinkPhoto, type Shrunk } from '../phone/photo.js';
 import { dismissProblem, enqueueLedger, enqueueTransition, kick, onQueue, pendingFor, problemsFor, type Step } from '../phone/queue.js';
 import { store } from '../store.js';
 import { isOpen, type LedgerEntry, type WorkOrder, type WorkOrderStatus } from '../types.js';
 import type { Photo } from '../../../gateway/workorders/photos.js';
-import { message, type View } from './common.js';
+import { faultText, message, type View } from './common.js';
 import { compareOrders, slaCells } from './orders.js';
 
 /** The technician's next step from each status (the lifecycle without cancel and close). */
@@ -44,7 +44,7 @@ function card(o: WorkOrder, opts: { link: boolean }): { el: HTMLElement; tick: (
   const dev = o.device ? store.devices.get(o.device) : undefined;
   const pending = pendingFor(o.id);
   const problems = problemsFor(o.id);
-  const fault = hasName('fault', o.fault) ? tn('fault', o.fault) : o.title || o.fault;
+  const fault = faultText(o.device, o.fault, o.title || o.fault);
   const next = NEXT[o.status];
   const pendingMove = pending.find((s) => s.kind === 'transition');
   let button: HTMLElement | null = null;
@@ -105,7 +105,7 @@ export function mountMyOrders(root: HTMLElement): View {
       h('h2', null, t('my.unassigned', { n: open.length })),
       h('p', { class: 'muted' }, t('my.unassignedHint')),
       h('ul', { class: 'phone-mini' }, ...open.slice(0, 20).map((o) => h('li', { 'data-testid': `my-unassigned-${o.number}` },
-        h('span', { class: 'mono' }, o.number), ' ', store.deviceName(o.device), ' · ', hasName('fault', o.fault) ? tn('fault', o.fault) : o.title))),
+        h('span', { class: 'mono' }, o.number), ' ', store.deviceName(o.device), ' · ', faultText(o.device, o.fault, o.title)))),
     ] : []));
   }
 

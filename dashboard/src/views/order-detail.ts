@@ -6,11 +6,11 @@
 import { api } from '../api.js';
 import { h, toast } from '../dom.js';
 import { fmtTime } from '../format.js';
-import { hasName, t, tn } from '../i18n.js';
+import { t, tn } from '../i18n.js';
 import { errorText } from '../live.js';
 import { store } from '../store.js';
 import { isOpen, type LedgerEntry, type WorkOrder } from '../types.js';
-import { message, type View } from './common.js';
+import { faultText, message, type View } from './common.js';
 import { actionButtons, slaCells } from './orders.js';
 import { photoThumbs } from './my-orders.js';
 
@@ -71,7 +71,7 @@ export function mountOrderDetail(root: HTMLElement, id: string): View {
         { class: 'card' },
         h('dl', { class: 'facts' },
           fact(t('orders.device'), o.device ? h('a', { href: `#/device/${encodeURIComponent(o.device)}` }, store.deviceName(o.device)) : t('orders.noDevice')),
-          fact(t('orders.fault'), hasName('fault', o.fault) ? tn('fault', o.fault) : o.title),
+          fact(t('orders.fault'), faultText(o.device, o.fault, o.title)),
           fact(t('detail.category'), tn('category', o.category)),
           fact(t('orders.priority'), tn('priority', o.priority)),
           fact(t('detail.source'), tn('source', o.source)),

@@ -6,12 +6,12 @@
 import { api, ApiError, type TransitionExtra } from '../api.js';
 import { h, setAttr, setText, toast } from '../dom.js';
 import { fmtDuration, fmtTime } from '../format.js';
-import { hasName, t, tn } from '../i18n.js';
+import { t, tn } from '../i18n.js';
 import { errorText, resync } from '../live.js';
 import { store } from '../store.js';
 import { isOpen, NEXT_STATUS } from '../types.js';
 import type { WorkOrder, WorkOrderStatus } from '../types.js';
-import { message, type View } from './common.js';
+import { faultText, message, type View } from './common.js';
 
 const PRIORITY_RANK: Record<string, number> = { emergency: 0, urgent: 1, normal: 2 };
 const RESPONDED: WorkOrderStatus[] = ['accepted', 'dispatched', 'on_site', 'resolved', 'closed'];
@@ -116,7 +116,7 @@ export function mountOrders(root: HTMLElement): View {
           ...list.map((o) => {
             const sla = slaCells(o);
             rows.set(o.id, { el: h('tr'), tick: sla.tick });
-            const fault = hasName('fault', o.fault) ? tn('fault', o.fault) : o.title || o.fault;
+            const fault = faultText(o.device, o.fault, o.title || o.fault);
             return h(
               'article',
               { class: `board-card prio-edge-${o.priority}`, 'data-testid': `order-card-${o.number}`, 'data-status': o.status },
@@ -142,7 +142,7 @@ export function mountOrders(root: HTMLElement): View {
     const { els: sla, tick } = slaCells(o);
     const actions = actionButtons(o);
 
-    const fault = hasName('fault', o.fault) ? tn('fault', o.fault) : o.title || o.fault;
+    const fault = faultText(o.device, o.fault, o.title || o.fault);
     const el = h(
       'tr',
       { 'data-testid': `order-row-${o.number}`, 'data-status': o.status, 'data-priority': o.priority, class: `order ${isOpen(o.status) ? 'open' : 'ended'}` },

@@ -6,7 +6,7 @@ import { h, setAttr, setText } from '../dom.js';
 import { t, tn } from '../i18n.js';
 import { store } from '../store.js';
 import type { DeviceView } from '../types.js';
-import { deviceStatus, message, tilePoints, typeOrder, updateValueCell, valueCell, type View } from './common.js';
+import { deviceStatus, message, pointLabel, tilePoints, typeOrder, updateValueCell, valueCell, type View } from './common.js';
 
 interface Tile {
   el: HTMLAnchorElement;
@@ -60,10 +60,10 @@ export function mountOverview(root: HTMLElement): View {
     const orders = h('span', { class: 'badge badge-order', 'data-testid': `orders-count-${d.id}` });
     const list = h('dl', { class: 'kv' });
     for (const p of keyPoints(d)) {
-      const cell = valueCell(d.id, p, d.points[p]);
+      const cell = valueCell(d, p, d.points[p]);
       cells.set(cellKey(d.id, p), cell);
       list.append(
-        h('div', { class: 'kv-row' }, h('dt', null, tn('point', p)), h('dd', null, cell, h('span', { class: 'u' }, d.points[p]?.unit ?? ''))),
+        h('div', { class: 'kv-row' }, h('dt', null, pointLabel(d.type, p)), h('dd', null, cell, h('span', { class: 'u' }, d.points[p]?.unit ?? ''))),
       );
     }
     const el = h(
@@ -102,7 +102,7 @@ export function mountOverview(root: HTMLElement): View {
       updateTile(d.id);
       for (const p of keyPoints(d)) {
         const cell = cells.get(cellKey(d.id, p));
-        if (cell) updateValueCell(cell, p, d.points[p]);
+        if (cell) updateValueCell(cell, d.type, p, d.points[p]);
       }
     }
   }
@@ -125,7 +125,8 @@ export function mountOverview(root: HTMLElement): View {
     store.on('telemetry', (batch) => {
       for (const ev of batch) {
         const cell = cells.get(cellKey(ev.device, ev.point));
-        if (cell) updateValueCell(cell, ev.point, store.devices.get(ev.device)?.points[ev.point]);
+        const d = store.devices.get(ev.device);
+        if (cell && d) updateValueCell(cell, d.type, ev.point, d.points[ev.point]);
       }
     }),
   ];

@@ -1,10 +1,10 @@
 /** Health badges and forecast tables, shared by the device page and the planning page. */
 import { h } from '../dom.js';
 import { fmtNumber, fmtTime } from '../format.js';
-import { t, tn } from '../i18n.js';
+import { t } from '../i18n.js';
 import { store } from '../store.js';
 import type { Forecast } from '../types.js';
-import { message } from './common.js';
+import { message, pointLabel } from './common.js';
 
 /** 0–100; red below 50, amber below 80. */
 export function healthBadge(score: number | null, learning: boolean): HTMLElement {
@@ -30,7 +30,7 @@ export function forecastTable(list: Forecast[], withDevice: boolean): HTMLElemen
             'tr',
             { class: f.alert ? 'row-alert' : '', 'data-alert': String(f.alert) },
             withDevice ? h('td', null, h('a', { href: `#/device/${encodeURIComponent(f.device)}` }, store.deviceName(f.device))) : null,
-            h('td', null, tn('point', f.point), h('span', { class: 'raw' }, f.series)),
+            h('td', null, pointLabel(store.devices.get(f.device)?.type, f.point), h('span', { class: 'raw' }, f.series)),
             h('td', { class: 'num' }, fmtNumber(f.level)),
             h('td', { class: 'num' }, fmtNumber(f.limit)),
             h('td', { class: 'num' }, `${fmtNumber(f.slopePerDay)}/${t('dur.d')}`),

@@ -17,7 +17,7 @@ export const chiller: EquipmentDescriptor = {
   points: [
     { name: 'enabled', kind: 'boolean', label: { 'zh-CN': '启用', en: 'Enabled' } },
     { name: 'running', kind: 'boolean', label: { 'zh-CN': '运行', en: 'Running' } },
-    { name: 'compressor_trip', kind: 'boolean', label: { 'zh-CN': '压缩机跳闸', en: 'Compressor trip' } },
+    { name: 'compressor_trip', kind: 'boolean', label: { 'zh-CN': '压缩机跳闸', en: 'Compressor trip' }, alertWhenTrue: true },
     { name: 'chw_setpoint', kind: 'number', unit: '°C', label: { 'zh-CN': '冷冻水设定', en: 'CHW setpoint' } },
     { name: 'chw_supply_temp', kind: 'number', unit: '°C', label: { 'zh-CN': '冷冻水供水温度', en: 'CHW supply temp.' } },
     { name: 'chw_return_temp', kind: 'number', unit: '°C', label: { 'zh-CN': '冷冻水回水温度', en: 'CHW return temp.' } },

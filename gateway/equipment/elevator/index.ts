@@ -21,7 +21,7 @@ export const elevator: EquipmentDescriptor = {
     { name: 'motor_current', kind: 'number', unit: 'A', label: { 'zh-CN': '电机电流', en: 'Motor current' } },
     { name: 'car_vibration', kind: 'number', unit: 'cm/s²', label: { 'zh-CN': '轿厢振动', en: 'Car vibration' } },
     { name: 'leveling_error', kind: 'number', unit: 'mm', label: { 'zh-CN': '平层误差', en: 'Levelling error' } },
-    { name: 'trapped', kind: 'boolean', label: { 'zh-CN': '困人', en: 'Trapped' } },
+    { name: 'trapped', kind: 'boolean', label: { 'zh-CN': '困人', en: 'Trapped' }, alertWhenTrue: true },
     { name: 'fault_code', kind: 'state', label: { 'zh-CN': '故障码', en: 'Fault code' } },
   ],
   faults: [

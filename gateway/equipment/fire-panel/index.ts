@@ -8,9 +8,9 @@ export const firePanel: EquipmentDescriptor = {
   // seed 3.3 (safety and emergency management): fire alarms are emergencies (docs/service-rules.md).
   category: 'fire',
   points: [
-    { name: 'fire_alarm', kind: 'boolean', label: { 'zh-CN': '火警', en: 'Fire alarm' } },
-    { name: 'supervisory', kind: 'boolean', label: { 'zh-CN': '监管', en: 'Supervisory' } },
-    { name: 'trouble', kind: 'boolean', label: { 'zh-CN': '故障', en: 'Trouble' } },
+    { name: 'fire_alarm', kind: 'boolean', label: { 'zh-CN': '火警', en: 'Fire alarm' }, alertWhenTrue: true },
+    { name: 'supervisory', kind: 'boolean', label: { 'zh-CN': '监管', en: 'Supervisory' }, alertWhenTrue: true },
+    { name: 'trouble', kind: 'boolean', label: { 'zh-CN': '故障', en: 'Trouble' }, alertWhenTrue: true },
     { name: 'zones_in_alarm', kind: 'number', label: { 'zh-CN': '报警分区', en: 'Zones in alarm' } },
     { name: 'disabled_zones', kind: 'number', label: { 'zh-CN': '屏蔽分区', en: 'Disabled zones' } },
     { name: 'mains_voltage', kind: 'number', unit: 'V', label: { 'zh-CN': '主电电压', en: 'Mains voltage' } },

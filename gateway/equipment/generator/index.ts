@@ -17,7 +17,7 @@ export const generator: EquipmentDescriptor = {
     { name: 'running', kind: 'boolean', label: { 'zh-CN': '运行', en: 'Running' } },
     { name: 'auto_mode', kind: 'boolean', label: { 'zh-CN': '自动模式', en: 'Auto mode' } },
     { name: 'start_command', kind: 'boolean', label: { 'zh-CN': '远程启动', en: 'Remote start' } },
-    { name: 'fail_to_start', kind: 'boolean', label: { 'zh-CN': '启动失败', en: 'Fail to start' } },
+    { name: 'fail_to_start', kind: 'boolean', label: { 'zh-CN': '启动失败', en: 'Fail to start' }, alertWhenTrue: true },
     { name: 'engine_speed', kind: 'number', unit: 'rpm', label: { 'zh-CN': '转速', en: 'Engine speed' } },
     { name: 'coolant_temp', kind: 'number', unit: '°C', label: { 'zh-CN': '冷却液温度', en: 'Coolant temp.' } },
     { name: 'oil_pressure', kind: 'number', unit: 'kPa', label: { 'zh-CN': '机油压力', en: 'Oil pressure' } },

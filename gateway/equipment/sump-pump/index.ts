@@ -13,11 +13,11 @@ export const sumpPump: EquipmentDescriptor = {
   category: 'water',
   points: [
     { name: 'pit_level', kind: 'number', unit: 'm', label: { 'zh-CN': '井内液位', en: 'Pit level' } },
-    { name: 'high_level', kind: 'boolean', label: { 'zh-CN': '高液位', en: 'High level' } },
+    { name: 'high_level', kind: 'boolean', label: { 'zh-CN': '高液位', en: 'High level' }, alertWhenTrue: true },
     { name: 'pump_call', kind: 'boolean', label: { 'zh-CN': '启泵信号', en: 'Pump called' } },
     { name: 'running', kind: 'boolean', label: { 'zh-CN': '运行', en: 'Running' } },
     { name: 'motor_current', kind: 'number', unit: 'A', label: { 'zh-CN': '电机电流', en: 'Motor current' } },
-    { name: 'pump_fail', kind: 'boolean', label: { 'zh-CN': '泵故障', en: 'Pump fail' } },
+    { name: 'pump_fail', kind: 'boolean', label: { 'zh-CN': '泵故障', en: 'Pump fail' }, alertWhenTrue: true },
     { name: 'run_hours', kind: 'number', unit: 'h', label: { 'zh-CN': '运行时长', en: 'Run hours' } },
     { name: 'starts', kind: 'number', label: { 'zh-CN': '启动次数', en: 'Starts' } },
   ],

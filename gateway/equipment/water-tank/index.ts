@@ -17,9 +17,9 @@ export const waterTank: EquipmentDescriptor = {
     { name: 'level_pct', kind: 'number', unit: '%', label: { 'zh-CN': '液位百分比', en: 'Level (%)' } },
     { name: 'inlet_valve_open', kind: 'boolean', label: { 'zh-CN': '进水阀开', en: 'Inlet valve open' } },
     { name: 'inlet_flow', kind: 'number', unit: 'm³/h', label: { 'zh-CN': '进水流量', en: 'Inlet flow' } },
-    { name: 'high_level', kind: 'boolean', label: { 'zh-CN': '高液位', en: 'High level' } },
-    { name: 'low_level', kind: 'boolean', label: { 'zh-CN': '低液位', en: 'Low level' } },
-    { name: 'overflow', kind: 'boolean', label: { 'zh-CN': '溢流', en: 'Overflow' } },
+    { name: 'high_level', kind: 'boolean', label: { 'zh-CN': '高液位', en: 'High level' }, alertWhenTrue: true },
+    { name: 'low_level', kind: 'boolean', label: { 'zh-CN': '低液位', en: 'Low level' }, alertWhenTrue: true },
+    { name: 'overflow', kind: 'boolean', label: { 'zh-CN': '溢流', en: 'Overflow' }, alertWhenTrue: true },
   ],
   faults: [
     { name: 'overflow', label: { 'zh-CN': '溢流', en: 'Overflow' } },

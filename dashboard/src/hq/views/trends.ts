@@ -4,7 +4,7 @@
  * `GET /api/trends`; choose one estate to see the min–max band of a single line.
  */
 import { h, setAttr, setText } from '../../dom.js';
-import { tilePoints, typeOrder } from '../../shared/equipment.js';
+import { pointLabel, tilePoints, typeOrder } from '../../shared/equipment.js';
 import { api, errorText, type SiteSummary, type Trends } from '../api.js';
 import { hashOf, message, type View } from '../common.js';
 import { t, tn } from '../i18n.js';
@@ -91,7 +91,7 @@ export function mountTrends(root: HTMLElement, params: URLSearchParams): View {
 
   function fillPoints(type: string): void {
     const pts = tilePoints(type) ?? [];
-    pointList.replaceChildren(...pts.map((p) => h('option', { value: p }, tn('point', p))));
+    pointList.replaceChildren(...pts.map((p) => h('option', { value: p }, pointLabel(type, p))));
   }
 
   function fillSites(): void {
@@ -155,7 +155,7 @@ export function mountTrends(root: HTMLElement, params: URLSearchParams): View {
     fillPoints(q.equipment);
     fillSites();
     for (const { r, b } of rangeBtns) setAttr(b, 'aria-pressed', String(r === q.range));
-    setText(heading, t('trends.heading', { equipment: tn('type', q.equipment), point: tn('point', q.point), range: t(`trends.r${q.range}`) }));
+    setText(heading, t('trends.heading', { equipment: tn('type', q.equipment), point: pointLabel(q.equipment, q.point), range: t(`trends.r${q.range}`) }));
     status.replaceChildren(message(t('common.loading')));
     const to = Date.now();
     const from = to - RANGE[q.range].ms;
