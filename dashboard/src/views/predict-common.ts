@@ -21,7 +21,7 @@ export function forecastTable(list: Forecast[], withDevice: boolean): HTMLElemen
     h(
       'table',
       { class: 'data' },
-      h('thead', null, h('tr', null, withDevice ? h('th', null, t('orders.device')) : null, h('th', null, t('predict.indicator')), h('th', { class: 'num' }, t('predict.level')), h('th', { class: 'num' }, t('predict.limit')), h('th', { class: 'num' }, t('predict.slope')), h('th', null, t('predict.crossing')))),
+      h('thead', null, h('tr', null, withDevice ? h('th', null, t('orders.device')) : null, h('th', null, t('predict.indicator')), h('th', { class: 'num' }, t('predict.level')), h('th', { class: 'num' }, t('predict.limit')), h('th', { class: 'num' }, t('predict.slope')), h('th', null, t('predict.crossing')), h('th', null, t('predict.order')))),
       h(
         'tbody',
         null,
@@ -35,9 +35,23 @@ export function forecastTable(list: Forecast[], withDevice: boolean): HTMLElemen
             h('td', { class: 'num' }, fmtNumber(f.limit)),
             h('td', { class: 'num' }, `${fmtNumber(f.slopePerDay)}/${t('dur.d')}`),
             h('td', null, f.crossingAt ? fmtTime(f.crossingAt) : t('predict.notReached'), f.significant ? null : h('span', { class: 'sub muted' }, ` (${t('predict.notSignificant')})`)),
+            h('td', { 'data-testid': 'forecast-order' }, orderState(f, (id) => store.deviceName(id))),
           ),
         ),
       ),
     ),
   );
+}
+
+/** Why a forecast has no order yet, in the planner's words (the forecast's `heldBy` gates); `name` names a device. */
+export function orderState(f: Pick<Forecast, 'alert' | 'heldBy' | 'echoOf' | 'sustainedHours'>, name: (device: string) => string): string {
+  if (f.alert) return t('predict.called');
+  // A forecast stored before the gates were reported has none: show nothing rather than guess.
+  return (f.heldBy ?? []).map((g) => {
+    switch (g) {
+      case 'neighbour': return t('predict.held.neighbour', { device: f.echoOf ? name(f.echoOf) : '?' });
+      case 'sustain': return t('predict.held.sustain', { hours: Math.round(f.sustainedHours) });
+      default: return t(`predict.held.${g}`);
+    }
+  }).join('; ');
 }
