@@ -18,8 +18,9 @@ import { fitForecast, fmt, type Forecast } from './forecaster.js';
 import { DeviceMeters, METERS } from './meters.js';
 import type { OrderPort } from './orders.js';
 import { isOpen } from '../core/model.js';
+import { Machines } from './machines.js';
 import { PmScheduler } from './scheduler.js';
-import { freshDetectors, H, hourProfile, newSeries, peakEquivalent, relativeRise, seriesKeyOf, type DeviceRt, type Series, type SeriesState } from './series.js';
+import { freshDetectors, H, hourProfile, newSeries, peakEquivalent, seriesKeyOf, type DeviceRt, type Series, type SeriesState } from './series.js';
 import { PredictStore, type PmRow, type PredictOrderRow } from './store.js';
 import { cusumStep, ewmaLimit, ewmaStep, mad, MAD_TO_SIGMA, median } from './stats.js';
 import { baselineViews, healthView, meterView, type BaselineView, type ComplianceView, type HealthView, type MeterView, type PlanView } from './views.js';
@@ -49,7 +50,7 @@ export class PredictService implements PipelineSink {
   readonly settings: PredictSettings;
   private readonly devices = new Map<string, DeviceRt>();
   /** Devices per machine (`devices[].machine`), for the neighbour gate. */
-  private readonly machines = new Map<string, DeviceRt[]>();
+  private readonly machines = new Machines();
   private readonly tracked = new Map<string, TrackedOrder>(); // key device|fault
   /** Reading time of the last alerting forecast per open prediction order (key device|fault). */
   private readonly lastAlert = new Map<string, number>();
@@ -72,7 +73,7 @@ export class PredictService implements PipelineSink {
         cfg: d, category: type?.category ?? 'general', meters: new DeviceMeters(d.id, type?.meters ?? {}, points), series: new Map(), specs: new Map(specs.map((s) => [s.point, s])),
         hasRunning: points.has('running'), hour: null, startsAtHour: 0, plans: plansFor(d, type, opts.config.maintenance),
       });
-      if (d.machine !== undefined) (this.machines.get(d.machine) ?? this.machines.set(d.machine, []).get(d.machine)!).push(this.devices.get(d.id)!);
+      this.machines.add(this.devices.get(d.id)!);
     }
     this.restore();
     opts.orders.onChange((o) => this.onOrder(o));
@@ -254,7 +255,7 @@ export class PredictService implements PipelineSink {
       // A rise a machine neighbour shows twice as strongly is its echo: no new order (an open order
       // keeps following its own forecast).
       if (best.f.alert && !open) {
-        const louder = this.louderNeighbour(rt, s, last.t);
+        const louder = this.machines.louderNeighbour(rt, s, last.t, s.spec.peak ? cfg.peakWindowMs : cfg.windowMs, cfg.neighbourRatio);
         if (louder) {
           best.f.alert = false;
           best.f.heldBy = ['neighbour'];
@@ -278,32 +279,6 @@ export class PredictService implements PipelineSink {
       if (best.f.alert || (open && open.series === s.key)) this.raisePrediction(rt, s, fault, best.win, now);
     }
     this.opts.store.saveBaseline(rt.cfg.id, s.key, b, s.resetAt, { ewma: s.det.ewma.value, ewmaN: s.det.ewma.n, cusum: s.det.cusum }, s.profile);
-  }
-
-  /**
-   * A device of `rt`'s machine whose same series rose over the trend window at least
-   * `neighbourRatio` times as much as `s` did, each relative to its own baseline: an echo rises
-   * with its source. (Comparing the whole rise over the baseline instead would hold a second
-   * failing element beside an earlier, louder one, even while the louder one levels off.)
-   */
-  private louderNeighbour(rt: DeviceRt, s: Series, at: number): string | null {
-    const machine = rt.cfg.machine === undefined ? undefined : this.machines.get(rt.cfg.machine);
-    if (!machine) return null;
-    const windowMs = s.spec.peak ? this.settings.peakWindowMs : this.settings.windowMs;
-    const riseOf = (x: Series): number | null => {
-      const now = relativeRise(x, at);
-      const then = relativeRise(x, at - windowMs);
-      return now === null || then === null ? null : now - then;
-    };
-    const own = riseOf(s);
-    if (own === null || own <= 0) return null;
-    for (const peer of machine) {
-      if (peer === rt) continue;
-      const ps = peer.series.get(s.key);
-      const rise = ps ? riseOf(ps) : null;
-      if (rise !== null && rise >= this.settings.neighbourRatio * own) return peer.cfg.id;
-    }
-    return null;
   }
 
   private raisePrediction(rt: DeviceRt, s: Series, fault: string, win: Array<{ t: number; v: number }>, now: number): void {
