@@ -130,10 +130,21 @@ export class SimDevice extends EventEmitter {
   }
 }
 
-/** Zero-padded scale-mode id: `pump-0001`. */
-export function scaleId(type: EquipmentType, n: number): string {
-  const prefix = type === 'elevator' ? 'elev' : type === 'fire_panel' ? 'fire' : type;
-  return `${prefix}-${String(n).padStart(4, '0')}`;
+/** The id prefix of each type, as in the demo site's ids (`gen-1`, `tank-1`, `sump-1`). */
+const ID_PREFIX: Record<SimulatedType, string> = {
+  elevator: 'elev',
+  pump: 'pump',
+  power: 'power',
+  fire_panel: 'fire',
+  generator: 'gen',
+  water_tank: 'tank',
+  chiller: 'chiller',
+  sump_pump: 'sump',
+};
+
+/** Zero-padded scale-mode id: `pump-0001`, `gen-0001`. */
+export function scaleId(type: SimulatedType, n: number): string {
+  return `${ID_PREFIX[type]}-${String(n).padStart(4, '0')}`;
 }
 
 /**
@@ -153,26 +164,36 @@ export const PROTOCOL_OF = {
 export type SimulatedType = keyof typeof PROTOCOL_OF;
 
 /**
- * Scale mode: `counts[type]` devices of each type, ids `elev-0001`, `pump-0001`, `power-0001`,
- * `fire-0001`... Sizes vary a little per device (floors, peak demand, peak load).
+ * The order of the types in scale mode: the original four first (benchmarks and tests count on
+ * their ids, unit ids and ports), then the plant types. Within a protocol the devices follow it,
+ * so the Modbus units run pumps, meters, generators, tanks, chillers.
  */
-export function createScaleDevices(seed: number, counts: Partial<Record<EquipmentType, number>>): SimDevice[] {
+export const SCALE_TYPES = ['elevator', 'pump', 'power', 'fire_panel', 'generator', 'water_tank', 'chiller', 'sump_pump'] as const satisfies readonly SimulatedType[];
+
+/** A scale-mode model; `sizes` varies the size of each device a little (floors, peak demand, peak load, inflow). */
+const SCALE_MODELS: Record<SimulatedType, (rng: Rng, sizes: Rng) => EquipmentModel> = {
+  elevator: (rng, sizes) => new Elevator({ rng, floors: sizes.int(6, 30) }),
+  pump: (rng, sizes) => new Pump({ rng, peakDemand: sizes.uniform(8, 18) }),
+  power: (rng, sizes) => new PowerMeter({ rng, peakKw: sizes.uniform(120, 400) }),
+  fire_panel: (rng) => new FirePanel({ rng }),
+  generator: (rng) => new GeneratorSet({ rng }),
+  water_tank: (rng, sizes) => new WaterTank({ rng, peakDemand: sizes.uniform(16, 32) }),
+  chiller: (rng) => new Chiller({ rng }),
+  sump_pump: (rng, sizes) => new SumpPump({ rng, baseInflow: sizes.uniform(1, 2.5) }),
+};
+
+/**
+ * Scale mode: `counts[type]` devices of each type in SCALE_TYPES order, ids `elev-0001`,
+ * `pump-0001`, `power-0001`, `fire-0001`, `gen-0001`, `tank-0001`, `chiller-0001`, `sump-0001`.
+ */
+export function createScaleDevices(seed: number, counts: Partial<Record<SimulatedType, number>>): SimDevice[] {
   const rng = new Rng(seed);
   const devices: SimDevice[] = [];
   const sizes = rng.fork('sizes');
-  for (const type of ['elevator', 'pump', 'power', 'fire_panel'] as const) {
+  for (const type of SCALE_TYPES) {
     for (let n = 1; n <= (counts[type] ?? 0); n++) {
       const id = scaleId(type, n);
-      const r = rng.fork(id);
-      const model =
-        type === 'elevator'
-          ? new Elevator({ rng: r, floors: sizes.int(6, 30) })
-          : type === 'pump'
-            ? new Pump({ rng: r, peakDemand: sizes.uniform(8, 18) })
-            : type === 'power'
-              ? new PowerMeter({ rng: r, peakKw: sizes.uniform(120, 400) })
-              : new FirePanel({ rng: r });
-      devices.push(new SimDevice(id, PROTOCOL_OF[type], model));
+      devices.push(new SimDevice(id, PROTOCOL_OF[type], SCALE_MODELS[type](rng.fork(id), sizes)));
     }
   }
   return devices;

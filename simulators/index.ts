@@ -1,7 +1,7 @@
 /**
  * The equipment simulators of the demo site in one call: models on a shared clock, an OPC UA
- * server for the elevators, a Modbus TCP server per pump and power meter, an MQTT client for the
- * fire panel, and the fault-injection control API. See README.md for every point map. With
+ * server for the elevators, a Modbus TCP server per pump, power meter, generator, water tank and
+ * chiller, an MQTT client per fire panel and sump pump, and the fault-injection control API. See README.md for every point map. With
  * `scale`, N devices of each type instead (benchmarks); degradation scenarios live in scenarios/.
  */
 import { pino, type Logger } from 'pino';
@@ -10,11 +10,10 @@ import { SimClock } from './clock.js';
 import { buildControlApi } from './control.js';
 import { createDemoDevices, createScaleDevices, type Protocol, type SimDevice } from './devices.js';
 import { startModbusFace, startModbusServer, type ModbusFace } from './faces/modbus.js';
-import type { EquipmentType } from './models/model.js';
-import { UNITS_PER_SERVER } from './scale.js';
+import { UNITS_PER_SERVER, type ScaleCounts } from './scale.js';
 import { startMqttFace, type MqttFace } from './faces/mqtt.js';
 import type { OpcuaFace } from './faces/opcua.js';
-import { CHILLER_MODBUS_MAP, ELEVATOR_OPCUA_POINTS, GENERATOR_MODBUS_MAP, POWER_MODBUS_MAP, PUMP_MODBUS_MAP, WATER_TANK_MODBUS_MAP, type ModbusPointDef } from './pointmaps.js';
+import { ELEVATOR_OPCUA_POINTS, modbusMapOf } from './pointmaps.js';
 
 export { COMM_FAULTS, COMMS_FAULT, SimDevice, type DeviceInfo, type Protocol } from './devices.js';
 export { SimClock } from './clock.js';
@@ -25,16 +24,6 @@ export { scaleSiteDevices, type ScaleCounts } from './scale.js';
 export const UNITS_PER_MODBUS_SERVER = UNITS_PER_SERVER;
 
 export type ModbusDeviceId = 'pump-1' | 'pump-2' | 'power-1' | 'gen-1' | 'tank-1' | 'chiller-1';
-
-/** The register map each demo Modbus device serves. */
-const DEMO_MODBUS_MAPS: Record<ModbusDeviceId, readonly ModbusPointDef[]> = {
-  'pump-1': PUMP_MODBUS_MAP,
-  'pump-2': PUMP_MODBUS_MAP,
-  'power-1': POWER_MODBUS_MAP,
-  'gen-1': GENERATOR_MODBUS_MAP,
-  'tank-1': WATER_TANK_MODBUS_MAP,
-  'chiller-1': CHILLER_MODBUS_MAP,
-};
 
 /** An MQTT device's own broker account (the broker's ACL lets a device publish only under its own topics). */
 export interface MqttAccount {
@@ -49,7 +38,7 @@ export interface SimulatorOptions {
   opcuaPort?: number;
   modbusPorts?: Partial<Record<ModbusDeviceId, number>>;
   controlPort?: number;
-  /** Broker the fire panel publishes to (default mqtt://127.0.0.1:1883); it may come up later. */
+  /** Broker the fire panels and sump pumps publish to (default mqtt://127.0.0.1:1883); it may come up later. */
   brokerUrl?: string;
   /** Per-device broker accounts, replacing the credentials of `brokerUrl` for that device. */
   mqttAccounts?: Record<string, MqttAccount>;
@@ -67,11 +56,12 @@ export interface SimulatorOptions {
   protocols?: Protocol[];
   /**
    * Scale mode: this many devices of each type instead of the demo site, ids `elev-0001`,
-   * `pump-0001`, `power-0001`, `fire-0001`. Elevators share the one OPC UA server (a folder
-   * each); pumps then meters sit behind Modbus TCP servers of up to 247 unit ids each, on ports
-   * `modbusBasePort`, +1, ...; each fire panel is its own MQTT client.
+   * `pump-0001`, `power-0001`, `fire-0001`, `gen-0001`, `tank-0001`, `chiller-0001`, `sump-0001`
+   * (layout: scale.ts). Elevators share the one OPC UA server (a folder each); pumps, meters,
+   * generators, tanks, then chillers sit behind Modbus TCP servers of up to 247 unit ids each, on
+   * ports `modbusBasePort`, +1, ...; each fire panel and sump pump is its own MQTT client.
    */
-  scale?: Partial<Record<EquipmentType, number>>;
+  scale?: ScaleCounts;
   /** First Modbus server port in scale mode (default 5020; 0 = free ports). */
   modbusBasePort?: number;
   /** Real ms between clock ticks (default 100, 1000 in scale mode). */
@@ -157,22 +147,22 @@ export async function startSimulators(opts: SimulatorOptions = {}): Promise<Simu
         const units = modbusDevices.slice(i * UNITS_PER_MODBUS_SERVER, (i + 1) * UNITS_PER_MODBUS_SERVER).map((device, j) => ({
           unitId: j + 1,
           device,
-          map: device.type === 'power' ? POWER_MODBUS_MAP : PUMP_MODBUS_MAP,
+          map: modbusMapOf(device.type),
         }));
         starting.push(startModbusServer(units, { host, port: base === 0 ? 0 : base + i, logger: log }).then((f) => faces.push(f)));
       }
     } else if (protocols.has('modbus')) {
       for (const id of Object.keys(DEFAULT_MODBUS_PORTS) as ModbusDeviceId[]) {
-        const map = DEMO_MODBUS_MAPS[id];
+        const device = byId(id);
         const port = opts.modbusPorts?.[id] ?? DEFAULT_MODBUS_PORTS[id];
-        starting.push(startModbusFace(byId(id), map, { host, port, logger: log }).then((f) => faces.push(f)));
+        starting.push(startModbusFace(device, modbusMapOf(device.type), { host, port, logger: log }).then((f) => faces.push(f)));
       }
     }
     if (protocols.has('mqtt')) {
-      const panels = devices.filter((d) => d.protocol === 'mqtt');
-      // Many panels: stagger the first connects over about a second rather than all at once.
-      panels.forEach((d, i) =>
-        faces.push(startMqttFace(d, { brokerUrl: withAccount(brokerUrl, opts.mqttAccounts?.[d.id]), siteId: opts.siteId ?? 'demo', logger: log, ...(panels.length > 1 ? { connectDelayMs: Math.round((i * 1000) / panels.length) } : {}) })),
+      const clients = devices.filter((d) => d.protocol === 'mqtt');
+      // Many clients: stagger the first connects over about a second rather than all at once.
+      clients.forEach((d, i) =>
+        faces.push(startMqttFace(d, { brokerUrl: withAccount(brokerUrl, opts.mqttAccounts?.[d.id]), siteId: opts.siteId ?? 'demo', logger: log, ...(clients.length > 1 ? { connectDelayMs: Math.round((i * 1000) / clients.length) } : {}) })),
       );
     }
     starting.push(control.listen({ host, port: opts.controlPort ?? 8081 }));

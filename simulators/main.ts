@@ -5,12 +5,13 @@
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { startSimulators, type MqttAccount, type SimulatorOptions } from './index.js';
-import type { Protocol } from './devices.js';
+import { SCALE_TYPES, type Protocol } from './devices.js';
 import { parseScale, scaleSiteDevicesYaml, type ScaleCounts } from './scale.js';
 import { createLiveScenario, SCENARIOS, type ScenarioName } from './scenarios/index.js';
 
-export const USAGE = `Facility equipment simulators: elevators (OPC UA), pumps and power meters (Modbus TCP),
-fire panels (MQTT), with fault injection and slow degradation scenarios.
+export const USAGE = `Facility equipment simulators: elevators (OPC UA); pumps, power meters, generators, water
+tanks and chillers (Modbus TCP); fire panels and sump pumps (MQTT), with fault injection and slow
+degradation scenarios.
 
 Usage: npm run sim -- [options]
 
@@ -30,11 +31,14 @@ ${Object.entries(SCENARIOS)
 
 Scale mode (benchmarks)
   --scale SPEC             N devices per type instead of the demo site, e.g.
-                           --scale elevator=250,pump=250,power=250,fire_panel=250 (or all=250).
-                           Ids elev-0001, pump-0001, power-0001, fire-0001. Elevators: one OPC UA
-                           server, a folder each. Pumps then meters: Modbus TCP servers of 247
-                           unit ids each on ports --modbus-base-port, +1, ... Fire panels: one
-                           MQTT client each. The clock ticks at 1 Hz.          SIM_SCALE
+                           --scale elevator=250,pump=250,power=250,fire_panel=250,generator=10;
+                           all=250 sets every type. Types, in layout order:
+                           ${SCALE_TYPES.join(', ')}.
+                           Ids elev-0001, pump-0001, power-0001, fire-0001, gen-0001, tank-0001,
+                           chiller-0001, sump-0001. Elevators: one OPC UA server, a folder each.
+                           Pumps, meters, generators, tanks, chillers: Modbus TCP servers of 247
+                           unit ids each on ports --modbus-base-port, +1, ... Fire panels and sump
+                           pumps: one MQTT client each. Ticks at 1 Hz.          SIM_SCALE
   --modbus-base-port P     first Modbus server port in scale mode              SIM_MODBUS_BASE_PORT (5020)
   --print-site-devices     print the gateway's matching site-config devices: YAML and exit
 

@@ -110,6 +110,22 @@ export const WATER_TANK_MODBUS_MAP: readonly ModbusPointDef[] = [
   { name: 'inlet_flow', table: 'input', address: 2, type: 'float32', unit: 'm³/h' },
 ];
 
+/** The register map each Modbus type serves, in the demo and in scale mode. */
+export const MODBUS_MAPS = {
+  pump: PUMP_MODBUS_MAP,
+  power: POWER_MODBUS_MAP,
+  generator: GENERATOR_MODBUS_MAP,
+  water_tank: WATER_TANK_MODBUS_MAP,
+  chiller: CHILLER_MODBUS_MAP,
+} as const satisfies Record<string, readonly ModbusPointDef[]>;
+export type ModbusEquipment = keyof typeof MODBUS_MAPS;
+
+/** The register map of a Modbus type; throws for a type that does not speak Modbus. */
+export function modbusMapOf(type: string): readonly ModbusPointDef[] {
+  if (!Object.hasOwn(MODBUS_MAPS, type)) throw new Error(`no Modbus register map for type '${type}'`);
+  return MODBUS_MAPS[type as ModbusEquipment];
+}
+
 export type OpcuaDataType = 'Boolean' | 'Int32' | 'UInt32' | 'Double';
 
 export interface OpcuaPointDef {
@@ -161,6 +177,13 @@ export const SUMP_PUMP_MQTT_PATHS: readonly string[] = [
   'run_hours',
   'starts',
 ];
+
+/** The JSON paths each MQTT type publishes. */
+export const MQTT_PATHS = {
+  fire_panel: FIRE_PANEL_MQTT_PATHS,
+  sump_pump: SUMP_PUMP_MQTT_PATHS,
+} as const satisfies Record<string, readonly string[]>;
+export type MqttEquipment = keyof typeof MQTT_PATHS;
 
 export function telemetryTopic(siteId: string, type: string, deviceId: string): string {
   return `site/${siteId}/${type}/${deviceId}/telemetry`;

@@ -3,15 +3,17 @@
  * gateway a valid, matching `devices:` list. (The full stack at this size is measured by
  * `npx tsx simulators/bench-scale.ts`, not here.)
  */
+import { readFileSync } from 'node:fs';
 import { Value } from '@sinclair/typebox/value';
+import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { DeviceConfig } from '../gateway/config/schema.js';
 import { ModbusConnection, ModbusPoint } from '../gateway/connectors/modbus/schema.js';
 import { MqttConnection, MqttPoint } from '../gateway/connectors/mqtt/schema.js';
 import { OpcuaConnection, OpcuaPoint } from '../gateway/connectors/opcua/schema.js';
 import { SimClock } from './clock.js';
-import { createScaleDevices } from './devices.js';
-import { parseScale, scaleSiteDevices, scaleSiteDevicesYaml } from './scale.js';
+import { createScaleDevices, SCALE_TYPES } from './devices.js';
+import { parseScale, scaleSiteDevices, scaleSiteDevicesYaml, type SiteDeviceConfig } from './scale.js';
 
 const COUNTS = { elevator: 250, pump: 250, power: 250, fire_panel: 250 };
 
@@ -61,9 +63,47 @@ describe('scale mode', () => {
     expect(scaleSiteDevicesYaml({ counts: { pump: 1 } })).toMatch(/^devices:\n {2}- id: pump-0001\n/);
   });
 
+  it('appends the plant types after the original four without moving them', () => {
+    const plant = { generator: 250, water_tank: 2, chiller: 3, sump_pump: 2 };
+    const list = scaleSiteDevices({ counts: { ...COUNTS, ...plant }, modbusBasePort: 15020, brokerUrl: 'mqtt://127.0.0.1:11883' });
+    // The first 1,000 entries are those of the original four, unchanged.
+    expect(list.slice(0, 1000)).toEqual(scaleSiteDevices({ counts: COUNTS, modbusBasePort: 15020, brokerUrl: 'mqtt://127.0.0.1:11883' }));
+    expect(list.slice(1000).map((d) => d.id).filter((id) => /-000[12]$/.test(id))).toEqual([
+      'gen-0001', 'gen-0002', 'tank-0001', 'tank-0002', 'chiller-0001', 'chiller-0002', 'sump-0001', 'sump-0002',
+    ]);
+    const byId = new Map(list.map((d) => [d.id, d]));
+    // Modbus units run on after power-0250 (port 15022, unit 6): generators, tanks, chillers.
+    expect(byId.get('gen-0001')!.connection).toMatchObject({ port: 15022, unitId: 7 });
+    expect(byId.get('gen-0241')!.connection).toMatchObject({ port: 15022, unitId: 247 });
+    expect(byId.get('gen-0242')!.connection).toMatchObject({ port: 15023, unitId: 1 });
+    expect(byId.get('tank-0001')!.connection).toMatchObject({ port: 15023, unitId: 10 });
+    expect(byId.get('chiller-0003')!.connection).toMatchObject({ port: 15023, unitId: 14 });
+    expect(byId.get('sump-0002')!.connection).toMatchObject({ topic: 'site/demo/sump_pump/sump-0002/telemetry', url: 'mqtt://127.0.0.1:11883' });
+    expect(byId.get('gen-0051')).toMatchObject({ name: 'Standby generator 51', type: 'generator', building: 'B02', protocol: 'modbus' });
+    // The simulators number the same way.
+    const sims = createScaleDevices(1, { ...COUNTS, ...plant });
+    expect(sims.map((d) => d.id)).toEqual(list.map((d) => d.id));
+    expect(sims.map((d) => d.protocol)).toEqual(list.map((d) => d.protocol));
+  });
+
+  it('gives every Modbus and MQTT type the points of its demo device (demo/site.yaml)', () => {
+    const text = readFileSync(new URL('../demo/site.yaml', import.meta.url), 'utf8').replace(/\$\{\w+:-([^}]*)\}/g, '$1');
+    const demo = (parse(text) as { devices: SiteDeviceConfig[] }).devices;
+    const counts = Object.fromEntries(SCALE_TYPES.map((t) => [t, 1]));
+    const types = new Set<string>();
+    for (const d of scaleSiteDevices({ counts })) {
+      if (d.protocol === 'opcua') continue;
+      const theirs = demo.find((x) => x.type === d.type)!;
+      expect(d.points, d.type).toEqual(theirs.points.map((p) => (d.protocol === 'modbus' ? { type: 'uint16', ...p } : p)));
+      types.add(d.type);
+    }
+    expect([...types].sort()).toEqual(['chiller', 'fire_panel', 'generator', 'power', 'pump', 'sump_pump', 'water_tank']);
+  });
+
   it('parses the --scale flag', () => {
-    expect(parseScale('pump=250, elevator=10')).toEqual({ pump: 250, elevator: 10 });
-    expect(parseScale('all=2')).toEqual({ elevator: 2, pump: 2, power: 2, fire_panel: 2 });
-    expect(() => parseScale('lift=3')).toThrow(/one of/);
+    expect(parseScale('pump=250, elevator=10, sump_pump=3')).toEqual({ pump: 250, elevator: 10, sump_pump: 3 });
+    expect(parseScale('all=2')).toEqual({ elevator: 2, pump: 2, power: 2, fire_panel: 2, generator: 2, water_tank: 2, chiller: 2, sump_pump: 2 });
+    expect(parseScale('all=2,generator=5').generator).toBe(5);
+    expect(() => parseScale('lift=3')).toThrow(/one of .*sump_pump/);
   });
 });

@@ -2,17 +2,23 @@
  * Scale mode, gateway side: the site-config `devices:` entries that match
  * `startSimulators({ scale })`, so a benchmark can point the gateway at 1,000+ simulated devices.
  *
- * Layout (the same as index.ts): elevators `elev-0001`... in the one OPC UA server, a folder each;
- * pumps `pump-0001`... then meters `power-0001`... behind Modbus TCP servers of up to 247 unit
- * ids each, on ports modbusBasePort, modbusBasePort + 1, ... (unit id = position + 1); fire
- * panels `fire-0001`... publish to `site/<siteId>/fire_panel/<id>/telemetry`.
+ * Layout (the same as index.ts; types in SCALE_TYPES order, devices.ts):
+ * - elevators `elev-0001`... in the one OPC UA server, a folder each;
+ * - pumps `pump-0001`..., meters `power-0001`..., generators `gen-0001`..., water tanks
+ *   `tank-0001`..., then chillers `chiller-0001`..., numbered on in that order behind Modbus TCP
+ *   servers of up to 247 unit ids each, on ports modbusBasePort, modbusBasePort + 1, ... (unit
+ *   id = position + 1);
+ * - fire panels `fire-0001`... and sump pumps `sump-0001`... publish to
+ *   `site/<siteId>/<type>/<id>/telemetry`.
+ * The original four types come first, so adding the others moves none of their ids or addresses.
  */
 import { stringify } from 'yaml';
-import { scaleId } from './devices.js';
+import { PROTOCOL_OF, SCALE_TYPES, scaleId, type SimulatedType } from './devices.js';
 import type { EquipmentType } from './models/model.js';
-import { ELEVATOR_OPCUA_POINTS, FIRE_PANEL_MQTT_PATHS, POWER_MODBUS_MAP, PUMP_MODBUS_MAP, telemetryTopic } from './pointmaps.js';
+import { ELEVATOR_OPCUA_POINTS, MQTT_PATHS, modbusMapOf, telemetryTopic, type MqttEquipment } from './pointmaps.js';
 
-export type ScaleCounts = Partial<Record<EquipmentType, number>>;
+/** Devices per type; every type the simulator has a model for (PROTOCOL_OF, devices.ts). */
+export type ScaleCounts = Partial<Record<SimulatedType, number>>;
 
 /** A `devices:` entry of the gateway's site config (gateway/config/schema.ts DeviceConfig). */
 export interface SiteDeviceConfig {
@@ -48,11 +54,28 @@ export interface ScaleSiteOptions {
 
 export const UNITS_PER_SERVER = 247;
 
-/** The demo's gateway names of the fire panel's JSON paths. */
-const FIRE_POINT_NAMES: Record<string, string> = { 'power.mains_v': 'mains_voltage', 'power.battery_v': 'battery_voltage' };
+/** The demo's gateway names and units of the MQTT devices' JSON paths (demo/site.yaml); a path is its own name otherwise. */
+const MQTT_POINT_NAMES: Record<MqttEquipment, Record<string, string>> = {
+  fire_panel: { 'power.mains_v': 'mains_voltage', 'power.battery_v': 'battery_voltage' },
+  sump_pump: {},
+};
+const MQTT_POINT_UNITS: Record<MqttEquipment, Record<string, string>> = {
+  fire_panel: { 'power.mains_v': 'V', 'power.battery_v': 'V' },
+  sump_pump: { pit_level: 'm', motor_current: 'A', run_hours: 'h' },
+};
 const OPCUA_UNITS: Record<string, string> = { second: 's', ampere: 'A', millimetre: 'mm', 'cm/s²': 'cm/s²' };
+const LABELS: Record<SimulatedType, string> = {
+  elevator: 'Elevator',
+  pump: 'Booster pump',
+  power: 'Power meter',
+  fire_panel: 'Fire panel',
+  generator: 'Standby generator',
+  water_tank: 'Water tank',
+  chiller: 'Chiller',
+  sump_pump: 'Sump pump',
+};
 
-/** Device entries for the gateway, in the simulators' order: elevators, pumps, meters, fire panels. */
+/** Device entries for the gateway, in the simulators' order (SCALE_TYPES, see the layout above). */
 export function scaleSiteDevices(opts: ScaleSiteOptions): SiteDeviceConfig[] {
   const host = opts.host ?? '127.0.0.1';
   const endpoint = opts.opcuaEndpoint ?? `opc.tcp://${host}:${opts.opcuaPort ?? 4840}/facility`;
@@ -63,46 +86,39 @@ export function scaleSiteDevices(opts: ScaleSiteOptions): SiteDeviceConfig[] {
   const perBuilding = opts.perBuilding ?? 50;
   const out: SiteDeviceConfig[] = [];
   let modbusIndex = 0;
-  const modbusPoints = (map: typeof PUMP_MODBUS_MAP) =>
-    map.map((p) => {
-      const { writable: _w, ...rest } = p;
-      return { ...rest };
-    });
-  const pumpPoints = modbusPoints(PUMP_MODBUS_MAP);
-  const powerPoints = modbusPoints(POWER_MODBUS_MAP);
 
-  for (const type of ['elevator', 'pump', 'power', 'fire_panel'] as const) {
+  for (const type of SCALE_TYPES) {
+    const protocol = PROTOCOL_OF[type];
+    const points = pointsOf(type);
     for (let n = 1; n <= (opts.counts[type] ?? 0); n++) {
       const id = scaleId(type, n);
       const building = `B${String(Math.ceil(n / perBuilding)).padStart(2, '0')}`;
-      const base = { id, name: `${label(type)} ${n}`, type, building };
-      if (type === 'elevator') {
+      const base = { id, name: `${LABELS[type]} ${n}`, type, building };
+      if (protocol === 'opcua') {
         out.push({
           ...base,
-          protocol: 'opcua',
+          protocol,
           connection: { endpoint, samplingInterval: sampling, publishingInterval: sampling },
           points: ELEVATOR_OPCUA_POINTS.map((p) => ({ name: p.name, nodeId: `ns=1;s=${id}.${p.name}`, ...(p.unit ? { unit: OPCUA_UNITS[p.unit] } : {}) })),
         });
-      } else if (type === 'pump' || type === 'power') {
+      } else if (protocol === 'modbus') {
         const i = modbusIndex++;
         const addr = opts.modbusUnits?.[id] ?? { port: (opts.modbusBasePort ?? 5020) + Math.floor(i / UNITS_PER_SERVER), unitId: (i % UNITS_PER_SERVER) + 1 };
-        out.push({
-          ...base,
-          protocol: 'modbus',
-          connection: { host, port: addr.port, unitId: addr.unitId, pollInterval: poll, timeout: opts.timeout ?? 800 },
-          points: type === 'pump' ? pumpPoints : powerPoints,
-        });
+        out.push({ ...base, protocol, connection: { host, port: addr.port, unitId: addr.unitId, pollInterval: poll, timeout: opts.timeout ?? 800 }, points });
       } else {
-        out.push({
-          ...base,
-          protocol: 'mqtt',
-          connection: { url: brokerUrl, topic: telemetryTopic(siteId, 'fire_panel', id), qos: 1 },
-          points: FIRE_PANEL_MQTT_PATHS.map((path) => ({ name: FIRE_POINT_NAMES[path] ?? path, path, ...(path.startsWith('power.') ? { unit: 'V' } : {}) })),
-        });
+        out.push({ ...base, protocol, connection: { url: brokerUrl, topic: telemetryTopic(siteId, type, id), qos: 1 }, points });
       }
     }
   }
   return out;
+}
+
+/** The gateway points of a Modbus or MQTT type (elevators' node ids carry the device id: above). */
+function pointsOf(type: SimulatedType): Record<string, unknown>[] {
+  if (PROTOCOL_OF[type] === 'modbus') return modbusMapOf(type).map(({ writable: _w, ...p }) => ({ ...p }));
+  if (PROTOCOL_OF[type] !== 'mqtt') return [];
+  const t = type as MqttEquipment;
+  return MQTT_PATHS[t].map((path) => ({ name: MQTT_POINT_NAMES[t][path] ?? path, path, ...(MQTT_POINT_UNITS[t][path] ? { unit: MQTT_POINT_UNITS[t][path] } : {}) }));
 }
 
 /** The same as YAML: a `devices:` block to paste into (or merge with) a site config. */
@@ -110,22 +126,18 @@ export function scaleSiteDevicesYaml(opts: ScaleSiteOptions): string {
   return stringify({ devices: scaleSiteDevices(opts) }, { aliasDuplicateObjects: false, lineWidth: 0 });
 }
 
-/** Parse `pump=250,elevator=250` (the --scale flag); `all=250` sets every type. */
+/** Parse `pump=250,generator=10` (the --scale flag); `all=250` sets every type of SCALE_TYPES. */
 export function parseScale(spec: string): ScaleCounts {
   const counts: ScaleCounts = {};
-  const types: EquipmentType[] = ['elevator', 'pump', 'power', 'fire_panel'];
+  const types: readonly SimulatedType[] = SCALE_TYPES;
   for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
     const m = /^([a-z_]+)=(\d+)$/.exec(part);
     if (!m) throw new RangeError(`bad --scale entry '${part}': expected type=count, e.g. pump=250`);
     const [, type, n] = m as unknown as [string, string, string];
     const count = Number(n);
     if (type === 'all') for (const t of types) counts[t] = count;
-    else if ((types as string[]).includes(type)) counts[type as EquipmentType] = count;
+    else if ((types as readonly string[]).includes(type)) counts[type as SimulatedType] = count;
     else throw new RangeError(`bad --scale type '${type}': one of ${types.join(', ')}, all`);
   }
   return counts;
-}
-
-function label(type: EquipmentType): string {
-  return type === 'elevator' ? 'Elevator' : type === 'pump' ? 'Booster pump' : type === 'power' ? 'Power meter' : 'Fire panel';
 }
