@@ -1,8 +1,9 @@
 /**
  * The equipment simulators of the demo site in one call: models on a shared clock, an OPC UA
  * server for the elevators, a Modbus TCP server per pump, power meter, generator, water tank and
- * chiller, an MQTT client per fire panel and sump pump, and the fault-injection control API. See README.md for every point map. With
- * `scale`, N devices of each type instead (benchmarks); degradation scenarios live in scenarios/.
+ * chiller, an MQTT client per fire panel and sump pump, and the fault-injection control API. See
+ * README.md for every point map. With `scale`, N devices of each type instead (benchmarks);
+ * degradation scenarios live in scenarios/.
  */
 import { pino, type Logger } from 'pino';
 import { withoutCredentials } from './urls.js';
