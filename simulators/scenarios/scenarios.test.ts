@@ -3,7 +3,7 @@
  * accelerating, with the indicator reaching its failure level at the recorded failure time.
  */
 import { describe, expect, it } from 'vitest';
-import { createScenario, DEFAULT_START, SCENARIOS, type ScenarioSample } from './index.js';
+import { createScenario, DEFAULT_START, SCENARIOS, type ScenarioName, type ScenarioSample } from './index.js';
 
 const DAY = 86_400_000;
 const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
@@ -93,6 +93,22 @@ describe('degradation scenarios', () => {
     const pump = clean(createScenario({ scenario: 'healthy', seed: 8, durationDays: 3, glitchesPerDay: 0 }).samples(60));
     expect(Math.max(...pump.map((s) => num(s, 'vibration')))).toBeLessThan(4);
     expect(pump.some((s) => s.values.running === true) && pump.some((s) => s.values.running === false)).toBe(true);
+  });
+
+  it('every declared scenario samples its indicator on each of its types and has a failure time', () => {
+    for (const [scenario, spec] of Object.entries(SCENARIOS) as [ScenarioName, (typeof SCENARIOS)[ScenarioName]][]) {
+      for (const type of spec.types) {
+        const run = createScenario({ scenario, type, seed: 1, durationDays: 1, failAfterDays: 0.5, glitchesPerDay: 0 });
+        if (scenario === 'healthy') {
+          expect([run.indicator, run.failureAt]).toEqual([null, null]);
+          continue;
+        }
+        const first = [...run.samples(3600)][0]!;
+        expect(typeof first.values[run.indicator!.point], `${scenario} on ${type}: ${run.indicator!.point}`).toBe('number');
+        expect(run.failureAt, `${scenario} on ${type}`).toBeGreaterThan(run.start);
+      }
+    }
+    expect(() => createScenario({ scenario: 'no_such_wear' as ScenarioName, seed: 1, durationDays: 1 })).toThrow(/unknown scenario 'no_such_wear'; scenarios: healthy, bearing_wear/);
   });
 
   it('rejects a scenario on the wrong equipment type', () => {
