@@ -10,22 +10,13 @@
  * product's work-order service. Counted: prediction orders on B's vibration (false: B is healthy), and
  * whether A's failure was warned, in each variant.
  */
-import Database from 'better-sqlite3';
 import type { DeviceConfig } from '../gateway/config/schema.js';
-import { createLogger } from '../gateway/core/log.js';
-import type { Reading } from '../gateway/core/reading.js';
-import { orderPort } from '../gateway/predict/orders.js';
-import { PredictService } from '../gateway/predict/service.js';
-import { PredictStore } from '../gateway/predict/store.js';
 import { median } from '../gateway/predict/stats.js';
-import { WorkOrderRepository } from '../gateway/workorders/repository.js';
-import { WorkOrderService } from '../gateway/workorders/service.js';
-import { SlaBook } from '../gateway/workorders/sla.js';
+import { predictRig, readingsOf } from './lib/predict-rig.js';
 import { createScenario } from '../simulators/scenarios/index.js';
 import { Rng } from '../simulators/random.js';
 
 const DAY = 86_400_000;
-const silent = createLogger('eval', 'silent');
 
 export interface EchoRun {
   seed: number;
@@ -71,23 +62,13 @@ function pumpSet(seed: number, days: number, everyS: number, disturbed: boolean)
 function feedBoth(set: ReturnType<typeof pumpSet>, machine: string | undefined): { echoOrders: number; sourceLeadH: number | null } {
   const points = Object.keys(set.a[0]!.values).filter((p) => p !== 'starts_per_hour');
   const device = (id: string): DeviceConfig => ({ id, type: 'pump', protocol: 'sim', connection: {}, points: points.map((name) => ({ name })), ...(machine ? { machine } : {}) });
-  const db = new Database(':memory:');
-  const service = new WorkOrderService(new WorkOrderRepository(db), new SlaBook([]), silent);
-  const raisedAt = new Map<string, number>();
-  service.onChange((o, action) => {
-    if (action === 'created') raisedAt.set(o.id, (o.evidence as { forecast?: { at: number } } | null)?.forecast?.at ?? 0);
-  });
-  const predict = new PredictService({ config: { devices: [device('pump-a'), device('pump-b')], rules: [], maintenance: { defaultPlans: false } }, store: new PredictStore(db), orders: orderPort(service), persistEveryMs: 3_600_000 });
-  const batchOf = (id: string, s: Sample): Reading[] => points.flatMap((p) => {
-    const v = s.values[p];
-    return v === undefined ? [] : [{ device: id, point: p, value: v, quality: 'good' as const, ts: s.ts }];
-  });
+  const { predict, orders: service, raised } = predictRig({ config: { devices: [device('pump-a'), device('pump-b')], rules: [], maintenance: { defaultPlans: false } }, persistEveryMs: 3_600_000 });
   for (let i = 0; i < Math.min(set.a.length, set.b.length); i++) {
-    predict.onReadings(batchOf('pump-a', set.a[i]!));
-    predict.onReadings(batchOf('pump-b', set.b[i]!));
+    predict.onReadings(readingsOf('pump-a', points, set.a[i]!));
+    predict.onReadings(readingsOf('pump-b', points, set.b[i]!));
   }
   const orders = service.list({ limit: 10_000 }).filter((o) => o.source === 'prediction' && o.fault === 'predicted_vibration');
-  const hit = orders.filter((o) => o.device === 'pump-a' && raisedAt.get(o.id)! < set.failureAt).map((o) => raisedAt.get(o.id)!).sort((x, y) => x - y)[0];
+  const hit = orders.filter((o) => o.device === 'pump-a' && raised.get(o.id)!.at < set.failureAt).map((o) => raised.get(o.id)!.at).sort((x, y) => x - y)[0];
   return { echoOrders: orders.filter((o) => o.device === 'pump-b').length, sourceLeadH: hit === undefined ? null : Number(((set.failureAt - hit) / 3_600_000).toFixed(1)) };
 }
 

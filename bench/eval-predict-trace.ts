@@ -11,17 +11,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { loadConfig } from '../gateway/site/load.js';
-import { createLogger } from '../gateway/core/log.js';
 import type { Reading } from '../gateway/core/reading.js';
-import { orderPort } from '../gateway/predict/orders.js';
-import { PredictService } from '../gateway/predict/service.js';
-import { PredictStore } from '../gateway/predict/store.js';
-import { WorkOrderRepository } from '../gateway/workorders/repository.js';
-import { WorkOrderService } from '../gateway/workorders/service.js';
-import { SlaBook } from '../gateway/workorders/sla.js';
 import { prepareRun } from './eval-predict-real.js';
+import { predictRig } from './lib/predict-rig.js';
 
 const H = 3_600_000;
 
@@ -34,16 +27,13 @@ export async function traceReal(file: string, failed: readonly string[], channel
   try {
     writeFileSync(join(dir, 'site.yaml'), run.siteYaml('mqtt://127.0.0.1:1883', join(dir, 'data')));
     const { config } = loadConfig(join(dir, 'site.yaml'));
-    const log = createLogger('trace', 'silent');
-    const db = new Database(':memory:');
-    const orders = new WorkOrderService(new WorkOrderRepository(db), new SlaBook([]), log);
-    const predict = new PredictService({ config, store: new PredictStore(db), orders: orderPort(orders), log });
+    const { predict, orders, raised } = predictRig({ config });
     const end = run.rows[run.rows.length - 1]!.ts;
     const base = run.baselines[i]!;
     print(`${channel}: ${run.failed(channel) ? 'failed' : 'healthy'}; baseline ${base.toPrecision(4)}, alert ${run.alerts[i]!.toPrecision(4)}, alarm ${run.limits[i]!.toPrecision(4)}`);
     print('h before end | level/baseline | p (trend) | model | h to alert [band] | shift σ | progress | held by');
     orders.onChange((o, action) => {
-      if (o.device === device && o.fault === `predicted_${point}` && action === 'created') print(`  ORDER ${o.number} raised ${((end - (o.evidence as { forecast: { at: number } }).forecast.at) / H).toFixed(1)} h before the end: ${o.title}`);
+      if (o.device === device && o.fault === `predicted_${point}` && action === 'created') print(`  ORDER ${o.number} raised ${((end - raised.get(o.id)!.at) / H).toFixed(1)} h before the end: ${o.title}`);
     });
     let lastAt = 0;
     for (const row of run.rows) {

@@ -16,20 +16,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
 import type { DeviceConfig } from '../gateway/config/schema.js';
-import type { Reading } from '../gateway/core/reading.js';
-import { createLogger } from '../gateway/core/log.js';
-import { orderPort } from '../gateway/predict/orders.js';
-import { WorkOrderRepository } from '../gateway/workorders/repository.js';
-import { WorkOrderService } from '../gateway/workorders/service.js';
-import { SlaBook } from '../gateway/workorders/sla.js';
-import { PredictService } from '../gateway/predict/service.js';
-import { PredictStore } from '../gateway/predict/store.js';
 import { median } from '../gateway/predict/stats.js';
 import { DEFAULT_FAILED, defaultRealData, evalReal } from './eval-predict-real.js';
 import { traceReal } from './eval-predict-trace.js';
 import { evalEcho } from './eval-predict-machine.js';
+import { predictRig, readingsOf } from './lib/predict-rig.js';
 import { createScenario, type ScenarioName } from '../simulators/scenarios/index.js';
 
 const args = process.argv.slice(2);
@@ -81,7 +73,6 @@ const DISTURBED = !args.includes('--kind-controls');
 const NAIVE = args.includes('--naive');
 if (NAIVE) Object.assign(OVERRIDE, { minProgress: 0, sustainHours: 0, relNoise: 0.005, gapNoise: 0 });
 const SEED_BASE = TUNE ? 9001 : 1;
-const silent = createLogger('eval', 'silent');
 const DAY = 86_400_000;
 
 type Kind = 'pump' | 'elevator' | 'power';
@@ -118,31 +109,15 @@ function runOne(scenario: ScenarioName, type: Kind, seed: number, durationDays: 
   if (first.done) throw new Error('empty scenario');
   const points = Object.keys(first.value.values).filter((k) => k !== 'starts_per_hour');
   const cfg: DeviceConfig = { id: device, type, protocol: 'sim', connection: {}, points: points.map((name) => ({ name })) };
-  // The product's work-order service (SLA book, dedup, evidence and due-date updates) on an in-memory database.
-  const db = new Database(':memory:');
-  const service = new WorkOrderService(new WorkOrderRepository(db), new SlaBook([]), silent);
-  const seen = new Map<string, { updates: number; firstEvidence: Record<string, unknown> | null; raisedAt: number }>();
-  service.onChange((o, action) => {
-    const at = ((o.evidence as { forecast?: { at: number } } | null)?.forecast?.at) ?? 0;
-    if (action === 'created') seen.set(o.id, { updates: 0, firstEvidence: o.evidence ?? null, raisedAt: at });
-    else if (action === 'evidence') seen.get(o.id)!.updates++;
-  });
-  const predict = new PredictService({ config: { devices: [cfg], rules: [], maintenance: { defaultPlans: false } }, store: new PredictStore(db), orders: orderPort(service), persistEveryMs: 3_600_000, settings: OVERRIDE });
-  const feed = (s: { ts: number; values: Record<string, number | boolean> }) => {
-    const batch: Reading[] = [];
-    for (const p of points) {
-      const v = s.values[p];
-      if (v !== undefined) batch.push({ device, point: p, value: v, quality: 'good', ts: s.ts });
-    }
-    predict.onReadings(batch);
-  };
+  const { predict, orders: service, raised } = predictRig({ config: { devices: [cfg], rules: [], maintenance: { defaultPlans: false } }, persistEveryMs: 3_600_000, settings: OVERRIDE });
+  const feed = (sample: { ts: number; values: Record<string, number | boolean> }) => predict.onReadings(readingsOf(device, points, sample));
   feed(first.value);
   for (let r = iter.next(); !r.done; r = iter.next()) feed(r.value);
 
   const target = run.indicator ? `predicted_${run.indicator.point}` : null;
   // Raise time on the readings' clock (the forecast's own time), as the predictor sees it.
   const list = service.list({ limit: 10_000 }).filter((o) => o.source === 'prediction')
-    .map((o) => ({ ...o, createdAt: seen.get(o.id)!.raisedAt, updates: seen.get(o.id)!.updates, firstEvidence: seen.get(o.id)!.firstEvidence }));
+    .map((o) => ({ ...o, createdAt: raised.get(o.id)!.at, updates: raised.get(o.id)!.updates, firstEvidence: raised.get(o.id)!.firstEvidence }));
   const hit = target ? list.filter((o) => o.fault === target && run.failureAt !== null && o.createdAt < run.failureAt).sort((a, b) => a.createdAt - b.createdAt)[0] : undefined;
   return {
     scenario, type, seed, days: durationDays, failAfterDays: run.failureAt ? (run.failureAt - run.start) / DAY : null, indicator: run.indicator?.point ?? null,
