@@ -4,7 +4,8 @@
  * rise that a machine neighbour shows at least `ratio` times as strongly is taken for that
  * neighbour's echo, and raises no new prediction order (README, "Machines").
  */
-import { relativeRise, type DeviceRt, type Series } from './series.js';
+import { H, type DeviceRt, type Series } from './series.js';
+import { median } from './stats.js';
 
 export class Machines {
   private readonly byId = new Map<string, DeviceRt[]>();
@@ -38,4 +39,19 @@ export class Machines {
     }
     return null;
   }
+}
+
+/**
+ * Rise of a series over its own baseline, relative to the baseline level, toward its limit: the
+ * median of its hourly aggregates of the 3 hours up to `at` (null without a baseline, with a baseline
+ * at 0, or without an aggregate in those hours). Devices of one machine are compared on it.
+ */
+function relativeRise(s: Pick<Series, 'baseline' | 'hourly' | 'spec'>, at: number): number | null {
+  const b = s.baseline;
+  if (!b || b.median === 0) return null;
+  const recent: number[] = [];
+  for (let i = s.hourly.length - 1; i >= 0 && s.hourly[i]!.t > at - 3 * H; i--) if (s.hourly[i]!.t <= at) recent.push(s.hourly[i]!.v);
+  if (recent.length === 0) return null;
+  const dir = s.spec.limit >= b.median ? 1 : -1;
+  return (dir * (median(recent) - b.median)) / Math.abs(b.median);
 }

@@ -93,21 +93,6 @@ export function peakEquivalent(hourly: ReadonlyArray<{ t: number; v: number; n: 
   return out;
 }
 
-/**
- * Rise of a series over its own baseline, relative to the baseline level, toward its limit: the
- * median of its hourly aggregates of the 3 hours up to `at` (null without a baseline, with a baseline
- * at 0, or without an aggregate in those hours). Devices of one machine are compared on it.
- */
-export function relativeRise(s: Pick<Series, 'baseline' | 'hourly' | 'spec'>, at: number): number | null {
-  const b = s.baseline;
-  if (!b || b.median === 0) return null;
-  const recent: number[] = [];
-  for (let i = s.hourly.length - 1; i >= 0 && s.hourly[i]!.t > at - 3 * H; i--) if (s.hourly[i]!.t <= at) recent.push(s.hourly[i]!.v);
-  if (recent.length === 0) return null;
-  const dir = s.spec.limit >= b.median ? 1 : -1;
-  return (dir * (median(recent) - b.median)) / Math.abs(b.median);
-}
-
 export function freshDetectors(): Detectors {
   return { ewma: { value: 0, n: 0 }, cusum: 0, z: null, anomaly: false, drift: false };
 }

@@ -20,7 +20,7 @@ import type { OrderPort } from './orders.js';
 import { isOpen } from '../core/model.js';
 import { Machines } from './machines.js';
 import { PmScheduler } from './scheduler.js';
-import { freshDetectors, H, hourProfile, newSeries, peakEquivalent, seriesKeyOf, type DeviceRt, type Series, type SeriesState } from './series.js';
+import { freshDetectors, H, hourProfile, newSeries, peakEquivalent, seriesKeyOf, type DeviceRt, type HoldingGate, type Series, type SeriesState } from './series.js';
 import { PredictStore, type PmRow, type PredictOrderRow } from './store.js';
 import { cusumStep, ewmaLimit, ewmaStep, mad, MAD_TO_SIGMA, median } from './stats.js';
 import { baselineViews, healthView, meterView, type BaselineView, type ComplianceView, type HealthView, type MeterView, type PlanView } from './views.js';
@@ -117,7 +117,7 @@ export class PredictService implements PipelineSink {
     const h = Math.floor(ts / H);
     if (rt.hour === null) {
       rt.hour = h;
-      rt.startsAtHour = this.startCount(rt);
+      rt.startsAtHour = rt.meters.startCount();
     } else if (h > rt.hour) {
       this.closeHour(rt, rt.hour);
       rt.hour = h;
@@ -153,10 +153,6 @@ export class PredictService implements PipelineSink {
     return s;
   }
 
-  private startCount(rt: DeviceRt): number {
-    return rt.meters.startCount();
-  }
-
   /** The hour `hour` of device `rt` is over: aggregate, then analyse every series that got a point. */
   private closeHour(rt: DeviceRt, hour: number): void {
     const t = hour * H;
@@ -174,7 +170,7 @@ export class PredictService implements PipelineSink {
     }
     const rate = rt.specs.get('starts_per_hour');
     if (rate) {
-      const count = this.startCount(rt);
+      const count = rt.meters.startCount();
       const s = this.series(rt, rate, 'any');
       s.hourly.push({ t, v: count - rt.startsAtHour, n: 1 });
       this.opts.store.addHourly(rt.cfg.id, s.key, t, count - rt.startsAtHour, 1);
@@ -256,11 +252,7 @@ export class PredictService implements PipelineSink {
       // keeps following its own forecast).
       if (best.f.alert && !open) {
         const louder = this.machines.louderNeighbour(rt, s, last.t, s.spec.peak ? cfg.peakWindowMs : cfg.windowMs, cfg.neighbourRatio);
-        if (louder) {
-          best.f.alert = false;
-          best.f.heldBy = ['neighbour'];
-          best.f.echoOf = louder;
-        }
+        if (louder) holdBack(best.f, 'neighbour', louder);
       }
       // Sustained: the conditions must hold in consecutive hourly analyses (a step or a burst of a
       // few hours is not wear, ISO 13381-1 asks for a confirmed trend before a prognosis).
@@ -270,10 +262,7 @@ export class PredictService implements PipelineSink {
       else s.sustainedSince ??= now - H;
       const held = s.sustainedSince === null ? 0 : (now - s.sustainedSince) / H;
       best.f.sustainedHours = fmt(held, 1);
-      if (best.f.alert && held < cfg.sustainHours) {
-        best.f.alert = false;
-        best.f.heldBy = ['sustain'];
-      }
+      if (best.f.alert && held < cfg.sustainHours) holdBack(best.f, 'sustain');
       s.forecast = best.f;
       this.opts.store.saveForecast(rt.cfg.id, s.key, now, s.forecast);
       if (best.f.alert || (open && open.series === s.key)) this.raisePrediction(rt, s, fault, best.win, now);
@@ -485,4 +474,11 @@ export class PredictService implements PipelineSink {
     }
     this.now = newest;
   }
+}
+
+/** A forecast that passed the forecaster's gates, held back by one the service checks (neighbour, sustain). */
+function holdBack(f: Forecast, gate: HoldingGate, echoOf?: string): void {
+  f.alert = false;
+  f.heldBy = [gate];
+  if (echoOf !== undefined) f.echoOf = echoOf;
 }
