@@ -3,7 +3,7 @@
  * its protocol: it polls or subscribes, decodes, and hands `Reading`s to the pipeline. It never
  * looks downstream (data flows one way: connectors -> pipeline -> sinks).
  */
-import { Type, type Static, type TObject, type TProperties, type TSchema } from '@sinclair/typebox';
+import { Type, type TObject, type TProperties, type TSchema } from '@sinclair/typebox';
 import type { Logger } from './log.js';
 import type { CommStatus, PointValue, Reading } from './reading.js';
 import { SnakeName, type DeviceConfig } from './vocabulary.js';
@@ -17,8 +17,6 @@ export const BASE_POINT_FIELDS = {
   name: SnakeName,
   unit: Type.Optional(Type.String()),
 };
-export const BasePoint = Type.Object(BASE_POINT_FIELDS);
-export type BasePoint = Static<typeof BasePoint>;
 
 /** What a connector counts per device: messages (answers, notifications) received, and those it could not decode. */
 export interface DeviceCounters {
