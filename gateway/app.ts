@@ -35,7 +35,7 @@ import { collectStartupGarbage } from './core/heap.js';
 import { NO_EVENT_LOG } from './core/envelope.js';
 import { createUplink, estateOf } from './uplink/index.js';
 import { activeAlarmsOf } from './api/workorders.js';
-import { toMs } from './config/durations.js';
+import { toMs } from './core/durations.js';
 import { createArchive } from './archive/index.js';
 import { PhotoStore } from './workorders/photos.js';
 import { IdempotencyStore } from './api/idempotency.js';

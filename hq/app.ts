@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
-import { toMs } from '../gateway/config/durations.js';
+import { toMs } from '../gateway/core/durations.js';
 import { createLogger, type Logger } from '../gateway/core/log.js';
 import { buildHqApi } from './api/server.js';
 import { HqUserBook } from './api/users.js';

@@ -7,9 +7,10 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { parse } from 'yaml';
 import { expandEnv } from '../gateway/config/env.js';
+import { validator } from '../gateway/config/explain.js';
 import { SITE_ID_PATTERN } from '../gateway/core/envelope.js';
 import { HqErrors } from './api/errors.js';
 import { HqUserConfig } from './api/roles.js';
@@ -66,8 +67,7 @@ export const HqConfig = Type.Object(
 );
 export type HqConfig = Static<typeof HqConfig>;
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, coerceTypes: false, strict: false });
-const validate = ajv.compile<HqConfig>(HqConfig);
+const validate = validator<HqConfig>(HqConfig);
 
 function at(e: ErrorObject): string {
   const path = e.instancePath.split('/').slice(1).reduce((acc, part) => (/^\d+$/.test(part) ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part), '');

@@ -69,7 +69,7 @@ export async function latencyPhase(ctx: BenchContext, broker: BrokerPath, settin
       const devices = site.devices as Array<{ id: string; connection: Record<string, unknown> }>;
       for (const d of devices) if (d.id === 'power-1') d.connection.pollInterval = MODBUS_POLL_MS;
       // Faults that show in one point at once; no on-delay, so the latency is the gateway's.
-      // Same ids as the built-in rules (gateway/alarms/defaults.ts), so these replace them.
+      // Same ids as the equipment types' default rules (gateway/equipment/), so these replace them.
       const rules = ((site.rules as Array<{ id: string }> | undefined) ?? []).filter((r) => !/undervoltage|trapped/.test(r.id));
       rules.push(
         { id: 'elevator.trapped-passenger', equipment: 'elevator', point: 'trapped', equals: true, for: 0, fault: 'trapped_passenger', severity: 'critical', category: 'elevator', message: 'Passenger trapped' } as never,

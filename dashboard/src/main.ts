@@ -8,7 +8,7 @@ import { getLang, onLangChange, t } from './i18n.js';
 import { endSession, getToken, getUser, onSession } from './auth.js';
 import { resync, startLive, stopLive } from './live.js';
 import { api } from './api.js';
-import { setEquipmentTypes } from './shared/equipment.js';
+import { loadEquipmentTypes } from './shared/equipment.js';
 import { langSwitch, logoutButton, navLink } from './shared/frame.js';
 import { isActiveAlarm, isUnackedAlarm, store } from './store.js';
 import { isOpen } from './types.js';
@@ -185,19 +185,13 @@ onLangChange(() => {
 window.addEventListener('hashchange', route);
 
 /** Labels and tiles of the site's equipment types (shared/equipment.ts), loaded before the first view. */
-async function loadEquipmentTypes(): Promise<void> {
-  try {
-    setEquipmentTypes(await api.equipmentTypes());
-  } catch {
-    /* offline or signed out: raw ids show until the next login */
-  }
-}
+const loadTypes = (): Promise<void> => loadEquipmentTypes(api.equipmentTypes);
 
 onSession((reason) => {
   if (reason === 'login') {
     landTechnicianOnPhone();
     renderFrame();
-    void loadEquipmentTypes().then(route);
+    void loadTypes().then(route);
     void resync();
     startLive();
     return;
@@ -217,7 +211,7 @@ function landTechnicianOnPhone(): void {
 landTechnicianOnPhone();
 renderFrame();
 if (getToken()) {
-  void loadEquipmentTypes().then(route);
+  void loadTypes().then(route);
   void resync();
   startLive();
 } else route();

@@ -81,7 +81,7 @@ function seenBefore(s: RuleState, ts: number, value: PointValue): boolean {
 export const LATE_WINDOW_MS = 10 * 60_000;
 
 export interface AlarmEngineOptions {
-  /** Built-in rules (gateway/alarms/defaults.ts); site rules with the same id override them. */
+  /** Default rules of the equipment types (EquipmentCatalogue.defaultRules, gateway/equipment/); site rules with the same id override them. */
   defaults?: readonly RuleConfig[];
   /** Clock (tests pass a fake one). */
   now?: () => number;

@@ -8,7 +8,7 @@ import type { Alarm, AlarmState } from '../core/model.js';
 import type { Db } from '../storage/sqlite.js';
 import { addColumns, migrate } from '../storage/migrations.js';
 
-export const ALARM_SCHEMA = `
+const ALARM_SCHEMA = `
 CREATE TABLE IF NOT EXISTS alarms (
   id TEXT PRIMARY KEY, device TEXT NOT NULL, rule TEXT NOT NULL, fault TEXT NOT NULL,
   severity TEXT NOT NULL, category TEXT NOT NULL, message TEXT NOT NULL, state TEXT NOT NULL,

@@ -9,7 +9,7 @@
  * `{ id: ..., device: pump-2, disabled: true }` switches it off there.
  */
 import type { DeviceConfig, RuleConfig } from '../config/schema.js';
-import { toMs } from '../config/durations.js';
+import { toMs } from '../core/durations.js';
 import type { PointValue } from '../core/reading.js';
 
 export type RuleKind = 'level' | 'equals' | 'rate' | 'stale' | 'commLost';

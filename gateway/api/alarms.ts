@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { Duration } from '../config/schema.js';
-import { toMs } from '../config/durations.js';
+import { toMs } from '../core/durations.js';
 import { Errors } from '../core/errors.js';
 import type { Alarm } from '../core/model.js';
 import type { ApiContext } from './context.js';

@@ -17,7 +17,7 @@ import { Errors } from '../core/errors.js';
 import type { Db } from '../storage/sqlite.js';
 import { migrate } from '../storage/migrations.js';
 
-export const IDEMPOTENCY_SCHEMA = `
+const IDEMPOTENCY_SCHEMA = `
 CREATE TABLE IF NOT EXISTS idempotency_keys (
   username TEXT NOT NULL, key TEXT NOT NULL, request TEXT NOT NULL, status INTEGER NOT NULL,
   content_type TEXT, body TEXT NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (username, key));

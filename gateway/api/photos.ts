@@ -10,6 +10,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { Errors } from '../core/errors.js';
+import { LEDGER_STATUSES } from '../workorders/lifecycle.js';
 import type { PhotoStore } from '../workorders/photos.js';
 import { actorOf } from './alarms.js';
 import type { ApiContext } from './context.js';
@@ -17,9 +18,6 @@ import type { ApiContext } from './context.js';
 const Params = Type.Object({ id: Type.String({ maxLength: 100 }) });
 const PhotoParams = Type.Object({ id: Type.String({ maxLength: 100 }), photo: Type.String({ format: 'uuid' }) });
 const UploadQuery = Type.Object({ entry: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false });
-
-/** Ledger entries take photos while the work is under way or just done (service.ts LEDGER_STATUSES). */
-const PHOTO_STATUSES = new Set(['accepted', 'dispatched', 'on_site', 'resolved']);
 
 export function photosApi(ctx: Pick<ApiContext, 'orders'>, photos: PhotoStore) {
   return async (app: FastifyInstance) => {
@@ -50,7 +48,7 @@ export function photosApi(ctx: Pick<ApiContext, 'orders'>, photos: PhotoStore) {
       async (req, reply) => {
         const order = ctx.orders.get(req.params.id);
         if (!order) throw Errors.NOT_FOUND(`work order ${req.params.id}`);
-        if (!PHOTO_STATUSES.has(order.status)) throw Errors.CONFLICT(`work order ${order.number} is ${order.status}: photos need an accepted order that is not closed`);
+        if (!LEDGER_STATUSES.includes(order.status)) throw Errors.CONFLICT(`work order ${order.number} is ${order.status}: photos need an accepted order that is not closed`);
         const entry = req.query.entry ?? null;
         if (entry !== null && !ctx.orders.ledger(order.id).some((e) => e.seq === entry)) throw Errors.BAD_REQUEST(`query.entry: work order ${order.number} has no ledger entry ${entry}`);
         if (!Buffer.isBuffer(req.body)) throw Errors.PHOTO_TYPE('send the image bytes as the body with Content-Type image/jpeg, image/png or image/webp');

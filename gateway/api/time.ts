@@ -5,10 +5,8 @@
  * and the allowed range; text that is no time at all is 400 GW_ERR_BAD_REQUEST.
  */
 import { Errors } from '../core/errors.js';
-
 import { TIME_MAX, TIME_MIN } from '../core/time-range.js';
 
-export { TIME_MAX, TIME_MIN };
 const RANGE = [new Date(TIME_MIN).toISOString(), new Date(TIME_MAX).toISOString()] as const;
 
 /** Parses and range-checks one time; `undefined` stays undefined. */

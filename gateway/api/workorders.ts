@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { Category } from '../config/schema.js';
+import { Category, SnakeName } from '../core/vocabulary.js';
 import { Errors } from '../core/errors.js';
 import { WORK_ORDER_STATUSES, type WorkOrder, type WorkOrderStatus } from '../core/model.js';
 import { checkAssignee, checkTransition, type PermissionFacts } from '../workorders/permissions.js';
@@ -52,7 +52,7 @@ const LedgerBody = Type.Object(
 const CreateBody = Type.Object(
   {
     device: Type.Optional(Type.String()),
-    fault: Type.String({ pattern: '^[a-z][a-z0-9_]*$' }),
+    fault: SnakeName,
     category: Category,
     title: Type.String({ minLength: 1, maxLength: 200 }),
   },

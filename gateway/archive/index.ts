@@ -3,7 +3,7 @@
  * (gateway/archive/README.md). The archive only reads orders and alarms; it writes `archive_months`.
  */
 import type { SiteConfig } from '../config/schema.js';
-import { toMs } from '../config/durations.js';
+import { toMs } from '../core/durations.js';
 import type { Logger } from '../core/log.js';
 import type { AlarmRepository } from '../alarms/repository.js';
 import type { Db } from '../storage/sqlite.js';

@@ -6,7 +6,7 @@
 import type { Db } from '../storage/sqlite.js';
 import { migrate } from '../storage/migrations.js';
 
-export const ARCHIVE_SCHEMA = `
+const ARCHIVE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS archive_months (
   month TEXT PRIMARY KEY, created_at INTEGER NOT NULL, sha256 TEXT NOT NULL, report TEXT NOT NULL, xlsx BLOB NOT NULL);
 CREATE TRIGGER IF NOT EXISTS archive_months_immutable BEFORE UPDATE ON archive_months

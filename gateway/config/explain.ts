@@ -5,13 +5,15 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { TSchema } from '@sinclair/typebox';
 
-export const ajv = new Ajv({ allErrors: true, useDefaults: true, coerceTypes: false, strict: false });
+/** Every key reported (`allErrors`), defaults filled in, no type coercion. */
+const ajv = new Ajv({ allErrors: true, useDefaults: true, coerceTypes: false, strict: false });
 const compiled = new Map<TSchema, ValidateFunction>();
 
-export function validator(schema: TSchema): ValidateFunction {
+/** The compiled check of `schema` (compiled once); `T` is the type the schema describes. */
+export function validator<T = unknown>(schema: TSchema): ValidateFunction<T> {
   let v = compiled.get(schema);
   if (!v) compiled.set(schema, (v = ajv.compile(schema)));
-  return v;
+  return v as ValidateFunction<T>;
 }
 
 /** `/devices/0/points/3/type` → `devices[0].points[3].type` */

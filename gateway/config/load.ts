@@ -10,7 +10,7 @@ import { Errors } from '../core/errors.js';
 import { expandEnv } from './env.js';
 import { SiteConfig } from './schema.js';
 import { checkNotifications } from './notify.js';
-import { ajv, explain } from './explain.js';
+import { explain, validator } from './explain.js';
 import { checkEquipmentTypes } from './equipment.js';
 
 export interface LoadedConfig {
@@ -21,7 +21,7 @@ export interface LoadedConfig {
   dataDir: string;
 }
 
-const validateSite = ajv.compile<SiteConfig>(SiteConfig);
+const validateSite = validator<SiteConfig>(SiteConfig);
 
 /** A cross-check of the whole config by a layer above (connectors, alarm rules): problems, each naming its key. */
 export type SiteCheck = (config: SiteConfig) => string[];

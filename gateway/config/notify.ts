@@ -5,10 +5,9 @@
  * channel needs), with problems that name the path of the bad key.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { Category, Duration, Priority } from '../core/vocabulary.js';
+import { Category, Duration, Id, Priority } from '../core/vocabulary.js';
 
 const Clock = Type.String({ pattern: '^([01]\\d|2[0-3]):[0-5]\\d$', description: 'HH:MM, 24-hour clock' });
-const Name = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', maxLength: 64 });
 
 export const NotifyChannel = Type.Union([
   Type.Literal('wecom'),
@@ -48,7 +47,7 @@ export type QuietHours = Static<typeof QuietHours>;
 export const NotifyRoute = Type.Object(
   {
     /** Stable name: the queue keeps deliveries by route name across restarts. */
-    name: Name,
+    name: Id,
     channel: NotifyChannel,
     /** wecom: `https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…`; dingtalk: `https://oapi.dingtalk.com/robot/send?access_token=…`; feishu: `https://open.feishu.cn/open-apis/bot/v2/hook/…`; webhook: any. */
     url: Type.Optional(Type.String({ pattern: '^https?://' })),

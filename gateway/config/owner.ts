@@ -4,6 +4,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { REQUEST_CATEGORIES } from '../core/model.js';
+import { Id } from '../core/vocabulary.js';
 
 /** What an owner's label may carry (not planned work). */
 export const OwnerCategory = Type.Union(REQUEST_CATEGORIES.map((c) => Type.Literal(c)));
@@ -17,7 +18,7 @@ export const OwnerLocation = Type.Object(
 export const OwnerCode = Type.Object(
   {
     /** Stable id of the label (the QR token is derived from it and the server secret). */
-    id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', maxLength: 64 }),
+    id: Id,
     /** The device the label sits on (its orders show on the device page); none for a place. */
     device: Type.Optional(Type.String({ minLength: 1 })),
     /** Where the label hangs; default the device's name and building. */

@@ -9,7 +9,7 @@ import { AuthConfig, UserConfig } from '../auth/schema.js';
 import { UplinkConfig } from './uplink.js';
 import { ChatNotifyKeys } from './notify.js';
 import { OwnerConfig } from './owner.js';
-import { Category, DeviceConfig, Duration, EquipmentType, Id, MeterName, Priority, RuleConfig } from '../core/vocabulary.js';
+import { Category, DeviceConfig, Duration, EquipmentType, Id, MeterName, Priority, RuleConfig, SnakeName } from '../core/vocabulary.js';
 import { EquipmentDescriptor } from '../equipment/descriptor.js';
 
 /**
@@ -92,7 +92,7 @@ export const MaintenanceConfig = Type.Object(
         alpha: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 0.5 })),
         indicators: Type.Optional(Type.Array(Type.Object(
           {
-            point: Type.String({ pattern: '^[a-z][a-z0-9_]*$' }),
+            point: SnakeName,
             equipment: Type.Optional(EquipmentType),
             device: Type.Optional(Id),
             limit: Type.Optional(Type.Number()),

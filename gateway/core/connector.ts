@@ -3,10 +3,10 @@
  * its protocol: it polls or subscribes, decodes, and hands `Reading`s to the pipeline. It never
  * looks downstream (data flows one way: connectors -> pipeline -> sinks).
  */
-import { Type, type Static, type TObject, type TProperties, type TSchema } from '@sinclair/typebox';
+import { Type, type TObject, type TProperties, type TSchema } from '@sinclair/typebox';
 import type { Logger } from './log.js';
 import type { CommStatus, PointValue, Reading } from './reading.js';
-import type { DeviceConfig } from './vocabulary.js';
+import { SnakeName, type DeviceConfig } from './vocabulary.js';
 import type { EmbeddedBroker } from './embedded-broker.js';
 
 /**
@@ -14,11 +14,9 @@ import type { EmbeddedBroker } from './embedded-broker.js';
  * rules and history) and its engineering unit. Each protocol's point schema spreads these.
  */
 export const BASE_POINT_FIELDS = {
-  name: Type.String({ pattern: '^[a-z][a-z0-9_]*$' }),
+  name: SnakeName,
   unit: Type.Optional(Type.String()),
 };
-export const BasePoint = Type.Object(BASE_POINT_FIELDS);
-export type BasePoint = Static<typeof BasePoint>;
 
 /** What a connector counts per device: messages (answers, notifications) received, and those it could not decode. */
 export interface DeviceCounters {

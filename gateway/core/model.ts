@@ -83,10 +83,10 @@ export interface Alarm {
   shelvedUntil?: number | null;
 }
 
-/** A work order's lifecycle, in order (`workorders/lifecycle.ts` holds the transitions). */
 /** Categories a person can raise a request in (owners, the service desk, head office); `predictive` is the system's own. */
 export const REQUEST_CATEGORIES = ['water', 'power', 'elevator', 'fire', 'general'] as const satisfies readonly Category[];
 
+/** A work order's lifecycle, in order (`workorders/lifecycle.ts` holds the transitions). */
 export const WORK_ORDER_STATUSES = ['new', 'accepted', 'dispatched', 'on_site', 'resolved', 'closed', 'cancelled'] as const;
 export type WorkOrderStatus = (typeof WORK_ORDER_STATUSES)[number];
 /**

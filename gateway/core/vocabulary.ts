@@ -131,9 +131,9 @@ export const DeviceConfig = Type.Object(
      * that a machine neighbour shows at least twice as strongly as that neighbour's, not this
      * device's wear (gateway/predict/README.md, "Machines").
      */
-    machine: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', maxLength: 64 })),
+    machine: Type.Optional(Id),
     /** Free labels that rules can be scoped to (`rule.tag`), for example `booster` or `tower-a`. */
-    tags: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', maxLength: 64 }))),
+    tags: Type.Optional(Type.Array(Id)),
   },
   { additionalProperties: false },
 );

@@ -3,7 +3,7 @@
  * site declares in its YAML (`equipmentTypes:`). Everything that depends on a type asks here.
  */
 import type { RuleConfig } from '../core/vocabulary.js';
-import type { EquipmentDescriptor } from './descriptor.js';
+import { NO_TILE_ORDER, type EquipmentDescriptor } from './descriptor.js';
 
 export class EquipmentCatalogue {
   private readonly byId = new Map<string, EquipmentDescriptor>();
@@ -28,7 +28,7 @@ export class EquipmentCatalogue {
   }
 
   list(): EquipmentDescriptor[] {
-    return [...this.byId.values()].sort((a, b) => (a.tile?.order ?? 1000) - (b.tile?.order ?? 1000) || a.id.localeCompare(b.id));
+    return [...this.byId.values()].sort((a, b) => (a.tile?.order ?? NO_TILE_ORDER) - (b.tile?.order ?? NO_TILE_ORDER) || a.id.localeCompare(b.id));
   }
 
   /** Default alarm rules of every type, scoped to their type, category defaulting to the type's. */
@@ -38,6 +38,6 @@ export class EquipmentCatalogue {
 }
 
 /** The default rules of one type as full rules: scope `equipment: <type>`, category the type's unless set. */
-export function typeRules(d: EquipmentDescriptor): RuleConfig[] {
+function typeRules(d: EquipmentDescriptor): RuleConfig[] {
   return d.rules.map((r) => ({ ...r, equipment: d.id, category: r.category ?? d.category }));
 }

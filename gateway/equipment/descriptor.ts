@@ -122,6 +122,9 @@ export const TileSpec = Type.Object(
 );
 export type TileSpec = Static<typeof TileSpec>;
 
+/** The sort order of a type without a tile: after the others (which then show their first three points). */
+export const NO_TILE_ORDER = 1000;
+
 export const EquipmentDescriptor = Type.Object(
   {
     /** The type id devices and rules name (`type: pump`); kept stable because stored data carries it. */

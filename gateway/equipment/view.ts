@@ -1,9 +1,6 @@
 /** An equipment type as the dashboards show it (`GET /api/equipment-types` of the gateway and of head office). */
 import type { EquipmentTypeView } from '../core/model.js';
-import type { EquipmentDescriptor } from './descriptor.js';
-
-/** A type without a tile sorts after the others and shows its first three points. */
-const NO_TILE_ORDER = 1000;
+import { NO_TILE_ORDER, type EquipmentDescriptor } from './descriptor.js';
 
 export function equipmentTypeView(d: EquipmentDescriptor): EquipmentTypeView {
   return {

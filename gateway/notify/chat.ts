@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { toMs } from '../core/durations.js';
 import type { Logger } from '../core/log.js';
-import type { EscalationEvent, WorkOrder } from '../core/model.js';
+import { OPEN_STATUSES, type EscalationEvent, type WorkOrder } from '../core/model.js';
 import type { Db } from '../storage/sqlite.js';
 import { buildNotice, DEFAULT_TZ, orderLink, ownerPhone, type Notice, type NoticeContext } from './format.js';
 import { NotifyOutbox, type NotifyStats, type OutboxOptions } from './outbox.js';
@@ -41,7 +41,8 @@ export interface ChatNotifierDeps {
   outbox?: OutboxOptions;
 }
 
-const OPEN = new Set(['new', 'accepted', 'dispatched', 'on_site']);
+/** Orders whose deadlines can still be missed: open (core/model.ts `OPEN_STATUSES`) and not yet resolved. */
+const UNRESOLVED: ReadonlySet<string> = new Set(OPEN_STATUSES.filter((s) => s !== 'resolved'));
 
 export class ChatNotifier implements SmsSender {
   readonly outbox: NotifyOutbox;
@@ -101,7 +102,7 @@ export class ChatNotifier implements SmsSender {
     if (!this.routes.some((r) => (r.match?.events ?? ['escalation']).includes('escalation'))) return [];
     const out: Notice[] = [];
     for (const o of this.d.orders.list({ open: true, limit: 100_000 })) {
-      if (!OPEN.has(o.status)) continue;
+      if (!UNRESOLVED.has(o.status)) continue;
       const missed: EscalationEvent['deadline'][] = [];
       if (o.respondedAt === null && now >= o.respondBy + this.level2AfterMs) missed.push('respond');
       if (o.onSiteBy !== null && o.onSiteAt === null && now >= o.onSiteBy + this.level2AfterMs) missed.push('on_site');

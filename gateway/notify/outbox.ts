@@ -18,7 +18,7 @@ import { answerOk, chatRequest, smsRequest, type Notice, type SmsMessage, type W
 import type { NotifyChannel, NotifyRoute, SmsGateway } from '../config/notify.js';
 import { migrate } from '../storage/migrations.js';
 
-export const NOTIFY_OUTBOX_SCHEMA = `
+const NOTIFY_OUTBOX_SCHEMA = `
 CREATE TABLE IF NOT EXISTS notify_outbox (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   key TEXT NOT NULL UNIQUE,

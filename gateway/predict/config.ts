@@ -8,7 +8,7 @@
 import type { DeviceConfig, MaintenanceConfig, MaintenancePlan, RuleConfig } from '../config/schema.js';
 import type { MeterName } from '../core/vocabulary.js';
 import type { EquipmentDescriptor, IndicatorSpec as DeclaredIndicator } from '../equipment/index.js';
-import { toMs } from '../config/durations.js';
+import { toMs } from '../core/durations.js';
 import { scaledAlert } from './stats.js';
 
 export type { MeterName };

@@ -20,7 +20,7 @@ export function siteDefaultRules(config: SiteConfig): SiteConfig['rules'] {
 const checkRules: SiteCheck = (config) =>
   validateRules(config.rules, new Set(config.devices.map((d) => d.id)), 'rules', siteDefaultRules(config));
 
-export const SITE_CHECKS: readonly SiteCheck[] = [checkDeviceProtocols, checkRules];
+const SITE_CHECKS: readonly SiteCheck[] = [checkDeviceProtocols, checkRules];
 
 export function validateConfig(raw: unknown, file: string, configDir: string): LoadedConfig {
   return validateConfigShape(raw, file, configDir, SITE_CHECKS);

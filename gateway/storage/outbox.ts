@@ -13,7 +13,7 @@ import type { Db } from './sqlite.js';
 import { ENVELOPE_SCHEMA, type EventLog, type RollupBatch, type SiteEvent, type SiteEventType } from '../core/envelope.js';
 import { migrate } from './migrations.js';
 
-export const OUTBOX_SCHEMA = `
+const OUTBOX_SCHEMA = `
 CREATE TABLE IF NOT EXISTS outbox (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL, at INTEGER NOT NULL, data TEXT NOT NULL, sent_at INTEGER);
 CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox(seq) WHERE sent_at IS NULL;

@@ -11,4 +11,7 @@ export const TRANSITIONS: Readonly<Record<WorkOrderStatus, readonly WorkOrderSta
   cancelled: [],
 };
 
+/** Statuses in which the execution ledger (and its photos) take entries: work under way or just done (seed 2.2). */
+export const LEDGER_STATUSES: readonly WorkOrderStatus[] = ['accepted', 'dispatched', 'on_site', 'resolved'];
+
 export const canTransition = (from: WorkOrderStatus, to: WorkOrderStatus): boolean => TRANSITIONS[from].includes(to);

@@ -16,7 +16,7 @@ import { Errors } from '../core/errors.js';
 import type { Db } from '../storage/sqlite.js';
 import { migrate } from '../storage/migrations.js';
 
-export const PHOTO_SCHEMA = `
+const PHOTO_SCHEMA = `
 CREATE TABLE IF NOT EXISTS work_order_photos (
   id TEXT PRIMARY KEY, order_id TEXT NOT NULL, ledger_seq INTEGER, mime TEXT NOT NULL, bytes INTEGER NOT NULL,
   width INTEGER NOT NULL, height INTEGER NOT NULL, created_at INTEGER NOT NULL, created_by TEXT NOT NULL);

@@ -15,7 +15,7 @@ import { addColumns, migrate } from '../storage/migrations.js';
 /** `status NOT IN (${ENDED_SQL})`: the order is open (core/model.ts `isOpen`). */
 const ENDED_SQL = ENDED_STATUSES.map((s) => `'${s}'`).join(', ');
 
-export const WORK_ORDER_SCHEMA = `
+const WORK_ORDER_SCHEMA = `
 CREATE TABLE IF NOT EXISTS work_orders (
   id TEXT PRIMARY KEY, number TEXT NOT NULL UNIQUE, device TEXT, fault TEXT NOT NULL, category TEXT NOT NULL,
   priority TEXT NOT NULL, source TEXT NOT NULL, title TEXT NOT NULL, status TEXT NOT NULL,

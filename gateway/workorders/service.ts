@@ -12,7 +12,7 @@ import { Errors } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { isOpen, type Alarm, type LedgerEntry, type Priority, type WorkOrder, type WorkOrderSource, type WorkOrderStatus } from '../core/model.js';
 import { computeKpis, type KpiReport } from './kpis.js';
-import { canTransition } from './lifecycle.js';
+import { canTransition, LEDGER_STATUSES } from './lifecycle.js';
 import type { AuditEntry, EscalationRecord, WorkOrderRepository } from './repository.js';
 import type { SlaBook } from './sla.js';
 
@@ -66,9 +66,6 @@ export interface LedgerInput {
   result: string;
   safetyMeasures: string;
 }
-
-/** Ledger entries are taken while the work is under way or just done (seed 2.2). */
-const LEDGER_STATUSES: readonly WorkOrderStatus[] = ['accepted', 'dispatched', 'on_site', 'resolved'];
 
 export class WorkOrderService {
   private readonly listeners: WorkOrderListener[] = [];

@@ -3,7 +3,7 @@
  * of the seed document; a site config's `sla:` list overrides them category by category.
  */
 import type { Category, SlaPolicy } from '../config/schema.js';
-import { toMs } from '../config/durations.js';
+import { toMs } from '../core/durations.js';
 import type { Priority } from '../core/model.js';
 
 export const DEFAULT_POLICIES: readonly SlaPolicy[] = [

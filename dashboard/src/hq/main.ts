@@ -9,7 +9,7 @@ import { h } from '../dom.js';
 import { langSwitch, logoutButton, navLink } from '../shared/frame.js';
 import { endSession, getToken, getUser, onSession } from './auth.js';
 import { api } from './api.js';
-import { setEquipmentTypes } from '../shared/equipment.js';
+import { loadEquipmentTypes } from '../shared/equipment.js';
 import { parseHash, type View } from './common.js';
 import { getLang, onLangChange, roleName, t } from './i18n.js';
 import { mountLogin } from './views/login.js';
@@ -106,18 +106,13 @@ function remount(): void {
 onLangChange(remount);
 window.addEventListener('hashchange', route);
 /** Labels and trend points of the equipment types (shared/equipment.ts), loaded before the page is drawn. */
-async function loadEquipmentTypes(): Promise<void> {
-  if (!getToken()) return;
-  try {
-    setEquipmentTypes(await api.equipmentTypes());
-  } catch {
-    /* raw ids show until the next login */
-  }
-}
+const loadTypes = async (): Promise<void> => {
+  if (getToken()) await loadEquipmentTypes(api.equipmentTypes);
+};
 
 onSession((reason) => {
   loginNotice = reason === 'expired' ? t('login.expired') : undefined;
-  void loadEquipmentTypes().then(remount);
+  void loadTypes().then(remount);
 });
 
-void loadEquipmentTypes().then(remount);
+void loadTypes().then(remount);

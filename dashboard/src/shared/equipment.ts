@@ -37,15 +37,22 @@ function lookUp<S>(index: NameIndex<S>, type: string | null | undefined, name: s
   return (type ? index.byType.get(type)?.get(name) : undefined) ?? index.first.get(name);
 }
 
+/** The server's list, already in dashboard order (tile order, then id: gateway/equipment/catalogue.ts). */
 export function setEquipmentTypes(list: readonly EquipmentTypeView[]): void {
-  types = [...list].sort((a, b) => a.tile.order - b.tile.order || a.id.localeCompare(b.id));
+  types = list;
   points = indexNames(types, (ty) => ty.points);
   faults = indexNames(types, (ty) => ty.faults);
-  const names: Record<Lang, Map<string, string>> = { 'zh-CN': new Map(), en: new Map() };
-  for (const lang of ['zh-CN', 'en'] as const) {
-    for (const ty of types) if (!names[lang].has(`type.${ty.id}`)) names[lang].set(`type.${ty.id}`, ty.label[lang]);
+  const names = (lang: Lang) => new Map(types.map((ty) => [`type.${ty.id}`, ty.label[lang]]));
+  setCatalogueNames({ 'zh-CN': names('zh-CN'), en: names('en') });
+}
+
+/** Fetch and set the catalogue before a page is drawn; on failure (offline, signed out) raw ids show until the next login. */
+export async function loadEquipmentTypes(fetch: () => Promise<readonly EquipmentTypeView[]>): Promise<void> {
+  try {
+    setEquipmentTypes(await fetch());
+  } catch {
+    /* raw ids until the next login */
   }
-  setCatalogueNames(names);
 }
 
 function inLang(label: LabelsView | undefined): string | undefined {
