@@ -94,6 +94,22 @@ export interface SimulatorStack {
 }
 
 const DEFAULT_MODBUS_PORTS: Record<ModbusDeviceId, number> = { 'pump-1': 5020, 'pump-2': 5021, 'power-1': 5022, 'gen-1': 5023, 'tank-1': 5024, 'chiller-1': 5025 };
+/** The variable each demo Modbus device's port is read from: by demo/site.yaml, `npm run sim` and `npm start`. */
+export const MODBUS_PORT_VARS: Readonly<Record<ModbusDeviceId, string>> = {
+  'pump-1': 'SIM_PUMP1_PORT',
+  'pump-2': 'SIM_PUMP2_PORT',
+  'power-1': 'SIM_POWER_PORT',
+  'gen-1': 'SIM_GENERATOR_PORT',
+  'tank-1': 'SIM_TANK_PORT',
+  'chiller-1': 'SIM_CHILLER_PORT',
+};
+
+/** The site config's simulator port variables (demo/site.yaml) for a running stack's `ports`. */
+export function sitePortVars(ports: Pick<SimulatorStack['ports'], 'opcua' | 'modbus'>): Record<string, string> {
+  const vars: Record<string, string> = { SIM_OPCUA_PORT: String(ports.opcua) };
+  for (const [id, name] of Object.entries(MODBUS_PORT_VARS)) vars[name] = String(ports.modbus[id]);
+  return vars;
+}
 /** Every demo Modbus device on a free port: `modbusPorts: { ...FREE_MODBUS_PORTS, 'pump-1': 5020 }`. */
 export const FREE_MODBUS_PORTS: Readonly<Record<ModbusDeviceId, number>> = Object.fromEntries(Object.keys(DEFAULT_MODBUS_PORTS).map((id) => [id, 0])) as Record<ModbusDeviceId, number>;
 
