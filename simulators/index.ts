@@ -21,9 +21,6 @@ export { SimClock } from './clock.js';
 export { createScenario, SCENARIOS, type ScenarioName, type ScenarioRun, type ScenarioSample } from './scenarios/index.js';
 export { scaleSiteDevices, type ScaleCounts } from './scale.js';
 
-/** Devices behind one Modbus TCP server in scale mode (unit ids 1..247, the Modbus limit). */
-export const UNITS_PER_MODBUS_SERVER = UNITS_PER_SERVER;
-
 export type ModbusDeviceId = 'pump-1' | 'pump-2' | 'power-1' | 'gen-1' | 'tank-1' | 'chiller-1';
 
 /** An MQTT device's own broker account (the broker's ACL lets a device publish only under its own topics). */
@@ -160,8 +157,8 @@ export async function startSimulators(opts: SimulatorOptions = {}): Promise<Simu
     if (protocols.has('modbus') && scale) {
       const modbusDevices = devices.filter((d) => d.protocol === 'modbus');
       const base = opts.modbusBasePort ?? 5020;
-      for (let i = 0; i * UNITS_PER_MODBUS_SERVER < modbusDevices.length; i++) {
-        const units = modbusDevices.slice(i * UNITS_PER_MODBUS_SERVER, (i + 1) * UNITS_PER_MODBUS_SERVER).map((device, j) => ({
+      for (let i = 0; i * UNITS_PER_SERVER < modbusDevices.length; i++) {
+        const units = modbusDevices.slice(i * UNITS_PER_SERVER, (i + 1) * UNITS_PER_SERVER).map((device, j) => ({
           unitId: j + 1,
           device,
           map: modbusMapOf(device.type),

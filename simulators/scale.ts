@@ -52,6 +52,7 @@ export interface ScaleSiteOptions {
   perBuilding?: number;
 }
 
+/** Devices behind one Modbus TCP server in scale mode (unit ids 1..247, the Modbus limit). */
 export const UNITS_PER_SERVER = 247;
 
 /** The demo's gateway names and units of the MQTT devices' JSON paths (demo/site.yaml); a path is its own name otherwise. */

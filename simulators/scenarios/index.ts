@@ -29,7 +29,7 @@ export { SCENARIOS, type ScenarioName } from './catalogue.js';
 export type { ScenarioIndicator } from './declaration.js';
 export { ScenarioDriver, type ScenarioInfo } from './driver.js';
 export type { ScenarioType } from './equipment.js';
-export { DEFAULT_START, WEAR_CAP } from './wear.js';
+export { DEFAULT_START } from './wear.js';
 
 export interface ScenarioOptions {
   scenario: ScenarioName;
