@@ -10,8 +10,8 @@ import { withoutCredentials } from './urls.js';
 import { SimClock } from './clock.js';
 import { buildControlApi } from './control.js';
 import { createDemoDevices, createScaleDevices, type Protocol, type SimDevice } from './devices.js';
-import { startModbusFace, startModbusServer, type ModbusFace } from './faces/modbus.js';
-import { UNITS_PER_SERVER, type ScaleCounts } from './scale.js';
+import { startModbusFace, startModbusServer, type ModbusFace, type ModbusUnit } from './faces/modbus.js';
+import { scaleModbusSlot, type ScaleCounts } from './scale.js';
 import { startMqttFace, type MqttFace } from './faces/mqtt.js';
 import type { OpcuaFace } from './faces/opcua.js';
 import { ELEVATOR_OPCUA_POINTS, modbusMapOf } from './pointmaps.js';
@@ -155,16 +155,13 @@ export async function startSimulators(opts: SimulatorOptions = {}): Promise<Simu
       starting.push(startOpcuaFace(elevators, ELEVATOR_OPCUA_POINTS, { host, port: opts.opcuaPort ?? 4840, ...(opts.pkiDir ? { pkiDir: opts.pkiDir } : {}), logger: log }).then((f) => faces.push(f)));
     }
     if (protocols.has('modbus') && scale) {
-      const modbusDevices = devices.filter((d) => d.protocol === 'modbus');
       const base = opts.modbusBasePort ?? 5020;
-      for (let i = 0; i * UNITS_PER_SERVER < modbusDevices.length; i++) {
-        const units = modbusDevices.slice(i * UNITS_PER_SERVER, (i + 1) * UNITS_PER_SERVER).map((device, j) => ({
-          unitId: j + 1,
-          device,
-          map: modbusMapOf(device.type),
-        }));
-        starting.push(startModbusServer(units, { host, port: base === 0 ? 0 : base + i, logger: log }).then((f) => faces.push(f)));
-      }
+      const servers: ModbusUnit[][] = [];
+      devices.filter((d) => d.protocol === 'modbus').forEach((device, i) => {
+        const { server, unitId } = scaleModbusSlot(i);
+        (servers[server] ??= []).push({ unitId, device, map: modbusMapOf(device.type) });
+      });
+      servers.forEach((units, i) => starting.push(startModbusServer(units, { host, port: base === 0 ? 0 : base + i, logger: log }).then((f) => faces.push(f))));
     } else if (protocols.has('modbus')) {
       for (const id of Object.keys(DEFAULT_MODBUS_PORTS) as ModbusDeviceId[]) {
         const device = byId(id);
