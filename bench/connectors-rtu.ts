@@ -20,6 +20,8 @@ import type { DeviceConfig } from '../gateway/config/schema.js';
 import { ModbusConnector } from '../gateway/connectors/modbus/connector.js';
 import { startRtuBus } from '../gateway/connectors/modbus/fixtures/serial-line.js';
 import { bitsPerChar, maxPollsPerSecond, readFrameBytes, silentIntervalMs, type LineFormat } from '../gateway/connectors/modbus/rtu.js';
+import { waitFor } from '../tools/wait.js';
+import { round } from './lib/stats.js';
 
 const UNITS = [1, 2, 3];
 const REGISTERS = 10;
@@ -47,7 +49,6 @@ export interface RtuFigures {
   timeouts: number;
 }
 
-const round = (x: number, d = 1) => Number(x.toFixed(d));
 // The package's typings declare `export default` on a CommonJS module (as in modbus/link.ts).
 const ModbusRTU = ModbusPkg as unknown as typeof ModbusClient;
 
@@ -88,12 +89,7 @@ async function measure(serialPort: string, line: LineFormat, windowMs: number): 
   try {
     const pollers = [...c.pollers.values()];
     const link = [...c.links.values()][0]!;
-    // Warm up: every unit answered twice.
-    const deadline = Date.now() + 20_000;
-    while (pollers.some((p) => p.stats.polls < 2)) {
-      if (Date.now() > deadline) throw new Error('RTU bench: units did not answer');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitFor(() => pollers.every((p) => p.stats.polls >= 2), { timeout: 20_000, what: 'two polls of every RTU unit', interval: 20 });
     const polls0 = pollers.map((p) => p.stats.polls);
     const timeouts0 = link.stats.timeouts;
     const t0 = performance.now();
@@ -129,11 +125,11 @@ export async function benchRtu(windowMs: number): Promise<RtuFigures[]> {
         registersPerRead: REGISTERS,
         frameBytes: readFrameBytes(REGISTERS),
         silentIntervalMs: round(gap, 2),
-        lineLimitPollsPerSecond: round(maxPollsPerSecond(line, REGISTERS)),
+        lineLimitPollsPerSecond: round(maxPollsPerSecond(line, REGISTERS), 1),
         turnaroundMs: round(turnaroundMs, 2),
-        limitPollsPerSecond: round(limit),
-        pollsPerSecond: round(m.total),
-        perUnitPollsPerSecond: m.perUnit.map((x) => round(x)),
+        limitPollsPerSecond: round(limit, 1),
+        pollsPerSecond: round(m.total, 1),
+        perUnitPollsPerSecond: m.perUnit.map((x) => round(x, 1)),
         ofLimit: round(m.total / limit, 2),
         overheadMsPerPoll: round(1000 / m.total - 1000 / limit, 2),
         timeouts: m.timeouts,

@@ -30,7 +30,7 @@ import { pino } from 'pino';
 import { startBroker } from '../broker/index.js';
 import { createGateway } from '../gateway/app.js';
 import { loadConfig } from '../gateway/site/load.js';
-import { FREE_MODBUS_PORTS, startSimulators } from '../simulators/index.js';
+import { FREE_MODBUS_PORTS, sitePortVars, startSimulators } from '../simulators/index.js';
 
 const { values: args } = parseArgs({
   options: { minutes: { type: 'string', default: '2' }, load: { type: 'string', default: '10' }, keep: { type: 'boolean', default: false } },
@@ -84,9 +84,7 @@ const sims = await startSimulators({
 });
 const loaded = loadConfig(configFile, {
   ...process.env, GW_DATA_DIR: dataDir, GW_HTTP_PORT: '0', GW_HTTP_HOST: '127.0.0.1', BROKER_PORT: String(broker.port),
-  SIM_OPCUA_PORT: String(sims.ports.opcua), SIM_PUMP1_PORT: String(sims.ports.modbus['pump-1']),
-  SIM_PUMP2_PORT: String(sims.ports.modbus['pump-2']), SIM_POWER_PORT: String(sims.ports.modbus['power-1']),
-  SIM_GENERATOR_PORT: String(sims.ports.modbus['gen-1']), SIM_TANK_PORT: String(sims.ports.modbus['tank-1']), SIM_CHILLER_PORT: String(sims.ports.modbus['chiller-1']),
+  ...sitePortVars(sims.ports),
 });
 for (const d of loaded.config.devices) {
   const c = d.connection as Record<string, unknown>;

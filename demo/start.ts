@@ -11,7 +11,7 @@ import { GatewayError } from '../gateway/core/errors.js';
 import { loadConfig } from '../gateway/site/load.js';
 import { startGateway } from '../gateway/app.js';
 import { startBroker } from '../broker/index.js';
-import { startSimulators } from '../simulators/index.js';
+import { MODBUS_PORT_VARS, sitePortVars, startSimulators } from '../simulators/index.js';
 
 const env = process.env;
 const port = (name: string, fallback: number): number => Number(env[name] ?? fallback);
@@ -22,13 +22,9 @@ const ports = {
   control: port('SIM_CONTROL_PORT', 8081),
   broker: port('BROKER_PORT', 1883),
   opcua: port('SIM_OPCUA_PORT', 4840),
-  pump1: port('SIM_PUMP1_PORT', 5020),
-  pump2: port('SIM_PUMP2_PORT', 5021),
-  power: port('SIM_POWER_PORT', 5022),
-  generator: port('SIM_GENERATOR_PORT', 5023),
-  tank: port('SIM_TANK_PORT', 5024),
-  chiller: port('SIM_CHILLER_PORT', 5025),
 };
+/** The Modbus devices' ports given in the environment; the others keep the simulators' defaults (5020...). */
+const modbusPorts = Object.fromEntries(Object.entries(MODBUS_PORT_VARS).flatMap(([id, name]) => (env[name] === undefined ? [] : [[id, Number(env[name])]])));
 
 const stops: (() => Promise<void>)[] = [];
 let stopping = false;
@@ -70,7 +66,7 @@ try {
     host: env.SIM_BIND_HOST ?? '127.0.0.1',
     siteId: site.site.id,
     opcuaPort: ports.opcua,
-    modbusPorts: { 'pump-1': ports.pump1, 'pump-2': ports.pump2, 'power-1': ports.power, 'gen-1': ports.generator, 'tank-1': ports.tank, 'chiller-1': ports.chiller },
+    modbusPorts,
     // The sump-pump controller has its own broker account, as every MQTT device does (demo credentials).
     mqttAccounts: { 'sump-1': { username: env.SIM_SUMP_MQTT_USER ?? 'sump-1', password: env.SIM_SUMP_MQTT_PASSWORD ?? 'sump-1-demo' } },
     controlPort: ports.control,
@@ -83,13 +79,7 @@ try {
     ...env,
     GW_HTTP_PORT: String(ports.http),
     BROKER_PORT: String(broker.port),
-    SIM_OPCUA_PORT: String(ports.opcua),
-    SIM_PUMP1_PORT: String(ports.pump1),
-    SIM_PUMP2_PORT: String(ports.pump2),
-    SIM_POWER_PORT: String(ports.power),
-    SIM_GENERATOR_PORT: String(ports.generator),
-    SIM_TANK_PORT: String(ports.tank),
-    SIM_CHILLER_PORT: String(ports.chiller),
+    ...sitePortVars(sims.ports),
   });
   // The broker is in this process: the gateway takes its publishes by function call.
   const gw = await startGateway(loaded, { log: createLogger('gateway', env.LOG_LEVEL ?? 'warn'), embeddedBroker: broker.embedded, ...(env.GW_INFLUX_URL ? { influxUrl: env.GW_INFLUX_URL } : {}) });

@@ -10,8 +10,8 @@ import { withoutCredentials } from './urls.js';
 import { SimClock } from './clock.js';
 import { buildControlApi } from './control.js';
 import { createDemoDevices, createScaleDevices, type Protocol, type SimDevice } from './devices.js';
-import { startModbusFace, startModbusServer, type ModbusFace } from './faces/modbus.js';
-import { UNITS_PER_SERVER, type ScaleCounts } from './scale.js';
+import { startModbusFace, startModbusServer, type ModbusFace, type ModbusUnit } from './faces/modbus.js';
+import { scaleModbusSlot, type ScaleCounts } from './scale.js';
 import { startMqttFace, type MqttFace } from './faces/mqtt.js';
 import type { OpcuaFace } from './faces/opcua.js';
 import { ELEVATOR_OPCUA_POINTS, modbusMapOf } from './pointmaps.js';
@@ -20,9 +20,6 @@ export { COMM_FAULTS, COMMS_FAULT, SimDevice, type DeviceInfo, type Protocol } f
 export { SimClock } from './clock.js';
 export { createScenario, SCENARIOS, type ScenarioName, type ScenarioRun, type ScenarioSample } from './scenarios/index.js';
 export { scaleSiteDevices, type ScaleCounts } from './scale.js';
-
-/** Devices behind one Modbus TCP server in scale mode (unit ids 1..247, the Modbus limit). */
-export const UNITS_PER_MODBUS_SERVER = UNITS_PER_SERVER;
 
 export type ModbusDeviceId = 'pump-1' | 'pump-2' | 'power-1' | 'gen-1' | 'tank-1' | 'chiller-1';
 
@@ -94,6 +91,22 @@ export interface SimulatorStack {
 }
 
 const DEFAULT_MODBUS_PORTS: Record<ModbusDeviceId, number> = { 'pump-1': 5020, 'pump-2': 5021, 'power-1': 5022, 'gen-1': 5023, 'tank-1': 5024, 'chiller-1': 5025 };
+/** The variable each demo Modbus device's port is read from: by demo/site.yaml, `npm run sim` and `npm start`. */
+export const MODBUS_PORT_VARS: Readonly<Record<ModbusDeviceId, string>> = {
+  'pump-1': 'SIM_PUMP1_PORT',
+  'pump-2': 'SIM_PUMP2_PORT',
+  'power-1': 'SIM_POWER_PORT',
+  'gen-1': 'SIM_GENERATOR_PORT',
+  'tank-1': 'SIM_TANK_PORT',
+  'chiller-1': 'SIM_CHILLER_PORT',
+};
+
+/** The site config's simulator port variables (demo/site.yaml) for a running stack's `ports`. */
+export function sitePortVars(ports: Pick<SimulatorStack['ports'], 'opcua' | 'modbus'>): Record<string, string> {
+  const vars: Record<string, string> = { SIM_OPCUA_PORT: String(ports.opcua) };
+  for (const [id, name] of Object.entries(MODBUS_PORT_VARS)) vars[name] = String(ports.modbus[id]);
+  return vars;
+}
 /** Every demo Modbus device on a free port: `modbusPorts: { ...FREE_MODBUS_PORTS, 'pump-1': 5020 }`. */
 export const FREE_MODBUS_PORTS: Readonly<Record<ModbusDeviceId, number>> = Object.fromEntries(Object.keys(DEFAULT_MODBUS_PORTS).map((id) => [id, 0])) as Record<ModbusDeviceId, number>;
 
@@ -142,16 +155,13 @@ export async function startSimulators(opts: SimulatorOptions = {}): Promise<Simu
       starting.push(startOpcuaFace(elevators, ELEVATOR_OPCUA_POINTS, { host, port: opts.opcuaPort ?? 4840, ...(opts.pkiDir ? { pkiDir: opts.pkiDir } : {}), logger: log }).then((f) => faces.push(f)));
     }
     if (protocols.has('modbus') && scale) {
-      const modbusDevices = devices.filter((d) => d.protocol === 'modbus');
       const base = opts.modbusBasePort ?? 5020;
-      for (let i = 0; i * UNITS_PER_MODBUS_SERVER < modbusDevices.length; i++) {
-        const units = modbusDevices.slice(i * UNITS_PER_MODBUS_SERVER, (i + 1) * UNITS_PER_MODBUS_SERVER).map((device, j) => ({
-          unitId: j + 1,
-          device,
-          map: modbusMapOf(device.type),
-        }));
-        starting.push(startModbusServer(units, { host, port: base === 0 ? 0 : base + i, logger: log }).then((f) => faces.push(f)));
-      }
+      const servers: ModbusUnit[][] = [];
+      devices.filter((d) => d.protocol === 'modbus').forEach((device, i) => {
+        const { server, unitId } = scaleModbusSlot(i);
+        (servers[server] ??= []).push({ unitId, device, map: modbusMapOf(device.type) });
+      });
+      servers.forEach((units, i) => starting.push(startModbusServer(units, { host, port: base === 0 ? 0 : base + i, logger: log }).then((f) => faces.push(f))));
     } else if (protocols.has('modbus')) {
       for (const id of Object.keys(DEFAULT_MODBUS_PORTS) as ModbusDeviceId[]) {
         const device = byId(id);

@@ -52,7 +52,13 @@ export interface ScaleSiteOptions {
   perBuilding?: number;
 }
 
-export const UNITS_PER_SERVER = 247;
+/** Devices behind one Modbus TCP server in scale mode (unit ids 1..247, the Modbus limit). */
+const UNITS_PER_SERVER = 247;
+
+/** Where the `index`-th Modbus device of scale mode (0-based, SCALE_TYPES order) sits: its server (0, 1, ...) and unit id. */
+export function scaleModbusSlot(index: number): { server: number; unitId: number } {
+  return { server: Math.floor(index / UNITS_PER_SERVER), unitId: (index % UNITS_PER_SERVER) + 1 };
+}
 
 /** The demo's gateway names and units of the MQTT devices' JSON paths (demo/site.yaml); a path is its own name otherwise. */
 const MQTT_POINT_NAMES: Record<MqttEquipment, Record<string, string>> = {
@@ -102,8 +108,8 @@ export function scaleSiteDevices(opts: ScaleSiteOptions): SiteDeviceConfig[] {
           points: ELEVATOR_OPCUA_POINTS.map((p) => ({ name: p.name, nodeId: `ns=1;s=${id}.${p.name}`, ...(p.unit ? { unit: OPCUA_UNITS[p.unit] } : {}) })),
         });
       } else if (protocol === 'modbus') {
-        const i = modbusIndex++;
-        const addr = opts.modbusUnits?.[id] ?? { port: (opts.modbusBasePort ?? 5020) + Math.floor(i / UNITS_PER_SERVER), unitId: (i % UNITS_PER_SERVER) + 1 };
+        const slot = scaleModbusSlot(modbusIndex++);
+        const addr = opts.modbusUnits?.[id] ?? { port: (opts.modbusBasePort ?? 5020) + slot.server, unitId: slot.unitId };
         out.push({ ...base, protocol, connection: { host, port: addr.port, unitId: addr.unitId, pollInterval: poll, timeout: opts.timeout ?? 800 }, points });
       } else {
         out.push({ ...base, protocol, connection: { url: brokerUrl, topic: telemetryTopic(siteId, type, id), qos: 1 }, points });

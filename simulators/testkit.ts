@@ -1,10 +1,11 @@
 /**
- * Helpers for the simulator tests: run Debian's mbpoll, post to the control API, and step the demo
- * site's models in simulated time (waiting: tools/wait.ts).
+ * Helpers for the simulator tests: run Debian's mbpoll, post to the control API, step the demo
+ * site's models in simulated time, and read scenario samples (waiting: tools/wait.ts).
  */
 import { execFile } from 'node:child_process';
 import { SimClock } from './clock.js';
 import { createDemoDevices, type SimDevice } from './devices.js';
+import type { ScenarioSample } from './scenarios/index.js';
 
 export interface MbpollResult {
   ok: boolean;
@@ -82,3 +83,14 @@ export function secondsUntil(run: (s: number) => void, pred: () => boolean, limi
   }
   throw new Error(`condition not met within ${limit} simulated seconds`);
 }
+
+export const DAY_MS = 86_400_000;
+
+/** A scenario's samples without those a sensor glitch replaced. */
+export const cleanSamples = (samples: Iterable<ScenarioSample>) => [...samples].filter((s) => !s.glitch);
+
+/** A numeric point of a sample. */
+export const num = (s: ScenarioSample, point: string) => s.values[point] as number;
+
+/** The middle value, the upper one of an even count (a value that was sampled). */
+export const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;

@@ -57,13 +57,10 @@ export async function latencyPhase(ctx: BenchContext, broker: BrokerPath, settin
   let sock: Socket | undefined;
   try {
     const ready = await sim.next('ready', 90_000);
-    const ports = ready.ports as { opcua: number; modbus: Record<string, number>; control: number };
     const controlUrl = String(ready.controlUrl);
     const config = join(ctx.tmp, 'gw-latency.yaml');
     writeDemoSite(config, join(ROOT, 'demo', 'site.yaml'), {
-      SIM_HOST: '127.0.0.1', SIM_OPCUA_PORT: String(ports.opcua), SIM_PUMP1_PORT: String(ports.modbus['pump-1']),
-      SIM_PUMP2_PORT: String(ports.modbus['pump-2']), SIM_POWER_PORT: String(ports.modbus['power-1']),
-      SIM_GENERATOR_PORT: String(ports.modbus['gen-1']), SIM_TANK_PORT: String(ports.modbus['tank-1']), SIM_CHILLER_PORT: String(ports.modbus['chiller-1']),
+      SIM_HOST: '127.0.0.1', ...(ready.sitePortVars as Record<string, string>),
       BROKER_HOST: '127.0.0.1', BROKER_PORT: new URL(broker.url).port, GW_DATA_DIR: join(ctx.tmp, 'gw-latency-data'), GW_HTTP_HOST: '127.0.0.1', GW_HTTP_PORT: '0',
     }, (site) => {
       const devices = site.devices as Array<{ id: string; connection: Record<string, unknown> }>;

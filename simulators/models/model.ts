@@ -17,6 +17,8 @@ export interface EquipmentModel<V extends object = object, F extends string = st
   readonly faults: readonly F[];
   /** Faults injected and not cleared. */
   readonly active: ReadonlySet<F>;
+  /** A sensor glitch a scenario sets: one point reads a wrong value until cleared (BaseModel). */
+  glitch: SensorGlitch | null;
   /** Advance the physics by `dt` simulated seconds; `simTime` is the simulated epoch ms after the step. */
   step(dt: number, simTime: number): void;
   /** Current engineering values, one key per point (nested for JSON payloads). */

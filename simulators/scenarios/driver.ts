@@ -21,13 +21,22 @@ export interface ScenarioInfo {
   wear: number;
 }
 
-type GlitchableModel = EquipmentModel & { glitch: SensorGlitch | null };
+/**
+ * The true failure time of a plan: when its declaration computes one (an indicator that peaks
+ * with load), that; otherwise the moment wear reaches 1; null for a healthy control.
+ */
+export function failureTimeOf(plan: Plan, size: Sizing): number | null {
+  const { start, wearAt1, k } = plan;
+  if (wearAt1 === null || k === null) return wearAt1;
+  const declared = scenarioNamed(plan.scenario).failureAt;
+  return declared ? declared({ start, wearAt1, k }, size) : wearAt1;
+}
 
 export class ScenarioDriver {
   private glitchLeft = 0;
   private readonly glitchRng: Rng;
   private readonly declaration: ScenarioDeclaration<ScenarioName>;
-  readonly failureAt: number | null;
+  private failure: number | null | undefined;
 
   constructor(
     private readonly plan: Plan,
@@ -38,9 +47,13 @@ export class ScenarioDriver {
   ) {
     this.glitchRng = new Rng(plan.seed).fork('glitches');
     this.declaration = scenarioNamed(plan.scenario);
-    const { start, wearAt1, k } = plan;
-    this.failureAt = wearAt1 !== null && k !== null && this.declaration.failureAt ? this.declaration.failureAt({ start, wearAt1, k }, size) : wearAt1;
     this.declaration.attach?.(model);
+  }
+
+  /** The true failure time (failureTimeOf), worked out when first asked: offline runs never ask. */
+  get failureAt(): number | null {
+    if (this.failure === undefined) this.failure = failureTimeOf(this.plan, this.size);
+    return this.failure;
   }
 
   wear(t: number): number {
@@ -50,13 +63,12 @@ export class ScenarioDriver {
   apply(simTime: number, dt: number): void {
     const m = this.model;
     this.declaration.applyWear(m, this.wear(simTime), this.size);
-    if (this.glitchHoldS > 0 && m instanceof Object && 'glitch' in m) {
-      const model = m as GlitchableModel;
+    if (this.glitchHoldS > 0) {
       if (this.glitchLeft > 0) {
         this.glitchLeft -= dt;
-        if (this.glitchLeft <= 0) model.glitch = null;
+        if (this.glitchLeft <= 0) m.glitch = null;
       } else if (this.glitchRng.next() < (this.plan.glitchesPerDay * dt) / 86_400) {
-        model.glitch = glitchFor(this.plan.type, model.values() as Record<string, unknown>, this.glitchRng);
+        m.glitch = glitchFor(this.plan.type, m.values() as Record<string, unknown>, this.glitchRng);
         this.glitchLeft = this.glitchHoldS;
       }
     }
@@ -65,7 +77,7 @@ export class ScenarioDriver {
   /** Undo the wear and any glitch (the scenario is stopped on a live device). */
   detach(): void {
     this.declaration.applyWear(this.model, 0, this.size);
-    if ('glitch' in this.model) (this.model as GlitchableModel).glitch = null;
+    this.model.glitch = null;
   }
 
   info(now?: number): ScenarioInfo {

@@ -20,7 +20,7 @@ import { Rng } from '../random.js';
 import type { ScenarioName } from './catalogue.js';
 import type { ScenarioIndicator } from './declaration.js';
 import { plantDisturbances } from './disturbances.js';
-import { glitchFor, ScenarioDriver } from './driver.js';
+import { failureTimeOf, glitchFor, ScenarioDriver } from './driver.js';
 import { isScenarioType, SCENARIO_EQUIPMENT, type ScenarioType } from './equipment.js';
 import { makePlan, type Plan } from './plan.js';
 import { DAY_MS, DEFAULT_START, sizing, WARM_UP_MS, type Sizing } from './wear.js';
@@ -29,7 +29,7 @@ export { SCENARIOS, type ScenarioName } from './catalogue.js';
 export type { ScenarioIndicator } from './declaration.js';
 export { ScenarioDriver, type ScenarioInfo } from './driver.js';
 export type { ScenarioType } from './equipment.js';
-export { DEFAULT_START, WEAR_CAP } from './wear.js';
+export { DEFAULT_START } from './wear.js';
 
 export interface ScenarioOptions {
   scenario: ScenarioName;
@@ -91,7 +91,6 @@ export function createScenario(opts: ScenarioOptions): ScenarioRun {
   const plan = makePlan({ scenario: opts.scenario, type: opts.type, seed: opts.seed, start, failAfterDays: opts.failAfterDays, glitchesPerDay: opts.glitchesPerDay });
   const size = sizing(opts.seed);
   const end = start + opts.durationDays * DAY_MS;
-  const probe = new ScenarioDriver(plan, buildModel(plan, size), size);
 
   function* samples(everySeconds: number): Generator<ScenarioSample> {
     if (!(everySeconds >= 1)) throw new RangeError(`everySeconds must be ≥ 1, got ${everySeconds}`);
@@ -146,7 +145,7 @@ export function createScenario(opts: ScenarioOptions): ScenarioRun {
     seed: plan.seed,
     start,
     end,
-    failureAt: probe.failureAt,
+    failureAt: failureTimeOf(plan, size),
     indicator: plan.indicator,
     failAfterDays: plan.failAfterDays,
     wearExponent: plan.k,

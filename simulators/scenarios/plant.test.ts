@@ -5,11 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { createDemoDevices } from '../devices.js';
 import { createLiveScenario, createScenario, SCENARIOS, type ScenarioName, type ScenarioSample } from './index.js';
+import { cleanSamples as clean, DAY_MS as DAY, median, num } from '../testkit.js';
 
-const DAY = 86_400_000;
 const HOUR = 3_600_000;
-const clean = (samples: Iterable<ScenarioSample>) => [...samples].filter((s) => !s.glitch);
-const num = (s: ScenarioSample, k: string) => s.values[k] as number;
 const near = (s: ScenarioSample[], t: number, within: number) => s.filter((x) => Math.abs(x.ts - t) <= within);
 
 describe('plant degradation scenarios', () => {
@@ -45,7 +43,6 @@ describe('plant degradation scenarios', () => {
     expect(run.indicator).toMatchObject({ point: 'motor_current', failureLevel: 8.1 });
     const s = clean(run.samples(10));
     const amps = (t0: number, t1: number) => s.filter((x) => x.ts >= t0 && x.ts < t1 && x.values.running === true).map((x) => num(x, 'motor_current'));
-    const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
     expect(median(amps(run.start, run.start + DAY))).toBeCloseTo(5.3, 0);
     expect(median(amps(run.failureAt! - 6 * HOUR, run.failureAt! + 6 * HOUR))).toBeGreaterThan(7.3);
     const runs = (t0: number, t1: number) => s.filter((x) => x.ts >= t0 && x.ts < t1 && x.values.running === true).length;

@@ -4,12 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createScenario, DEFAULT_START, SCENARIOS, type ScenarioName, type ScenarioSample } from './index.js';
+import { cleanSamples as clean, DAY_MS as DAY, median, num } from '../testkit.js';
 
-const DAY = 86_400_000;
 const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
-const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
-const clean = (samples: Iterable<ScenarioSample>) => [...samples].filter((s) => !s.glitch);
-const num = (s: ScenarioSample, k: string) => s.values[k] as number;
 
 describe('degradation scenarios', () => {
   it('runs 14 days at 60 s samples in well under a second, the same for the same seed', () => {

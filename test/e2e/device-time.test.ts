@@ -19,6 +19,7 @@ import { startOpcuaServer, type TestServer } from '../../gateway/connectors/opcu
 import { freePort } from '../../tools/ports.js';
 import { startMosquitto, type MosquittoHandle } from '../../tools/mosquitto.js';
 import { waitFor } from '../../tools/wait.js';
+import { adminAuth, ADMIN_PASSWORD_HASH } from '../helpers/admin.js';
 
 const NINE_MIN = 9 * 60_000;
 const HOUR = 3_600_000;
@@ -41,7 +42,7 @@ beforeAll(async () => {
 site: { id: devtime, name: Device time }
 dataDir: ./data
 users:
-  - { username: admin, role: admin, passwordHash: "scrypt$16384$8$1$3ZN95OxIWOyPOD4rZuVkOw$pgmbq-V0BZv07LUs6HvzBCV_D5ZVfmESIrl4eptmTMA" }
+  - { username: admin, role: admin, passwordHash: "${ADMIN_PASSWORD_HASH}" }
 devices:
   - id: fp-mqtt
     type: fire_panel
@@ -56,8 +57,7 @@ devices:
 `);
   gw = await createGateway(loadConfig(file), { log: createLogger('test', 'silent'), port: 0, host: '127.0.0.1' });
   await gw.start();
-  const login = await gw.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'admin', password: 'admin-demo' } });
-  auth = { authorization: `Bearer ${login.json<{ token: string }>().token}` };
+  auth = await adminAuth(gw.app);
   pub = await mqtt.connectAsync(mosq.url, { clientId: 'devtime-panel' });
   await waitFor(async () => (await get<DeviceView>('/api/devices/fp-ua')).points.fire_alarm?.quality === 'good', { timeout: 20_000, what: 'OPC UA panel online' });
   await waitFor(async () => {

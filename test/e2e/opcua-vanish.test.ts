@@ -16,6 +16,7 @@ import type { DeviceView } from '../../gateway/core/model.js';
 import { startOpcuaServer, type TestServer, type TestVariable } from '../../gateway/connectors/opcua/fixtures/server.js';
 import { freePort } from '../../tools/ports.js';
 import { waitFor } from '../../tools/wait.js';
+import { adminAuth, ADMIN_PASSWORD_HASH } from '../helpers/admin.js';
 
 const PUBLISHING_MS = 200;
 const ALL: Record<string, TestVariable> = {
@@ -37,7 +38,7 @@ beforeAll(async () => {
 site: { id: vanish-ua, name: Vanishing nodes }
 dataDir: ./data
 users:
-  - { username: admin, role: admin, passwordHash: "scrypt$16384$8$1$3ZN95OxIWOyPOD4rZuVkOw$pgmbq-V0BZv07LUs6HvzBCV_D5ZVfmESIrl4eptmTMA" }
+  - { username: admin, role: admin, passwordHash: "${ADMIN_PASSWORD_HASH}" }
 devices:
   - id: pump-ua
     type: pump
@@ -48,8 +49,7 @@ ${Object.keys(ALL).map((n) => `      - { name: ${n.split('.')[1]}, nodeId: "ns=1
 `);
   gw = await createGateway(loadConfig(file), { log: createLogger('test', process.env.TEST_LOG ?? 'silent'), port: 0, host: '127.0.0.1' });
   await gw.start();
-  const login = await gw.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'admin', password: 'admin-demo' } });
-  auth = { authorization: `Bearer ${login.json<{ token: string }>().token}` };
+  auth = await adminAuth(gw.app);
 }, 60_000);
 
 afterAll(async () => {

@@ -16,6 +16,7 @@ import { scaleSiteDevices, startSimulators, type ScaleCounts, type SimulatorStac
 import { startMosquitto, type MosquittoHandle } from '../../tools/mosquitto.js';
 import { freePort } from '../../tools/ports.js';
 import { waitFor } from '../../tools/wait.js';
+import { adminAuth, ADMIN_USER } from '../helpers/admin.js';
 
 const COUNTS: ScaleCounts = { pump: 1, generator: 2, water_tank: 2, chiller: 2, sump_pump: 2 };
 const NEW_TYPES = new Set(['generator', 'water_tank', 'chiller', 'sump_pump']);
@@ -36,13 +37,12 @@ beforeAll(async () => {
   const raw = {
     site: { id: 'scale-types', name: 'Scale mode, plant types' },
     dataDir: join(dir, 'data'),
-    users: [{ username: 'admin', role: 'admin', passwordHash: 'scrypt$16384$8$1$3ZN95OxIWOyPOD4rZuVkOw$pgmbq-V0BZv07LUs6HvzBCV_D5ZVfmESIrl4eptmTMA' }],
+    users: [ADMIN_USER],
     devices,
   };
   gw = await createGateway(validateConfig(raw, join(dir, 'site.yaml'), dir), { log: createLogger('test', 'silent'), port: 0, host: '127.0.0.1' });
   await gw.start();
-  const login = await gw.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'admin', password: 'admin-demo' } });
-  auth = { authorization: `Bearer ${login.json<{ token: string }>().token}` };
+  auth = await adminAuth(gw.app);
 }, 20_000);
 afterAll(async () => {
   await gw?.stop();

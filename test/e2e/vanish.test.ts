@@ -14,6 +14,7 @@ import { createLogger } from '../../gateway/core/log.js';
 import type { Alarm, DeviceView, WorkOrder } from '../../gateway/core/model.js';
 import { FREE_MODBUS_PORTS, startSimulators, type SimulatorStack } from '../../simulators/index.js';
 import { waitFor } from '../../tools/wait.js';
+import { adminAuth, ADMIN_PASSWORD_HASH } from '../helpers/admin.js';
 
 let sims: SimulatorStack;
 let gw: Gateway;
@@ -27,7 +28,7 @@ beforeAll(async () => {
 site: { id: vanish, name: Vanishing pump }
 dataDir: ./data
 users:
-  - { username: admin, role: admin, passwordHash: "scrypt$16384$8$1$3ZN95OxIWOyPOD4rZuVkOw$pgmbq-V0BZv07LUs6HvzBCV_D5ZVfmESIrl4eptmTMA" }
+  - { username: admin, role: admin, passwordHash: "${ADMIN_PASSWORD_HASH}" }
 devices:
   - id: pump-1
     type: pump
@@ -42,8 +43,7 @@ rules:
 `);
   gw = await createGateway(loadConfig(file), { log: createLogger('test', 'silent'), port: 0, host: '127.0.0.1' });
   await gw.start();
-  const login = await gw.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'admin', password: 'admin-demo' } });
-  auth = { authorization: `Bearer ${login.json<{ token: string }>().token}` };
+  auth = await adminAuth(gw.app);
 });
 afterAll(async () => {
   await gw?.stop();

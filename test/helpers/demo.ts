@@ -7,12 +7,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ESTATE_PORT_NAMES, type EstatePortName } from '../../demo/portfolio/layout.js';
 import { freePort } from '../../tools/ports.js';
 
-export const DEMO_PORT_NAMES = ['GW_HTTP_PORT', 'SIM_CONTROL_PORT', 'BROKER_PORT', 'SIM_OPCUA_PORT', 'SIM_PUMP1_PORT', 'SIM_PUMP2_PORT', 'SIM_POWER_PORT', 'SIM_GENERATOR_PORT', 'SIM_TANK_PORT', 'SIM_CHILLER_PORT'] as const;
-
 export interface DemoSetup {
-  ports: Record<(typeof DEMO_PORT_NAMES)[number], number>;
+  /** Every port variable demo/start.ts reads (the same as one estate's of the company demo). */
+  ports: Record<EstatePortName, number>;
   dataDir: string;
   /** Gateway base URL (API, socket.io and the dashboard). */
   api: string;
@@ -30,7 +30,7 @@ export interface Demo {
 export async function demoSetup(prefix = 'gw-demo-'): Promise<DemoSetup> {
   const dataDir = mkdtempSync(join(tmpdir(), prefix));
   const ports = {} as DemoSetup['ports'];
-  for (const name of DEMO_PORT_NAMES) ports[name] = await freePort();
+  for (const name of ESTATE_PORT_NAMES) ports[name] = await freePort();
   return { ports, dataDir, api: `http://127.0.0.1:${ports.GW_HTTP_PORT}`, control: `http://127.0.0.1:${ports.SIM_CONTROL_PORT}` };
 }
 
