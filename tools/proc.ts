@@ -1,12 +1,13 @@
 /**
- * Run a foreign daemon (influxd, mosquitto) for a test: output goes to a log file in its temp
- * dir, a stop sends SIGTERM then SIGKILL, and the daemon is killed if the test process exits
- * without stopping it.
+ * Child processes with their output in a log file: `spawnLogged()` opens the log for the spawn
+ * only, and tells when the process has ended and what its log says last. `spawnDaemon()` runs a
+ * foreign daemon (influxd, mosquitto) for a test on top of it: a stop sends SIGTERM then SIGKILL,
+ * and the daemon is killed if the test process exits without stopping it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 
-export interface Daemon {
+export interface LoggedProcess {
   child: ChildProcess;
   logFile: string;
   /** Resolves with the exit code (or signal name) when the process ends. */
@@ -15,15 +16,22 @@ export interface Daemon {
   hasExited(): boolean;
   /** Last `bytes` of the log file, for error messages. */
   logTail(bytes?: number): string;
-  /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
-  stop(graceMs?: number): Promise<void>;
 }
 
-export function spawnDaemon(cmd: string, args: string[], opts: { logFile: string; env?: NodeJS.ProcessEnv; cwd?: string }): Daemon {
+export interface LoggedSpawnOptions {
+  logFile: string;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Open an IPC channel (`child.send`, `message` events) beside the output. */
+  ipc?: boolean;
+}
+
+/** Start `cmd` with stdout and stderr appended to `opts.logFile`. */
+export function spawnLogged(cmd: string, args: string[], opts: LoggedSpawnOptions): LoggedProcess {
   const fd = openSync(opts.logFile, 'a');
   let child: ChildProcess;
   try {
-    child = spawn(cmd, args, { stdio: ['ignore', fd, fd], env: opts.env ?? process.env, cwd: opts.cwd });
+    child = spawn(cmd, args, { stdio: opts.ipc ? ['ignore', fd, fd, 'ipc'] : ['ignore', fd, fd], env: opts.env ?? process.env, cwd: opts.cwd });
   } finally {
     closeSync(fd);
   }
@@ -38,12 +46,6 @@ export function spawnDaemon(cmd: string, args: string[], opts: { logFile: string
       resolve(`spawn error: ${err.message}`);
     });
   });
-  const killOnExit = () => {
-    if (!ended) child.kill('SIGKILL');
-  };
-  process.once('exit', killOnExit);
-  exited.then(() => process.removeListener('exit', killOnExit), () => undefined);
-
   const logTail = (bytes = 4000) => {
     try {
       const text = readFileSync(opts.logFile, 'utf8');
@@ -52,14 +54,30 @@ export function spawnDaemon(cmd: string, args: string[], opts: { logFile: string
       return '';
     }
   };
+  return { child, logFile: opts.logFile, exited, hasExited: () => ended, logTail };
+}
+
+export interface Daemon extends LoggedProcess {
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export function spawnDaemon(cmd: string, args: string[], opts: { logFile: string; env?: NodeJS.ProcessEnv; cwd?: string }): Daemon {
+  const p = spawnLogged(cmd, args, opts);
+  const { child, exited } = p;
+  const killOnExit = () => {
+    if (!p.hasExited()) child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+  exited.then(() => process.removeListener('exit', killOnExit), () => undefined);
 
   const stop = async (graceMs = 5000) => {
-    if (ended) return;
+    if (p.hasExited()) return;
     child.kill('SIGTERM');
     let timer: NodeJS.Timeout | undefined;
     const killed = new Promise<void>((resolve) => {
       timer = setTimeout(() => {
-        if (!ended) child.kill('SIGKILL');
+        if (!p.hasExited()) child.kill('SIGKILL');
         resolve();
       }, graceMs);
     });
@@ -68,5 +86,5 @@ export function spawnDaemon(cmd: string, args: string[], opts: { logFile: string
     await exited;
   };
 
-  return { child, logFile: opts.logFile, exited, hasExited: () => ended, logTail, stop };
+  return { ...p, stop };
 }
