@@ -207,7 +207,7 @@ export class InfluxHistory implements HistoryStore {
       replayed: c.replayed,
       dropped: c.dropped,
       failedWrites: c.failedWrites,
-      writeLatencyMs: { last: c.latencyLast, avg: Math.round(c.latencyAvg * 10) / 10 },
+      writeLatencyMs: this.forward.latency.stats(),
       lastError: c.lastError,
     };
   }

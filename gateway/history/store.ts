@@ -86,6 +86,23 @@ export interface HistoryStats {
   lastError: string | null;
 }
 
+/** `writeLatencyMs` of the stats, kept the same way by both backends. */
+export class WriteLatency {
+  private last = 0;
+  private avg = 0;
+
+  /** A write (request or commit) begun at `started` (performance.now()) has completed. */
+  noteSince(started: number): void {
+    const ms = Math.round((performance.now() - started) * 10) / 10;
+    this.last = ms;
+    this.avg = this.avg === 0 ? ms : this.avg * 0.9 + ms * 0.1;
+  }
+
+  stats(): HistoryStats['writeLatencyMs'] {
+    return { last: this.last, avg: Math.round(this.avg * 10) / 10 };
+  }
+}
+
 export interface HistoryStore {
   readonly backend: 'embedded' | 'influx';
   readonly retention: HistoryRetention;

@@ -13,6 +13,7 @@ import { Errors } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import { countFields, splitLines } from '../lineproto.js';
 import type { Spool, SpoolChunk } from '../spool.js';
+import { WriteLatency } from '../store.js';
 import { errorText, type InfluxConnection } from './connection.js';
 import { EVENTS_MEASUREMENT, type InfluxSchema } from './schema.js';
 import type { Batch } from './writer.js';
@@ -50,9 +51,8 @@ export class StoreAndForward {
     dropped: 0,
     failedWrites: 0,
     lastError: null as string | null,
-    latencyLast: 0,
-    latencyAvg: 0,
   };
+  readonly latency = new WriteLatency();
 
   private readonly queue: Batch[] = [];
   private readonly inFlight = new Map<number, Promise<void>>();
@@ -371,9 +371,7 @@ export class StoreAndForward {
     const started = performance.now();
     const res = await this.o.conn.postLines(body);
     if (res.status === 204) {
-      const ms = Math.round((performance.now() - started) * 10) / 10;
-      this.counters.latencyLast = ms;
-      this.counters.latencyAvg = this.counters.latencyAvg === 0 ? ms : this.counters.latencyAvg * 0.9 + ms * 0.1;
+      this.latency.noteSince(started);
       return;
     }
     const text = res.text.slice(0, 500);
