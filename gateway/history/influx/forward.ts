@@ -174,9 +174,7 @@ export class StoreAndForward {
       }
     }
     // Whatever did not go out waits in the spool for the next start.
-    const left = this.queue.splice(0);
-    for (const b of left) this.toSpool(b);
-    this.queuedPoints = 0;
+    this.spillQueue();
     await Promise.allSettled([...this.inFlight.values(), this.replaying]);
     const spool = this.o.spool;
     if (spool.points > 0) {
@@ -276,10 +274,7 @@ export class StoreAndForward {
       } catch (err) {
         if (err instanceof PermanentWriteError) {
           this.o.spool.ack(c);
-          this.counters.dropped += c.lines;
-          this.counters.failedWrites++;
-          this.counters.lastError = errorText(err);
-          this.o.log.error({ err: this.counters.lastError, points: c.lines }, 'influx rejected a queued chunk: dropped');
+          this.rejected(err, c.lines, 'influx rejected a queued chunk: dropped');
         } else {
           this.fail(err);
         }
@@ -329,15 +324,20 @@ export class StoreAndForward {
       this.counters.writtenFields += batch.fields;
     } catch (err) {
       if (err instanceof PermanentWriteError) {
-        this.counters.failedWrites++;
-        this.counters.lastError = errorText(err);
-        this.counters.dropped += batch.lines;
-        this.o.log.error({ err: this.counters.lastError, points: batch.lines }, 'influx rejected a batch: dropped');
+        this.rejected(err, batch.lines, 'influx rejected a batch: dropped');
       } else {
         this.toSpool(batch);
         this.fail(err);
       }
     }
+  }
+
+  /** InfluxDB answered 400: resending cannot help, the points are dropped and counted. */
+  private rejected(err: PermanentWriteError, points: number, message: string): void {
+    this.counters.failedWrites++;
+    this.counters.lastError = errorText(err);
+    this.counters.dropped += points;
+    this.o.log.error({ err: this.counters.lastError, points }, message);
   }
 
   private fail(err: unknown): void {
@@ -354,6 +354,11 @@ export class StoreAndForward {
       'influx history offline: points go to the store-and-forward queue',
     );
     // Nothing waits in memory while offline.
+    this.spillQueue();
+  }
+
+  /** Every batch waiting in memory goes to the spool. */
+  private spillQueue(): void {
     const left = this.queue.splice(0);
     this.queuedPoints = 0;
     for (const b of left) this.toSpool(b);
