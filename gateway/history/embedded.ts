@@ -14,13 +14,13 @@ import { openDatabase, type Db } from '../storage/sqlite.js';
 import { downsample } from './downsample.js';
 import { BUCKET_MS, DAY, HOUR, MINUTE, bucketStart, reduceRollups } from './query.js';
 import {
-  DEFAULT_RETENTION,
   type HistoryEvent,
   type HistoryQuery,
   type HistoryRetention,
   type HistorySample,
   type HistoryStats,
   type HistoryStore,
+  retentionOf,
   WriteLatency,
 } from './store.js';
 import { migrate } from '../storage/migrations.js';
@@ -71,11 +71,7 @@ export class EmbeddedHistory implements HistoryStore {
   private readonly latency = new WriteLatency();
 
   constructor(private readonly opts: EmbeddedHistoryOptions) {
-    this.retention = {
-      raw: opts.retentionDays,
-      '1m': opts.rollupRetentionDays?.['1m'] ?? DEFAULT_RETENTION['1m'],
-      '1h': opts.rollupRetentionDays?.['1h'] ?? DEFAULT_RETENTION['1h'],
-    };
+    this.retention = retentionOf(opts.retentionDays, opts.rollupRetentionDays);
     this.maxRawRows = opts.maxRawRows ?? 100_000;
   }
 

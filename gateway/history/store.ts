@@ -56,6 +56,15 @@ export interface HistoryRetention {
 
 export const DEFAULT_RETENTION: HistoryRetention = { raw: 30, '1m': 90, '1h': 1095 };
 
+/** The retention of a store: the days given, the defaults for the tiers not given. */
+export function retentionOf(rawDays: number | undefined, rollupDays: { '1m'?: number; '1h'?: number } = {}): HistoryRetention {
+  return {
+    raw: rawDays ?? DEFAULT_RETENTION.raw,
+    '1m': rollupDays['1m'] ?? DEFAULT_RETENTION['1m'],
+    '1h': rollupDays['1h'] ?? DEFAULT_RETENTION['1h'],
+  };
+}
+
 /** Counters for /metrics. Queue figures are 0 for a backend without a queue. */
 export interface HistoryStats {
   backend: 'embedded' | 'influx';
