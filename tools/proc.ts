@@ -1,11 +1,14 @@
 /**
  * Child processes with their output in a log file: `spawnLogged()` opens the log for the spawn
  * only, and tells when the process has ended and what its log says last. `spawnDaemon()` runs a
- * foreign daemon (influxd, mosquitto) for a test on top of it: a stop sends SIGTERM then SIGKILL,
- * and the daemon is killed if the test process exits without stopping it.
+ * foreign daemon (influxd, mosquitto) for a test on top of it: it is ready when its probe says so
+ * (or failed when it exits first), a stop sends SIGTERM then SIGKILL, and the daemon is killed if
+ * the test process exits without stopping it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { waitFor, type WaitOptions } from './wait.js';
 
 export interface LoggedProcess {
   child: ChildProcess;
@@ -58,11 +61,24 @@ export function spawnLogged(cmd: string, args: string[], opts: LoggedSpawnOption
 }
 
 export interface Daemon extends LoggedProcess {
+  /**
+   * Resolves once `probe` says the daemon serves (polled with waitFor); rejects at once when the
+   * daemon exits first, and when `wait.timeout` passes.
+   */
+  ready(probe: () => Promise<boolean>, wait: WaitOptions): Promise<void>;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
   stop(graceMs?: number): Promise<void>;
 }
 
-export function spawnDaemon(cmd: string, args: string[], opts: { logFile: string; env?: NodeJS.ProcessEnv; cwd?: string }): Daemon {
+export interface DaemonOptions {
+  logFile: string;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** How errors name the daemon (default: the command's file name). */
+  name?: string;
+}
+
+export function spawnDaemon(cmd: string, args: string[], opts: DaemonOptions): Daemon {
   const p = spawnLogged(cmd, args, opts);
   const { child, exited } = p;
   const killOnExit = () => {
@@ -86,5 +102,10 @@ export function spawnDaemon(cmd: string, args: string[], opts: { logFile: string
     await exited;
   };
 
-  return { ...p, stop };
+  const ready = async (probe: () => Promise<boolean>, wait: WaitOptions) => {
+    await waitFor(async () => p.hasExited() || probe(), wait);
+    if (p.hasExited()) throw new Error(`${opts.name ?? basename(cmd)} exited early (${await exited})`);
+  };
+
+  return { ...p, ready, stop };
 }
