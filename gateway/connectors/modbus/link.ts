@@ -195,8 +195,10 @@ export class ModbusLink {
       this.stats.skipped++;
       throw new NoResponse(`no response within ${timeout} ms`);
     }
-    await this.quietLine();
-    if (this.state !== 'up' || client !== this.client) throw new NotConnected(this.notConnectedReason());
+    if (this.gapMs > 0) {
+      await this.quietLine();
+      if (this.state !== 'up' || client !== this.client) throw new NotConnected(this.notConnectedReason());
+    }
     client.setID(unitId);
     client.setTimeout(timeout);
     try {
@@ -234,7 +236,6 @@ export class ModbusLink {
    * which would otherwise be taken for the answer to the next request of the same unit.
    */
   private async quietLine(): Promise<void> {
-    if (this.gapMs === 0) return;
     const wait = this.lineQuietSince + this.gapMs - performance.now();
     if (wait > 0) await sleep(Math.ceil(wait));
     const port = (this.client as unknown as { _port?: { _buffer?: unknown } } | undefined)?._port;
