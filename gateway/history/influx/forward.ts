@@ -11,7 +11,7 @@
 import { Backoff } from '../../core/backoff.js';
 import { Errors } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
-import { countFields, splitLines } from '../lineproto.js';
+import { countFields, splitLines, timeSpan } from '../lineproto.js';
 import type { Spool, SpoolChunk } from '../spool.js';
 import { WriteLatency } from '../store.js';
 import { errorText, type InfluxConnection } from './connection.js';
@@ -286,24 +286,11 @@ export class StoreAndForward {
     })();
   }
 
-  /** Widen the span of replayed points from the timestamps (last token) of the chunk's lines. */
+  /** Widen the span of replayed points (rollups to refresh) to the timestamps of the chunk. */
   private noteSpan(body: string): void {
-    let lo = Infinity;
-    let hi = -Infinity;
-    let end = body.length;
-    while (end > 0) {
-      const nl = body.lastIndexOf('\n', end - 1);
-      const sp = body.lastIndexOf(' ', end - 1);
-      const ts = Number(body.slice(sp + 1, end));
-      if (Number.isFinite(ts)) {
-        if (ts < lo) lo = ts;
-        if (ts > hi) hi = ts;
-      }
-      if (nl < 0) break;
-      end = nl;
-    }
-    if (lo > hi) return;
-    this.replaySpan = this.replaySpan ? { from: Math.min(this.replaySpan.from, lo), to: Math.max(this.replaySpan.to, hi) } : { from: lo, to: hi };
+    const span = timeSpan(body);
+    if (!span) return;
+    this.replaySpan = this.replaySpan ? { from: Math.min(this.replaySpan.from, span.from), to: Math.max(this.replaySpan.to, span.to) } : span;
   }
 
   /** The spool drained: recompute rollups of the replayed range (the CQs only look back minutes). */
