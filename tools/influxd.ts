@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePorts } from './ports.js';
 import { spawnDaemon, type Daemon } from './proc.js';
-import { waitFor } from './wait.js';
 
 export const INFLUXD_BIN = process.env.INFLUXD_BIN ?? '/usr/bin/influxd';
 
@@ -135,13 +134,7 @@ export async function startInfluxd(opts: InfluxdOptions = {}): Promise<InfluxdHa
     const resume = async () => {
       const d = spawnDaemon(INFLUXD_BIN, ['-config', confFile], { logFile: join(dir, 'influxd.log'), env: cleanEnv() });
       daemon = d;
-      await waitFor(
-        async () => {
-          if (d.hasExited()) throw new Error(`influxd exited early (${await d.exited})`);
-          return ping(url);
-        },
-        { timeout: startTimeout, interval: 100, what: `influxd /ping on ${url}` },
-      );
+      await d.ready(() => ping(url), { timeout: startTimeout, interval: 100, what: `influxd /ping on ${url}` });
     };
     const pause = async () => {
       await daemon?.stop(5000);

@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canConnect, freePort } from './ports.js';
 import { spawnDaemon } from './proc.js';
-import { waitFor } from './wait.js';
 
 export const MOSQUITTO_BIN = process.env.MOSQUITTO_BIN ?? '/usr/sbin/mosquitto';
 
@@ -58,13 +57,11 @@ export async function startMosquitto(opts: { startTimeout?: number; extraConfig?
       }
     };
     try {
-      await waitFor(
-        async () => {
-          if (daemon.hasExited()) throw new Error(`mosquitto exited early (${await daemon.exited})`);
-          return canConnect(port, host);
-        },
-        { timeout: opts.startTimeout ?? 15_000, interval: 50, what: `mosquitto accepting connections on ${host}:${port}` },
-      );
+      await daemon.ready(() => canConnect(port, host), {
+        timeout: opts.startTimeout ?? 15_000,
+        interval: 50,
+        what: `mosquitto accepting connections on ${host}:${port}`,
+      });
       return { host, port, url: `mqtt://${host}:${port}`, dir, pid: daemon.child.pid ?? 0, stop };
     } catch (err) {
       const tail = daemon.logTail();

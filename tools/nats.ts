@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { renderNatsConfig, estateUser, type EstateCredentials, type HqCredentials } from '../hq/nats/config.js';
 import { freePorts } from './ports.js';
 import { spawnDaemon, type Daemon } from './proc.js';
-import { waitFor } from './wait.js';
 
 export const NATS_SERVER_BIN = process.env.NATS_SERVER_BIN ?? '/usr/sbin/nats-server';
 
@@ -102,7 +101,8 @@ async function nodeReady(monitorUrl: string, peers: number): Promise<boolean> {
   return true;
 }
 
-/** Start and stop handles of each node, outside the public node interface. */const starters = new WeakMap<NatsNode, { launch(): Daemon; awaitReady(d: Daemon): Promise<void>; stop(): Promise<void> }>();
+/** Start and stop handles of each node, outside the public node interface. */
+const starters = new WeakMap<NatsNode, { launch(): Daemon; awaitReady(d: Daemon): Promise<void>; stop(): Promise<void> }>();
 
 export async function startNatsCluster(opts: NatsClusterOptions): Promise<NatsCluster> {
   if (!existsSync(NATS_SERVER_BIN)) {
@@ -150,19 +150,19 @@ export async function startNatsCluster(opts: NatsClusterOptions): Promise<NatsCl
       const monitorUrl = `http://${host}:${spec.httpPort}`;
       let daemon: Daemon | null = null;
       const launch = () => {
-        daemon = spawnDaemon(NATS_SERVER_BIN, ['-c', confFile], { logFile });
+        daemon = spawnDaemon(NATS_SERVER_BIN, ['-c', confFile], { logFile, name: `nats-server ${spec.name}` });
         return daemon;
       };
       const awaitReady = async (d: Daemon) => {
-        await waitFor(
-          async () => {
-            if (d.hasExited()) throw new Error(`nats-server ${spec.name} exited (${await d.exited})`);
-            return nodeReady(monitorUrl, count - 1);
-          },
-          { timeout: startTimeout, interval: 100, what: `nats-server ${spec.name} at ${monitorUrl} to see a JetStream meta leader` },
-        ).catch((err: unknown) => {
-          throw new Error(`${err instanceof Error ? err.message : String(err)}\n--- ${spec.name} log ---\n${d.logTail()}`);
-        });
+        await d
+          .ready(() => nodeReady(monitorUrl, count - 1), {
+            timeout: startTimeout,
+            interval: 100,
+            what: `nats-server ${spec.name} at ${monitorUrl} to see a JetStream meta leader`,
+          })
+          .catch((err: unknown) => {
+            throw new Error(`${err instanceof Error ? err.message : String(err)}\n--- ${spec.name} log ---\n${d.logTail()}`);
+          });
       };
       const node: NatsNode = {
         name: spec.name,

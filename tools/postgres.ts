@@ -15,7 +15,6 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './ports.js';
 import { spawnDaemon, type Daemon } from './proc.js';
-import { waitFor } from './wait.js';
 
 const run = promisify(execFile);
 export const PG_BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
@@ -79,16 +78,10 @@ export async function startPostgres(opts: { startTimeout?: number } = {}): Promi
       '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off',
       '-c', 'full_page_writes=off', '-c', 'max_connections=100', '-c', 'shared_buffers=32MB',
     ]);
-    const d = spawnDaemon(cmd, args, { logFile, env, cwd: root });
+    const d = spawnDaemon(cmd, args, { logFile, env, cwd: root, name: 'postgres' });
     daemon = d;
-    await waitFor(
-      async () => {
-        if (d.hasExited()) throw new Error(`postgres exited early (${await d.exited})`);
-        const r = await run(join(PG_BIN, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-t', '1']).then(() => true, () => false);
-        return r;
-      },
-      { timeout, interval: 100, what: `postgres on port ${port}` },
-    );
+    const isReady = () => run(join(PG_BIN, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-t', '1']).then(() => true, () => false);
+    await d.ready(isReady, { timeout, interval: 100, what: `postgres on port ${port}` });
   };
   const halt = async (signal: 'SIGINT' | 'SIGKILL') => {
     const d = daemon as Daemon | null;

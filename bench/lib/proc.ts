@@ -3,9 +3,9 @@
  * channel (request/answer messages), plain commands (Node-RED, npm) with their output in a log
  * file. Every child is registered and killed if the bench exits, is interrupted or fails.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { spawnLogged, type LoggedProcess } from '../../tools/proc.js';
 
 const live = new Set<ChildProcess>();
 let hooked = false;
@@ -67,22 +67,11 @@ export interface SpawnOptions {
   args?: string[];
 }
 
-function track(name: string, proc: ChildProcess, logFile: string, ipc: boolean): Child {
+function track(name: string, p: LoggedProcess, ipc: boolean): Child {
+  const { child: proc, logFile, exited } = p;
   live.add(proc);
   hookExit();
-  let ended = false;
-  const exited = new Promise<number | string>((resolve) => {
-    proc.once('exit', (code, signal) => {
-      ended = true;
-      live.delete(proc);
-      resolve(code ?? signal ?? 'unknown');
-    });
-    proc.once('error', (err) => {
-      ended = true;
-      live.delete(proc);
-      resolve(`spawn error: ${err.message}`);
-    });
-  });
+  void exited.then(() => live.delete(proc));
   const inbox: ChildMessage[] = [];
   const waiting: Array<{ type: string; resolve: (m: ChildMessage) => void }> = [];
   if (ipc) {
@@ -93,19 +82,12 @@ function track(name: string, proc: ChildProcess, logFile: string, ipc: boolean):
       else inbox.push(m);
     });
   }
-  const logTail = (bytes = 3000) => {
-    try {
-      const text = readFileSync(logFile, 'utf8');
-      return text.length > bytes ? `...${text.slice(-bytes)}` : text;
-    } catch {
-      return '';
-    }
-  };
+  const logTail = (bytes = 3000) => p.logTail(bytes);
   const next = (type: string, timeoutMs = 60_000) =>
     new Promise<ChildMessage>((resolve, reject) => {
       const i = inbox.findIndex((m) => m.type === type);
       if (i >= 0) return resolve(inbox.splice(i, 1)[0]!);
-      if (ended) return reject(new Error(`${name} has exited; waited for '${type}'\n${logTail()}`));
+      if (p.hasExited()) return reject(new Error(`${name} has exited; waited for '${type}'\n${logTail()}`));
       const entry = { type, resolve: (m: ChildMessage) => { clearTimeout(timer); resolve(m); } };
       const timer = setTimeout(() => {
         const k = waiting.indexOf(entry);
@@ -123,7 +105,7 @@ function track(name: string, proc: ChildProcess, logFile: string, ipc: boolean):
       });
     });
   const send = (msg: ChildMessage) => {
-    if (!ended && proc.connected) proc.send(msg);
+    if (!p.hasExited() && proc.connected) proc.send(msg);
   };
   const request = (type: string, extra: Record<string, unknown> = {}, timeoutMs = 30_000) => {
     const p = next(type, timeoutMs);
@@ -131,14 +113,14 @@ function track(name: string, proc: ChildProcess, logFile: string, ipc: boolean):
     return p;
   };
   const stop = async (graceMs = 8000) => {
-    if (ended) return;
+    if (p.hasExited()) return;
     if (ipc) send({ type: 'stop' });
     else proc.kill('SIGTERM');
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<void>((r) => (timer = setTimeout(r, graceMs)));
     await Promise.race([exited, grace]);
     clearTimeout(timer);
-    if (!ended) {
+    if (!p.hasExited()) {
       proc.kill(ipc ? 'SIGTERM' : 'SIGKILL');
       const t2 = setTimeout(() => proc.kill('SIGKILL'), 2000);
       await exited;
@@ -153,30 +135,13 @@ const TSX_LOADER = 'tsx';
 /** A TypeScript child under bench/children (or any path) with IPC. */
 export function spawnTs(script: string | URL, opts: SpawnOptions): Child {
   const file = script instanceof URL ? fileURLToPath(script) : script;
-  const fd = openSync(opts.logFile, 'a');
-  let proc: ChildProcess;
-  try {
-    proc = spawn(process.execPath, [...(opts.execArgv ?? []), '--import', TSX_LOADER, file, ...(opts.args ?? [])], {
-      stdio: ['ignore', fd, fd, 'ipc'],
-      env: opts.env ?? process.env,
-      cwd: opts.cwd,
-    });
-  } finally {
-    closeSync(fd);
-  }
-  return track(opts.name, proc, opts.logFile, true);
+  const args = [...(opts.execArgv ?? []), '--import', TSX_LOADER, file, ...(opts.args ?? [])];
+  return track(opts.name, spawnLogged(process.execPath, args, { ...opts, ipc: true }), true);
 }
 
 /** Any command, output appended to the log file. */
 export function spawnCmd(cmd: string, args: string[], opts: SpawnOptions): Child {
-  const fd = openSync(opts.logFile, 'a');
-  let proc: ChildProcess;
-  try {
-    proc = spawn(cmd, args, { stdio: ['ignore', fd, fd], env: opts.env ?? process.env, cwd: opts.cwd });
-  } finally {
-    closeSync(fd);
-  }
-  return track(opts.name, proc, opts.logFile, false);
+  return track(opts.name, spawnLogged(cmd, args, opts), false);
 }
 
 /** Run a command to completion; rejects on a non-zero exit with the log tail. */

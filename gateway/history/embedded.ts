@@ -14,13 +14,14 @@ import { openDatabase, type Db } from '../storage/sqlite.js';
 import { downsample } from './downsample.js';
 import { BUCKET_MS, DAY, HOUR, MINUTE, bucketStart, reduceRollups } from './query.js';
 import {
-  DEFAULT_RETENTION,
   type HistoryEvent,
   type HistoryQuery,
   type HistoryRetention,
   type HistorySample,
   type HistoryStats,
   type HistoryStore,
+  retentionOf,
+  WriteLatency,
 } from './store.js';
 import { migrate } from '../storage/migrations.js';
 
@@ -66,14 +67,11 @@ export class EmbeddedHistory implements HistoryStore {
   private writeBatch!: (readings: Reading[], events: HistoryEvent[]) => number;
   private refreshRange!: (from: number, to: number) => void;
   private closed = false;
-  private readonly counters = { written: 0, writtenFields: 0, skipped: 0, failedWrites: 0, lastError: null as string | null, latencyLast: 0, latencyAvg: 0 };
+  private readonly counters = { written: 0, writtenFields: 0, skipped: 0, failedWrites: 0, lastError: null as string | null };
+  private readonly latency = new WriteLatency();
 
   constructor(private readonly opts: EmbeddedHistoryOptions) {
-    this.retention = {
-      raw: opts.retentionDays,
-      '1m': opts.rollupRetentionDays?.['1m'] ?? DEFAULT_RETENTION['1m'],
-      '1h': opts.rollupRetentionDays?.['1h'] ?? DEFAULT_RETENTION['1h'],
-    };
+    this.retention = retentionOf(opts.retentionDays, opts.rollupRetentionDays);
     this.maxRawRows = opts.maxRawRows ?? 100_000;
   }
 
@@ -183,9 +181,7 @@ export class EmbeddedHistory implements HistoryStore {
       this.counters.written += readings.length + events.length;
       this.counters.writtenFields += stored;
       this.counters.skipped += readings.length - stored;
-      const ms = Math.round((performance.now() - started) * 10) / 10;
-      this.counters.latencyLast = ms;
-      this.counters.latencyAvg = this.counters.latencyAvg === 0 ? ms : this.counters.latencyAvg * 0.9 + ms * 0.1;
+      this.latency.noteSince(started);
     } catch (err) {
       // Keep the batch for the next attempt rather than losing it (disk full, locked file).
       this.counters.failedWrites++;
@@ -277,7 +273,7 @@ export class EmbeddedHistory implements HistoryStore {
       replayed: 0,
       dropped: 0,
       failedWrites: c.failedWrites,
-      writeLatencyMs: { last: c.latencyLast, avg: Math.round(c.latencyAvg * 10) / 10 },
+      writeLatencyMs: this.latency.stats(),
       lastError: c.lastError,
     };
   }

@@ -21,13 +21,13 @@ import { InfluxSchema } from './influx/schema.js';
 import { LineWriter, type InfluxDeviceInfo } from './influx/writer.js';
 import { DiskSpool, MemorySpool, type Spool } from './spool.js';
 import {
-  DEFAULT_RETENTION,
   type HistoryEvent,
   type HistoryQuery,
   type HistoryRetention,
   type HistorySample,
   type HistoryStats,
   type HistoryStore,
+  retentionOf,
 } from './store.js';
 
 
@@ -86,11 +86,7 @@ export class InfluxHistory implements HistoryStore {
 
   constructor(opts: InfluxHistoryOptions) {
     this.log = opts.log;
-    this.retention = {
-      raw: opts.retentionDays ?? DEFAULT_RETENTION.raw,
-      '1m': opts.rollupRetentionDays?.['1m'] ?? DEFAULT_RETENTION['1m'],
-      '1h': opts.rollupRetentionDays?.['1h'] ?? DEFAULT_RETENTION['1h'],
-    };
+    this.retention = retentionOf(opts.retentionDays, opts.rollupRetentionDays);
     const batchSize = opts.batchSize ?? 5000;
 
     const spoolMaxBytes = opts.spoolMaxBytes ?? 512 * 1024 * 1024;
@@ -207,7 +203,7 @@ export class InfluxHistory implements HistoryStore {
       replayed: c.replayed,
       dropped: c.dropped,
       failedWrites: c.failedWrites,
-      writeLatencyMs: { last: c.latencyLast, avg: Math.round(c.latencyAvg * 10) / 10 },
+      writeLatencyMs: this.forward.latency.stats(),
       lastError: c.lastError,
     };
   }

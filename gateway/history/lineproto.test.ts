@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LineBatch, countFields, quoteField, splitLines, tagValue } from './lineproto.js';
+import { LineBatch, countFields, quoteField, splitLines, tagValue, timeSpan } from './lineproto.js';
 
 describe('countFields', () => {
   it('counts the field values of each line, skipping events and separators inside strings and escapes', () => {
@@ -23,6 +23,19 @@ describe('countFields', () => {
     expect(splitLines(`${lines.join('\n')}\n`)).toEqual(lines);
     expect(countFields(lines.join('\n'), 'events,')).toBe(2 + 2);
     expect(countFields(lines.join('\n'), 'nothing')).toBe(2 + 2 + 2);
+  });
+});
+
+describe('timeSpan', () => {
+  it('spans the timestamps of the lines; a number before a newline inside a quoted value is no timestamp', () => {
+    const body = [
+      'pump,device=p,site=demo flow=1 5000',
+      `events,kind=alarm,site=demo id="al-1",text=${quoteField('restarts 3\nthen 7')} 4000`,
+      'pump,device=p,site=demo flow=2 6000',
+      '',
+    ].join('\n');
+    expect(timeSpan(body)).toEqual({ from: 4000, to: 6000 });
+    expect(timeSpan('')).toBeNull();
   });
 });
 

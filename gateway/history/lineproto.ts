@@ -106,6 +106,22 @@ export function splitLines(body: string): string[] {
   return out;
 }
 
+/** Earliest and latest timestamp (the last token of each line) in `body`; null when it has none. */
+export function timeSpan(body: string): { from: number; to: number } | null {
+  let from = Infinity;
+  let to = -Infinity;
+  for (let i = 0; i < body.length; ) {
+    const end = scanLine(body, i);
+    const ts = Number(body.slice(body.lastIndexOf(' ', end - 1) + 1, end));
+    if (end > i && Number.isFinite(ts)) {
+      if (ts < from) from = ts;
+      if (ts > to) to = ts;
+    }
+    i = end + 1;
+  }
+  return from <= to ? { from, to } : null;
+}
+
 /**
  * A batch of lines encoded as they come (UTF-8, each followed by `\n`), field by field: no string
  * per line is built, none stays alive until the batch is sent (it would be copied by every

@@ -56,6 +56,15 @@ export interface HistoryRetention {
 
 export const DEFAULT_RETENTION: HistoryRetention = { raw: 30, '1m': 90, '1h': 1095 };
 
+/** The retention of a store: the days given, the defaults for the tiers not given. */
+export function retentionOf(rawDays: number | undefined, rollupDays: { '1m'?: number; '1h'?: number } = {}): HistoryRetention {
+  return {
+    raw: rawDays ?? DEFAULT_RETENTION.raw,
+    '1m': rollupDays['1m'] ?? DEFAULT_RETENTION['1m'],
+    '1h': rollupDays['1h'] ?? DEFAULT_RETENTION['1h'],
+  };
+}
+
 /** Counters for /metrics. Queue figures are 0 for a backend without a queue. */
 export interface HistoryStats {
   backend: 'embedded' | 'influx';
@@ -84,6 +93,23 @@ export interface HistoryStats {
   /** Latency of the last write request / commit and an exponential moving average, ms. */
   writeLatencyMs: { last: number; avg: number };
   lastError: string | null;
+}
+
+/** `writeLatencyMs` of the stats, kept the same way by both backends. */
+export class WriteLatency {
+  private last = 0;
+  private avg = 0;
+
+  /** A write (request or commit) begun at `started` (performance.now()) has completed. */
+  noteSince(started: number): void {
+    const ms = Math.round((performance.now() - started) * 10) / 10;
+    this.last = ms;
+    this.avg = this.avg === 0 ? ms : this.avg * 0.9 + ms * 0.1;
+  }
+
+  stats(): HistoryStats['writeLatencyMs'] {
+    return { last: this.last, avg: Math.round(this.avg * 10) / 10 };
+  }
 }
 
 export interface HistoryStore {

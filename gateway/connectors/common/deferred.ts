@@ -4,11 +4,12 @@
  * validate a config. Until it has started it serves its devices with zero counters.
  */
 import type { Connector, ConnectorStats } from '../../core/connector.js';
+import { MessageCounters } from './counters.js';
 
 export function deferred(devices: readonly string[], build: () => Promise<Connector>): Connector {
   let inner: Promise<Connector> | undefined;
   let ready: Connector | undefined;
-  const ids = new Set(devices);
+  const idle = new MessageCounters(devices);
   return {
     async start() {
       inner ??= build().then((c) => (ready = c));
@@ -20,9 +21,8 @@ export function deferred(devices: readonly string[], build: () => Promise<Connec
       await c?.stop();
     },
     stats(): ConnectorStats {
-      if (ready) return ready.stats();
-      return { messages: 0, malformed: 0, devices: Object.fromEntries(devices.map((id) => [id, { messages: 0, malformed: 0 }])) };
+      return (ready ?? idle).stats();
     },
-    serves: (device) => ids.has(device),
+    serves: (device) => idle.has(device),
   };
 }

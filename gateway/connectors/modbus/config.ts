@@ -8,7 +8,7 @@ import { Errors } from '../../core/errors.js';
 import { toReportPolicy, type ReportPolicy } from '../common/filter.js';
 import { BYTE_ORDERS, DATA_TYPES, registerCount, type ByteOrder, type DataType } from './decode.js';
 import { TABLES, isBitTable, type Placed, type Table } from './plan.js';
-import type { LineFormat, Parity } from './rtu.js';
+import { PARITIES, type LineFormat, type Parity } from './rtu.js';
 import { BAUD_RATES, MODBUS_TRANSPORTS, SERIAL_KEYS, type ModbusConnection, type ModbusPoint, type ModbusTransport } from './schema.js';
 
 export interface PointSpec extends Placed {
@@ -180,7 +180,7 @@ function toLineFormat(c: Partial<ModbusConnection>, problems: string[]): LineFor
   const baudRate = c.baudRate ?? 9600;
   if (!(BAUD_RATES as readonly number[]).includes(baudRate)) problems.push(`connection.baudRate: must be one of ${BAUD_RATES.join(', ')}, got ${String(baudRate)}`);
   const parity = (c.parity ?? 'even') as Parity;
-  if (!['none', 'even', 'odd'].includes(parity)) problems.push(`connection.parity: must be none, even or odd, got ${String(parity)}`);
+  if (!PARITIES.includes(parity)) problems.push(`connection.parity: must be none, even or odd, got ${String(parity)}`);
   const dataBits = c.dataBits ?? 8;
   if (dataBits !== 8) problems.push(`connection.dataBits: Modbus RTU characters have 8 data bits, got ${String(dataBits)} (7 bits is Modbus ASCII, not supported)`);
   const stopBits = c.stopBits ?? 1;

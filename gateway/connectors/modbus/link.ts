@@ -117,6 +117,8 @@ export class ModbusLink {
   private readonly gapMs: number;
   /** When the last frame on the line ended (answer, exception or timeout), performance.now() ms. */
   private lineQuietSince = 0;
+  /** More than one unit id on this link: silent units are backed off. */
+  private readonly shared: boolean;
   private readonly silent = new Map<number, SilentUnit>();
   /**
    * Requests sent on this link since it was created (reads and writes), how they ended, and how
@@ -127,7 +129,8 @@ export class ModbusLink {
   constructor(private readonly opts: LinkOptions) {
     this.key = linkKey(opts.target);
     this.gapMs = opts.target.transport === 'tcp' ? 0 : silentIntervalMs(opts.target.line);
-    this.backoff = new Backoff({ initial: opts.reconnectDelay, max: opts.reconnectMaxDelay, jitter: 0.25 });
+    this.shared = new Set(opts.unitIds).size > 1;
+    this.backoff = this.newBackoff();
     this.log = opts.log.child({ link: this.key });
   }
 
@@ -169,20 +172,11 @@ export class ModbusLink {
     // A write is asked for by a person: it goes out even to a backed-off unit (one timeout, once).
     return this.enqueue(unitId, timeout, true, async (client) => {
       this.stats.writes++;
-      switch (writeFunctionCode(req)) {
-        case 5:
-          await client.writeCoil(req.address, (req as { bits: boolean[] }).bits[0]!);
-          return;
-        case 15:
-          await client.writeCoils(req.address, (req as { bits: boolean[] }).bits);
-          return;
-        case 6:
-          await client.writeRegister(req.address, (req as { words: number[] }).words[0]!);
-          return;
-        case 16:
-          await client.writeRegisters(req.address, (req as { words: number[] }).words);
-          return;
-      }
+      if (req.table === 'coil') {
+        if (writeFunctionCode(req) === 15) await client.writeCoils(req.address, req.bits);
+        else await client.writeCoil(req.address, req.bits[0]!);
+      } else if (writeFunctionCode(req) === 16) await client.writeRegisters(req.address, req.words);
+      else await client.writeRegister(req.address, req.words[0]!);
     });
   }
 
@@ -201,8 +195,10 @@ export class ModbusLink {
       this.stats.skipped++;
       throw new NoResponse(`no response within ${timeout} ms`);
     }
-    await this.quietLine();
-    if (this.state !== 'up' || client !== this.client) throw new NotConnected(this.notConnectedReason());
+    if (this.gapMs > 0) {
+      await this.quietLine();
+      if (this.state !== 'up' || client !== this.client) throw new NotConnected(this.notConnectedReason());
+    }
     client.setID(unitId);
     client.setTimeout(timeout);
     try {
@@ -240,7 +236,6 @@ export class ModbusLink {
    * which would otherwise be taken for the answer to the next request of the same unit.
    */
   private async quietLine(): Promise<void> {
-    if (this.gapMs === 0) return;
     const wait = this.lineQuietSince + this.gapMs - performance.now();
     if (wait > 0) await sleep(Math.ceil(wait));
     const port = (this.client as unknown as { _port?: { _buffer?: unknown } } | undefined)?._port;
@@ -249,10 +244,10 @@ export class ModbusLink {
 
   /** A unit on a shared link missed a request: after UNIT_SILENT_AFTER in a row it is backed off. */
   private missed(unitId: number): void {
-    if (new Set(this.opts.unitIds).size < 2) return;
+    if (!this.shared) return;
     let s = this.silent.get(unitId);
     if (!s) {
-      s = { missed: 0, until: 0, backoff: new Backoff({ initial: this.opts.reconnectDelay, max: this.opts.reconnectMaxDelay, jitter: 0.25 }) };
+      s = { missed: 0, until: 0, backoff: this.newBackoff() };
       this.silent.set(unitId, s);
     }
     s.missed++;
@@ -260,6 +255,11 @@ export class ModbusLink {
     const delay = s.backoff.next();
     s.until = Date.now() + delay;
     this.log.debug({ unitId, missed: s.missed, retryInMs: delay }, 'modbus unit silent; backed off');
+  }
+
+  /** Reconnects and silent units wait `reconnectDelay`, doubling up to `reconnectMaxDelay`. */
+  private newBackoff(): Backoff {
+    return new Backoff({ initial: this.opts.reconnectDelay, max: this.opts.reconnectMaxDelay, jitter: 0.25 });
   }
 
   private answered(unitId: number): void {

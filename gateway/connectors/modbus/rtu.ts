@@ -4,7 +4,8 @@
  * carry at best. Pure arithmetic, shared by the link (gaps between frames) and the benchmark.
  */
 
-export type Parity = 'none' | 'even' | 'odd';
+export const PARITIES = ['none', 'even', 'odd'] as const;
+export type Parity = (typeof PARITIES)[number];
 
 /** How characters go over the wire: baud rate and 8-bit character format. */
 export interface LineFormat {

@@ -7,6 +7,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { BASE_POINT_FIELDS } from '../../core/connector.js';
 import { reportKeys } from '../common/filter.js';
+import { PARITIES } from './rtu.js';
 
 export const MODBUS_TRANSPORTS = ['tcp', 'rtu', 'rtu-tcp'] as const;
 export type ModbusTransport = (typeof MODBUS_TRANSPORTS)[number];
@@ -25,7 +26,7 @@ export const ModbusConnection = Type.Object(
     serialPort: Type.Optional(Type.String({ minLength: 1 })),
     /** Line speed, `rtu` and `rtu-tcp` (there it only sets the silence between frames). */
     baudRate: Type.Optional(Type.Union(BAUD_RATES.map((b) => Type.Literal(b)), { description: 'default 9600' })),
-    parity: Type.Optional(Type.Union(['none', 'even', 'odd'].map((p) => Type.Literal(p)), { description: 'default even' })),
+    parity: Type.Optional(Type.Union(PARITIES.map((p) => Type.Literal(p)), { description: 'default even' })),
     /** RTU characters have 8 data bits (7 is Modbus ASCII, which this connector does not speak). */
     dataBits: Type.Optional(Type.Integer({ minimum: 5, maximum: 8, description: 'default 8' })),
     stopBits: Type.Optional(Type.Union([Type.Literal(1), Type.Literal(2)], { description: 'default 1' })),

@@ -31,6 +31,12 @@ export interface BrokerOptions {
   embedded?: EmbeddedBroker;
 }
 
+/** A device and its counters: what one message on its topic updates. */
+interface Route {
+  device: MqttDevice;
+  counters: DeviceCounters;
+}
+
 export class BrokerLink {
   readonly counters = new Map<string, DeviceCounters>();
   /** True once the broker granted the subscriptions of the current connection. */
@@ -41,9 +47,9 @@ export class BrokerLink {
   private stopped = false;
   private readonly log: Logger;
   /** Devices by concrete topic: one lookup per message instead of matching every device's filter. */
-  private readonly byTopic = new Map<string, MqttDevice[]>();
+  private readonly byTopic = new Map<string, Route[]>();
   /** Devices whose topic holds a `+` or `#` wildcard; only these are matched filter by filter. */
-  private readonly wildcard: MqttDevice[] = [];
+  private readonly wildcard: Route[] = [];
 
   constructor(
     private readonly opts: BrokerOptions,
@@ -55,12 +61,13 @@ export class BrokerLink {
   ) {
     this.log = log.child({ broker: redact(opts.url), clientId: opts.clientId });
     for (const d of devices) {
-      this.counters.set(d.id, { messages: 0, malformed: 0 });
-      if (/[+#]/.test(d.topic)) this.wildcard.push(d);
+      const route = { device: d, counters: { messages: 0, malformed: 0 } };
+      this.counters.set(d.id, route.counters);
+      if (/[+#]/.test(d.topic)) this.wildcard.push(route);
       else {
         const list = this.byTopic.get(d.topic);
-        if (list) list.push(d);
-        else this.byTopic.set(d.topic, [d]);
+        if (list) list.push(route);
+        else this.byTopic.set(d.topic, [route]);
       }
     }
   }
@@ -163,12 +170,11 @@ export class BrokerLink {
     if (this.stopped) return;
     const now = Date.now();
     const exact = this.byTopic.get(topic);
-    if (exact) for (const d of exact) this.deliver(d, topic, payload, now);
-    for (const d of this.wildcard) if (topicMatches(d.topic, topic)) this.deliver(d, topic, payload, now);
+    if (exact) for (const r of exact) this.deliver(r, topic, payload, now);
+    for (const r of this.wildcard) if (topicMatches(r.device.topic, topic)) this.deliver(r, topic, payload, now);
   }
 
-  private deliver(d: MqttDevice, topic: string, payload: Buffer | string, now: number): void {
-    const c = this.counters.get(d.id)!;
+  private deliver({ device: d, counters: c }: Route, topic: string, payload: Buffer | string, now: number): void {
     c.messages++;
     const { readings, problems } = parsePayload(d.id, d.points, payload, now);
     if (problems.length) {

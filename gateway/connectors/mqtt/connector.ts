@@ -14,9 +14,6 @@ import { RateLimitedLog, StatusBoard, emitSafely } from '../common/report.js';
 import { BrokerLink, servedBy, type MqttDevice } from './client.js';
 import type { MqttConnection, MqttPoint } from './schema.js';
 
-/** Messages and malformed payloads, in total and per device (the connector contract's counters). */
-export type MqttStats = ConnectorStats;
-
 /** How often a device's payload problems may be logged. */
 export const WARN_INTERVAL_MS = 10_000;
 
@@ -104,8 +101,7 @@ export class MqttConnector implements Connector {
   }
 
   /** Message and malformed-payload counters, in total and per device. */
-  stats(): MqttStats {
+  stats(): ConnectorStats {
     return summarize([...this.brokers.values()].flatMap((b) => [...b.counters]));
   }
-
 }

@@ -10,5 +10,5 @@ export const mqtt: ConnectorPlugin = {
   create: (devices, ctx) => new MqttConnector(devices, ctx),
 };
 
-export { MqttConnector, defaultClientId, type MqttStats } from './connector.js';
+export { MqttConnector, defaultClientId } from './connector.js';
 export default mqtt;

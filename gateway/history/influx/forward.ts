@@ -11,8 +11,9 @@
 import { Backoff } from '../../core/backoff.js';
 import { Errors } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
-import { countFields, splitLines } from '../lineproto.js';
+import { countFields, splitLines, timeSpan } from '../lineproto.js';
 import type { Spool, SpoolChunk } from '../spool.js';
+import { WriteLatency } from '../store.js';
 import { errorText, type InfluxConnection } from './connection.js';
 import { EVENTS_MEASUREMENT, type InfluxSchema } from './schema.js';
 import type { Batch } from './writer.js';
@@ -50,9 +51,8 @@ export class StoreAndForward {
     dropped: 0,
     failedWrites: 0,
     lastError: null as string | null,
-    latencyLast: 0,
-    latencyAvg: 0,
   };
+  readonly latency = new WriteLatency();
 
   private readonly queue: Batch[] = [];
   private readonly inFlight = new Map<number, Promise<void>>();
@@ -174,9 +174,7 @@ export class StoreAndForward {
       }
     }
     // Whatever did not go out waits in the spool for the next start.
-    const left = this.queue.splice(0);
-    for (const b of left) this.toSpool(b);
-    this.queuedPoints = 0;
+    this.spillQueue();
     await Promise.allSettled([...this.inFlight.values(), this.replaying]);
     const spool = this.o.spool;
     if (spool.points > 0) {
@@ -276,10 +274,7 @@ export class StoreAndForward {
       } catch (err) {
         if (err instanceof PermanentWriteError) {
           this.o.spool.ack(c);
-          this.counters.dropped += c.lines;
-          this.counters.failedWrites++;
-          this.counters.lastError = errorText(err);
-          this.o.log.error({ err: this.counters.lastError, points: c.lines }, 'influx rejected a queued chunk: dropped');
+          this.rejected(err, c.lines, 'influx rejected a queued chunk: dropped');
         } else {
           this.fail(err);
         }
@@ -291,24 +286,11 @@ export class StoreAndForward {
     })();
   }
 
-  /** Widen the span of replayed points from the timestamps (last token) of the chunk's lines. */
+  /** Widen the span of replayed points (rollups to refresh) to the timestamps of the chunk. */
   private noteSpan(body: string): void {
-    let lo = Infinity;
-    let hi = -Infinity;
-    let end = body.length;
-    while (end > 0) {
-      const nl = body.lastIndexOf('\n', end - 1);
-      const sp = body.lastIndexOf(' ', end - 1);
-      const ts = Number(body.slice(sp + 1, end));
-      if (Number.isFinite(ts)) {
-        if (ts < lo) lo = ts;
-        if (ts > hi) hi = ts;
-      }
-      if (nl < 0) break;
-      end = nl;
-    }
-    if (lo > hi) return;
-    this.replaySpan = this.replaySpan ? { from: Math.min(this.replaySpan.from, lo), to: Math.max(this.replaySpan.to, hi) } : { from: lo, to: hi };
+    const span = timeSpan(body);
+    if (!span) return;
+    this.replaySpan = this.replaySpan ? { from: Math.min(this.replaySpan.from, span.from), to: Math.max(this.replaySpan.to, span.to) } : span;
   }
 
   /** The spool drained: recompute rollups of the replayed range (the CQs only look back minutes). */
@@ -329,15 +311,20 @@ export class StoreAndForward {
       this.counters.writtenFields += batch.fields;
     } catch (err) {
       if (err instanceof PermanentWriteError) {
-        this.counters.failedWrites++;
-        this.counters.lastError = errorText(err);
-        this.counters.dropped += batch.lines;
-        this.o.log.error({ err: this.counters.lastError, points: batch.lines }, 'influx rejected a batch: dropped');
+        this.rejected(err, batch.lines, 'influx rejected a batch: dropped');
       } else {
         this.toSpool(batch);
         this.fail(err);
       }
     }
+  }
+
+  /** InfluxDB answered 400: resending cannot help, the points are dropped and counted. */
+  private rejected(err: PermanentWriteError, points: number, message: string): void {
+    this.counters.failedWrites++;
+    this.counters.lastError = errorText(err);
+    this.counters.dropped += points;
+    this.o.log.error({ err: this.counters.lastError, points }, message);
   }
 
   private fail(err: unknown): void {
@@ -354,6 +341,11 @@ export class StoreAndForward {
       'influx history offline: points go to the store-and-forward queue',
     );
     // Nothing waits in memory while offline.
+    this.spillQueue();
+  }
+
+  /** Every batch waiting in memory goes to the spool. */
+  private spillQueue(): void {
     const left = this.queue.splice(0);
     this.queuedPoints = 0;
     for (const b of left) this.toSpool(b);
@@ -371,9 +363,7 @@ export class StoreAndForward {
     const started = performance.now();
     const res = await this.o.conn.postLines(body);
     if (res.status === 204) {
-      const ms = Math.round((performance.now() - started) * 10) / 10;
-      this.counters.latencyLast = ms;
-      this.counters.latencyAvg = this.counters.latencyAvg === 0 ? ms : this.counters.latencyAvg * 0.9 + ms * 0.1;
+      this.latency.noteSince(started);
       return;
     }
     const text = res.text.slice(0, 500);
