@@ -56,15 +56,9 @@ export interface HealthView {
   drivers: HealthDriver[];
 }
 
-/** `GET /api/predict/plans`: a preventive plan on one device. */
-export interface PlanView {
+/** `GET /api/predict/plans`: a preventive plan on one device (its resolved settings, `every`/`grace`/`lead` in ms or meter units). */
+export interface PlanView extends Pick<ResolvedPlan, 'device' | 'title' | 'kind' | 'every' | 'grace' | 'lead'> {
   plan: string;
-  device: string;
-  title: string;
-  kind: 'calendar' | 'meter';
-  every: number;
-  grace: number;
-  lead: number;
   meter: MeterName | null;
   meterNow: number | null;
   lastDoneAt: number | null;
