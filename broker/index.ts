@@ -19,6 +19,7 @@ import { BrokerConfig } from '../gateway/config/broker.js';
 import { ConnectionRate, PacketSizeGuard } from './guard.js';
 import { FailureLog, LoginLockout } from './lockout.js';
 import { RetainedQuota } from './retained.js';
+import { SessionPersistence } from './sessions.js';
 
 export { BrokerConfig } from '../gateway/config/broker.js';
 
@@ -87,7 +88,10 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
     }
   };
 
+  const sessions = new SessionPersistence();
   const aedes = await Aedes.createBroker({
+    persistence: sessions,
+    authorizeForward: (client, packet) => (sessions.forwardLive(client, packet) ? packet : null),
     maxClientsIdLength: config.limits.maxClientIdLength,
     // maxTopicLevels guards against a qlobber throw on absurdly deep topics (aedes docs).
     maxTopicLevels: config.limits.maxTopicLevels,
@@ -169,6 +173,7 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
       cb(null, null); // SUBACK 0x80 for this filter
     },
   });
+  aedes.on('clientDisconnect', (client) => sessions.closed(client));
   aedes.on('clientError', (client, err) => log.debug({ client: client.id, err: err.message }, 'client error'));
   aedes.on('connectionError', (_client, err) => log.debug({ err: err.message }, 'connection error'));
 
