@@ -127,6 +127,17 @@ describe('alarms to work orders', () => {
     expect(changes.map(([c, a]) => `${c}:${a.fault}`)).toEqual(['raised:fire_alarm', 'raised:low_pressure']);
   });
 
+  it('does not clear an active alarm with a reading dated before it was raised', () => {
+    const { engine, changes } = rig();
+    engine.onReadings([r('fire-1', 'fire_alarm', true, clock + 5000)]);
+    // An older "normal" delivered late (a broker sending stored messages after live ones).
+    engine.onReadings([r('fire-1', 'fire_alarm', false, clock + 1000)]);
+    expect(changes.map(([c]) => c)).toEqual(['raised']);
+    expect(engine.lateReadings).toBe(1);
+    engine.onReadings([r('fire-1', 'fire_alarm', false, clock + 6000)]);
+    expect(changes.map(([c, a]) => `${c}:${a.clearedAt ?? ''}`)).toEqual(['raised:', `cleared:${clock + 6000}`]);
+  });
+
   it('after a restart, a fire alarm is held back only when it is the very reading that was raised', () => {
     const first = rig();
     first.engine.onReadings([r('fire-1', 'fire_alarm', true, clock), r('fire-1', 'fire_alarm', false, clock + 1000)]);

@@ -73,7 +73,7 @@ function seenBefore(s: RuleState, ts: number, value: PointValue): boolean {
  * The redelivery guard. A reading with the same point, timestamp and value as one a rule has already
  * evaluated is a redelivery (MQTT QoS 1 after a crash or reconnect [MQTT-4.3.2]) and is ignored: it
  * must not replay a fault that was raised and cleared. Nothing else is held back: a reading older
- * than the newest one is evaluated in arrival order, and a jump back of more than LATE_WINDOW_MS is
+ * than the newest one is evaluated in arrival order (unless it predates the active alarm), and a jump back of more than LATE_WINDOW_MS is
  * taken as a device clock reset (the rule's timeline restarts there). Future-dated readings never
  * reach the rules: the pipeline stamps them with their arrival time (docs/design.md §9), so no device
  * clock can hide a fire alarm behind an earlier reading.
@@ -238,6 +238,11 @@ export class AlarmEngine implements PipelineSink {
         s.lastTs = ts;
         s.replayUntil = -Infinity;
         s.restored = null;
+      } else if (s.active && ts < s.active.raisedAt) {
+        // Dated before the fault the active alarm reports began: it cannot clear it (a broker
+        // that delivers out of order would otherwise clear an alarm with an older "normal").
+        this.lateReadings++;
+        return;
       }
     } else {
       s.lastTs = ts;
