@@ -127,6 +127,20 @@ describe('alarms to work orders', () => {
     expect(changes.map(([c, a]) => `${c}:${a.fault}`)).toEqual(['raised:fire_alarm', 'raised:low_pressure']);
   });
 
+  it('knows the readings that raised and cleared as redeliveries however many came in between', () => {
+    const { engine, changes } = rig();
+    engine.onReadings([r('fire-1', 'fire_alarm', true, clock), r('fire-1', 'fire_alarm', false, clock + 1000)]);
+    // A minute of "normal", one reading a second: more than the last-readings memory holds.
+    for (let i = 2; i <= 60; i++) engine.onReadings([r('fire-1', 'fire_alarm', false, clock + i * 1000)]);
+    // A broker sends the raise and the clear again, long after (a duplicate from its stored queue).
+    engine.onReadings([r('fire-1', 'fire_alarm', true, clock), r('fire-1', 'fire_alarm', false, clock + 1000)]);
+    expect(changes.map(([c]) => c)).toEqual(['raised', 'cleared']);
+    expect(engine.lateReadings).toBe(2);
+    // A fire the panel dates a little in the past, never seen before: raised at once.
+    engine.onReadings([r('fire-1', 'fire_alarm', true, clock + 30_500)]);
+    expect(changes.map(([c]) => c)).toEqual(['raised', 'cleared', 'raised']);
+  });
+
   it('does not clear an active alarm with a reading dated before it was raised', () => {
     const { engine, changes } = rig();
     engine.onReadings([r('fire-1', 'fire_alarm', true, clock + 5000)]);

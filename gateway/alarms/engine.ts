@@ -43,8 +43,12 @@ interface RuleState {
    * raise or clear made by a reading this old or newer; devices send in order).
    */
   replayUntil: number;
-  /** Restored raises (time → value) and clears (time → null) of the previous run, within LATE_WINDOW_MS of replayUntil. */
-  restored: Map<number, PointValue | null> | null;
+  /**
+   * The readings that raised or cleared this rule's alarms, within LATE_WINDOW_MS of the newest:
+   * time → value (null: a clear restored from the database, which keeps no value). A reading seen
+   * again with the same time and value is a redelivery however much came in between.
+   */
+  transitions: Map<number, PointValue | null> | null;
 }
 
 /** Fire and trapped passengers (docs/design.md §3, §9): never held back by a time guard. */
@@ -62,6 +66,23 @@ function remember(s: RuleState, ts: number, value: PointValue): void {
   s.seenTs[s.seenNext] = ts;
   s.seenValue[s.seenNext] = value;
   s.seenNext = (s.seenNext + 1) % REDELIVERY_MEMORY;
+}
+
+/** The reading that made a raise or clear again: same time and value (a restored clear: same time, condition not holding). */
+function transitionAgain(c: CompiledRule, s: RuleState, ts: number, value: PointValue): boolean {
+  const was = s.transitions?.get(ts);
+  if (was === undefined) return false;
+  return was === null ? c.kind === 'rate' || !conditionHolds(c.rule, value, true) : was === value;
+}
+
+function recordTransition(s: RuleState, ts: number, value: PointValue): void {
+  const transitions = (s.transitions ??= new Map());
+  transitions.set(ts, value);
+  // Oldest first (arrival order): drop what fell out of the window.
+  for (const t of transitions.keys()) {
+    if (t >= s.lastTs - LATE_WINDOW_MS) break;
+    transitions.delete(t);
+  }
 }
 
 function seenBefore(s: RuleState, ts: number, value: PointValue): boolean {
@@ -132,7 +153,7 @@ export class AlarmEngine implements PipelineSink {
     this.startedAt = this.now();
     this.rules = compileRules(rules, devices, opts.defaults ?? []);
     for (const c of this.rules.all) {
-      this.states.set(c, { since: null, holds: false, lastValue: null, onsets: [], samples: null, active: null, lastTs: -Infinity, seenTs: [], seenValue: [], seenNext: 0, replayUntil: -Infinity, restored: null });
+      this.states.set(c, { since: null, holds: false, lastValue: null, onsets: [], samples: null, active: null, lastTs: -Infinity, seenTs: [], seenValue: [], seenNext: 0, replayUntil: -Infinity, transitions: null });
       this.byId.set(`${c.rule.id}\u0000${c.device}`, c);
     }
     for (const d of devices) this.downSince.set(d.id, this.startedAt);
@@ -150,9 +171,9 @@ export class AlarmEngine implements PipelineSink {
       const c = this.byId.get(`${t.rule}\u0000${t.device}`);
       if (!c || c.kind === 'stale' || c.kind === 'commLost' || c.repeatCount > 0) continue;
       const s = this.states.get(c)!;
-      const restored = (s.restored ??= new Map());
-      restored.set(t.raisedAt, t.value);
-      if (t.clearedAt !== null) restored.set(t.clearedAt, null);
+      const transitions = (s.transitions ??= new Map());
+      transitions.set(t.raisedAt, t.value);
+      if (t.clearedAt !== null) transitions.set(t.clearedAt, null);
       s.replayUntil = Math.max(s.replayUntil, t.raisedAt, t.clearedAt ?? -Infinity);
       s.lastTs = s.replayUntil;
     }
@@ -229,7 +250,7 @@ export class AlarmEngine implements PipelineSink {
   private evaluate(c: CompiledRule, value: PointValue, ts: number): void {
     const s = this.states.get(c)!;
     if (ts <= s.lastTs) {
-      if (seenBefore(s, ts, value) || this.replayed(c, s, ts, value)) {
+      if (seenBefore(s, ts, value) || transitionAgain(c, s, ts, value) || this.replayed(c, s, ts)) {
         this.lateReadings++;
         return;
       }
@@ -237,7 +258,7 @@ export class AlarmEngine implements PipelineSink {
         this.log.warn({ device: c.device, rule: c.rule.id, ts, last: s.lastTs }, 'reading far older than the previous one; taken as a device clock reset');
         s.lastTs = ts;
         s.replayUntil = -Infinity;
-        s.restored = null;
+        s.transitions = null;
       } else if (s.active && ts < s.active.raisedAt) {
         // Dated before the fault the active alarm reports began: it cannot clear it (a broker
         // that delivers out of order would otherwise clear an alarm with an older "normal").
@@ -259,21 +280,18 @@ export class AlarmEngine implements PipelineSink {
       holds = conditionHolds(c.rule, value, s.active !== null);
     }
     s.lastValue = value;
+    const before = s.active;
     this.update(c, s, holds, ts);
+    if (s.active !== before) recordTransition(s, ts, value);
   }
 
   /**
-   * Whether a reading is one the previous run evaluated before a restart. A life-safety rule only
-   * drops the very readings that made a persisted raise (same time and value) or clear (same time,
-   * condition not holding); any other rule drops what is dated at or before the last persisted
-   * transition (within LATE_WINDOW_MS), since the previous run evaluated it.
+   * Whether a reading is one the previous run evaluated before a restart, for a rule that is not
+   * life-safety: it is dated at or before the last persisted transition (within LATE_WINDOW_MS).
+   * A life-safety rule drops only the very readings that raised or cleared (`transitionAgain`).
    */
-  private replayed(c: CompiledRule, s: RuleState, ts: number, value: PointValue): boolean {
-    if (ts > s.replayUntil || s.replayUntil - ts > LATE_WINDOW_MS) return false;
-    if (!isLifeSafety(c.rule)) return true;
-    const was = s.restored?.get(ts);
-    if (was === undefined) return false;
-    return was === null ? c.kind === 'rate' || !conditionHolds(c.rule, value, true) : was === value;
+  private replayed(c: CompiledRule, s: RuleState, ts: number): boolean {
+    return !isLifeSafety(c.rule) && ts <= s.replayUntil && s.replayUntil - ts <= LATE_WINDOW_MS;
   }
 
   /** Applies a fresh evaluation of the condition: on-delay, repeat count, raise or clear. */
