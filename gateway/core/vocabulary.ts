@@ -48,6 +48,8 @@ export const Duration = Type.Union([Type.String({ pattern: '^\\d+(\\.\\d+)?(ms|s
 /** Usage meters the gateway keeps per device (gateway/predict/meters.ts). */
 export const MeterName = Type.Union([Type.Literal('run_hours'), Type.Literal('starts'), Type.Literal('trips'), Type.Literal('door_cycles')]);
 export type MeterName = Static<typeof MeterName>;
+/** The indicator derived from a start meter (starts or trips per running hour), not a device point. */
+export const STARTS_PER_HOUR = 'starts_per_hour';
 
 /**
  * The condition and outcome of an alarm rule, without its scope (reference: gateway/alarms/README.md).

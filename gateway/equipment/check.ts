@@ -1,4 +1,5 @@
 /** Problems inside one descriptor, each naming its key under `at` (built-in types in equipment.test.ts, declared ones by the config loader). */
+import { STARTS_PER_HOUR } from '../core/vocabulary.js';
 import type { EquipmentDescriptor } from './descriptor.js';
 
 /** A descriptor's parts must agree with each other: rules, indicators and tiles name its points. */
@@ -19,7 +20,7 @@ export function checkDescriptor(t: EquipmentDescriptor, at: string): string[] {
     if (!faults.has(r.fault)) problems.push(`${at}.rules[${j}].fault: "${r.fault}" is not in the type's faults`);
   });
   t.indicators?.forEach((o, j) => {
-    const derived = o.point === 'starts_per_hour';
+    const derived = o.point === STARTS_PER_HOUR;
     if (!derived && !points.has(o.point)) problems.push(`${at}.indicators[${j}].point: "${o.point}" is not a point of type "${t.id}"`);
   });
   t.tile?.points.forEach((p, j) => {

@@ -6,7 +6,7 @@
  * against their alarm limit (README, "Alert and alarm limits").
  */
 import type { DeviceConfig, MaintenanceConfig, MaintenancePlan, RuleConfig } from '../config/schema.js';
-import type { MeterName } from '../core/vocabulary.js';
+import { STARTS_PER_HOUR, type MeterName } from '../core/vocabulary.js';
 import type { EquipmentDescriptor, IndicatorSpec as DeclaredIndicator } from '../equipment/index.js';
 import { toMs } from '../core/durations.js';
 import { scaledAlert } from './stats.js';
@@ -123,7 +123,7 @@ export function indicatorsFor(device: DeviceConfig, type: EquipmentDescriptor | 
   const points = new Set(device.points.map((p) => String(p['name'])));
   const out = new Map<string, IndicatorSpec>();
   for (const spec of type?.indicators ?? []) {
-    const has = spec.point === 'starts_per_hour' ? points.has('starts') || points.has('running') : points.has(spec.point);
+    const has = spec.point === STARTS_PER_HOUR ? points.has('starts') || points.has('running') : points.has(spec.point);
     if (has) out.set(spec.point, indicatorOf(spec));
   }
   for (const r of rules) {

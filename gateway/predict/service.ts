@@ -18,6 +18,7 @@ import { fitForecast, fmt, type Forecast } from './forecaster.js';
 import { DeviceMeters, METERS } from './meters.js';
 import type { OrderPort } from './orders.js';
 import { isOpen } from '../core/model.js';
+import { STARTS_PER_HOUR } from '../core/vocabulary.js';
 import { Machines } from './machines.js';
 import { PmScheduler } from './scheduler.js';
 import { freshDetectors, H, hourProfile, newSeries, peakEquivalent, seriesKeyOf, type DeviceRt, type HoldingGate, type Series, type SeriesState } from './series.js';
@@ -168,7 +169,7 @@ export class PredictService implements PipelineSink {
       s.samples = [];
       s.bucket = null;
     }
-    const rate = rt.specs.get('starts_per_hour');
+    const rate = rt.specs.get(STARTS_PER_HOUR);
     if (rate) {
       const count = rt.meters.startCount();
       const s = this.series(rt, rate, 'any');
