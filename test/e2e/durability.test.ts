@@ -1,6 +1,7 @@
 /**
  * Durability of alarms and work orders: the gateway runs as its own process
- * (`gateway/main.ts --config <tmp>`) on an aedes broker (broker/index.ts), twenty fire panels of
+ * (`gateway/main.ts --config <tmp>`) on the site broker (broker/index.ts, aedes) and on Mosquitto
+ * (a broker nobody here wrote), twenty fire panels of
  * protocol mqtt are driven by a small MQTT publisher in a burst of faults (fire_alarm true/false
  * cycles), the gateway is SIGKILLed mid-burst, the rest of the burst goes on while it is dead,
  * and it is restarted on the same data folder, after which the whole burst is sent again.
@@ -22,23 +23,21 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startBroker, type RunningBroker } from '../../broker/index.js';
+import { startBroker } from '../../broker/index.js';
 import { createLogger } from '../../gateway/core/log.js';
+import { startMosquitto } from '../../tools/mosquitto.js';
 import { waitFor } from '../../tools/wait.js';
 
 const DEVICES = Array.from({ length: 20 }, (_, i) => `fp-${String(i + 1).padStart(2, '0')}`);
 const CYCLES = 8;
-const dir = mkdtempSync(join(tmpdir(), 'gw-durable-'));
 const procs: ChildProcess[] = [];
-let broker: RunningBroker | undefined;
-let pub: mqtt.MqttClient | undefined;
+const cleanups: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
   for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
-  await pub?.endAsync();
-  await broker?.stop();
+  for (const c of cleanups.reverse()) await c();
 });
 
-function writeConfig(brokerUrl: string): string {
+function writeConfig(dir: string, brokerUrl: string): string {
   const devices = DEVICES.map((id) => `  - id: ${id}
     type: fire_panel
     protocol: mqtt
@@ -89,22 +88,36 @@ async function burst(client: mqtt.MqttClient, gapMs: number, onProgress?: (sent:
   await Promise.all(acks);
 }
 
-const openDb = () => new Database(join(dir, 'data', 'gateway.db'), { readonly: true, fileMustExist: true });
-const count = (sql: string): number => {
-  const db = openDb();
-  try {
-    return (db.prepare(sql).get() as { n: number }).n;
-  } finally {
-    db.close();
-  }
-};
+const BROKERS: [string, () => Promise<string>][] = [
+  ['the site broker', async () => {
+    const b = await startBroker({ port: 0, host: '127.0.0.1', log: createLogger('broker', 'silent'), config: { allowAnonymous: true } });
+    cleanups.push(() => b.stop());
+    return b.url;
+  }],
+  ['Mosquitto', async () => {
+    const m = await startMosquitto();
+    cleanups.push(() => m.stop());
+    return m.url;
+  }],
+];
 
-describe('durability under SIGKILL', () => {
+describe.each(BROKERS)('durability under SIGKILL, on %s', (_name, startBrokerAt) => {
   it('loses and duplicates no alarm or order across a kill during a burst of faults', async () => {
-    broker = await startBroker({ port: 0, host: '127.0.0.1', log: createLogger('broker', 'silent'), config: { allowAnonymous: true } });
-    const config = writeConfig(broker.url);
+    const dir = mkdtempSync(join(tmpdir(), 'gw-durable-'));
+    const openDb = () => new Database(join(dir, 'data', 'gateway.db'), { readonly: true, fileMustExist: true });
+    const count = (sql: string): number => {
+      const db = openDb();
+      try {
+        return (db.prepare(sql).get() as { n: number }).n;
+      } finally {
+        db.close();
+      }
+    };
+    const url = await startBrokerAt();
+    const config = writeConfig(dir, url);
     let gw = await startGateway(config);
-    pub = await mqtt.connectAsync(broker.url, { clientId: 'durable-publisher' });
+    const pub = await mqtt.connectAsync(url, { clientId: 'durable-publisher' });
+    cleanups.push(() => pub.endAsync());
 
     let killedAt = -1;
     let total = 0;
