@@ -8,7 +8,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import type { DeviceConfig } from '../config/schema.js';
 import { connectors } from './index.js';
-import { Recorder } from './testkit.js';
+import { Recorder } from '../../test/helpers/connectors.js';
 
 describe('connector registry', () => {
   it('lists modbus, opcua and mqtt under their own protocol names', () => {

@@ -7,7 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeviceConfig } from '../../config/schema.js';
-import { Recorder, silentServer, startProcess, stopProcess, timed } from '../testkit.js';
+import { Recorder, silentServer, startProcess, stopProcess, timed } from '../../../test/helpers/connectors.js';
 import { freePort } from '../../../tools/ports.js';
 import { waitFor } from '../../../tools/wait.js';
 import { ModbusConnector, modbus } from './index.js';

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeviceConfig } from '../../config/schema.js';
 import { validateConfig } from '../../site/load.js';
 import { GatewayError } from '../../core/errors.js';
-import { Recorder } from '../testkit.js';
+import { Recorder } from '../../../test/helpers/connectors.js';
 import { freePort } from '../../../tools/ports.js';
 import { waitFor } from '../../../tools/wait.js';
 import { startDeviceServer, startRtuBus, type RtuBus } from './fixtures/serial-line.js';

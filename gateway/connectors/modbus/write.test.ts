@@ -11,7 +11,7 @@ import type { DeviceConfig } from '../../config/schema.js';
 import { GatewayError } from '../../core/errors.js';
 import { FREE_MODBUS_PORTS, startSimulators, type SimulatorStack } from '../../../simulators/index.js';
 import { writePoint } from '../common/write.js';
-import { Recorder, startProcess, stopProcess } from '../testkit.js';
+import { Recorder, startProcess, stopProcess } from '../../../test/helpers/connectors.js';
 import { freePort } from '../../../tools/ports.js';
 import { waitFor } from '../../../tools/wait.js';
 import { ModbusConnector, modbus } from './index.js';

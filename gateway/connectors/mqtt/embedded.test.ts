@@ -15,7 +15,7 @@ import { startGateway } from '../../app.js';
 import { hashPassword } from '../../auth/password.js';
 import { loadConfig } from '../../site/load.js';
 import type { DeviceConfig } from '../../config/schema.js';
-import { Recorder, tempDir, testLogger } from '../testkit.js';
+import { Recorder, tempDir, testLogger } from '../../../test/helpers/connectors.js';
 import { servedBy } from './client.js';
 import { MqttConnector, mqtt } from './index.js';
 

@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeviceConfig } from '../../config/schema.js';
-import { Recorder, silentServer, tempDir, timed } from '../testkit.js';
+import { Recorder, silentServer, tempDir, timed } from '../../../test/helpers/connectors.js';
 import { freePort } from '../../../tools/ports.js';
 import { waitFor } from '../../../tools/wait.js';
 import { aedesBroker, mosquittoBroker, type TestBroker } from './fixtures/brokers.js';

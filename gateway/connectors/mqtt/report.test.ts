@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeviceConfig } from '../../config/schema.js';
-import { Recorder, tempDir } from '../testkit.js';
+import { Recorder, tempDir } from '../../../test/helpers/connectors.js';
 import { freePort } from '../../../tools/ports.js';
 import { waitFor } from '../../../tools/wait.js';
 import { aedesBroker, type TestBroker } from './fixtures/brokers.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { StatusCodes } from 'node-opcua';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeviceConfig } from '../../config/schema.js';
-import { Recorder, silentServer, tempDir, timed } from '../testkit.js';
+import { Recorder, silentServer, tempDir, timed } from '../../../test/helpers/connectors.js';
 import { freePort } from '../../../tools/ports.js';
 import { waitFor } from '../../../tools/wait.js';
 import { startOpcuaServer, type TestServer } from './fixtures/server.js';

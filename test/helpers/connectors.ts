@@ -9,9 +9,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import type { ConnectorContext } from '../core/connector.js';
-import type { Logger } from '../core/log.js';
-import type { CommStatus, Reading } from '../core/reading.js';
+import type { ConnectorContext } from '../../gateway/core/connector.js';
+import type { Logger } from '../../gateway/core/log.js';
+import type { CommStatus, Reading } from '../../gateway/core/reading.js';
 import type { Truthy } from '../../tools/wait.js';
 
 /** Logger for tests: silent unless TEST_LOG_LEVEL is set (debug, info...). */
