@@ -21,7 +21,7 @@ beforeAll(async () => {
   pool = createPool(pgServer.url);
   // Two processes starting at once: each migration is applied once.
   const [a, b] = await Promise.all([migrate(pool), migrate(pool)]);
-  expect([...a, ...b].sort()).toEqual(['001_core', '002_rollups']);
+  expect([...a, ...b].sort()).toEqual(['001_core', '002_rollups', '003_equipment']);
 });
 afterAll(async () => {
   await pool?.end();
