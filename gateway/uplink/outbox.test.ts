@@ -84,6 +84,16 @@ describe('estate outbox', () => {
     for (const e of deviceless) expect(e.data).not.toHaveProperty('equipment');
   });
 
+  it('names no equipment type on a system alarm, shown against the gateway itself', () => {
+    const { outbox, alarms } = rig();
+    alarms.systemCondition({
+      rule: 'gateway.uplink-backlog', device: estate.site, fault: 'uplink_backlog', severity: 'major', category: 'general', message: 'backlog',
+    }, true, 12_000);
+    const raised = outbox.next(0, 100).filter((e) => e.type === 'alarm.raised');
+    expect(raised.map((e) => (e.data as { device: string }).device)).toEqual([estate.site]);
+    expect(raised[0]!.data).not.toHaveProperty('equipment');
+  });
+
   it('a change that fails leaves no event and no hole in the sequence', () => {
     const { outbox, orders } = rig();
     const a = orders.create({ device: 'pump-1', fault: 'noise', category: 'water', title: 'noisy' }, 'desk');
