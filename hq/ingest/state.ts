@@ -63,7 +63,7 @@ async function upsertAlarms(db: DbClient, events: SiteEvent[]): Promise<void> {
 
 /**
  * Gives rows that have no equipment type yet the type of the newest event in `events` naming one:
- * an older event applied after a newer one without the type (any order of arrival ends alike).
+ * an older event applied after a newer one without the type, which the seq guard above skipped.
  */
 async function fillEquipment(db: DbClient, table: 'alarms' | 'orders', events: SiteEvent[]): Promise<void> {
   const named = events.filter((e) => str((e.data as Data).equipment));
