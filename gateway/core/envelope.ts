@@ -9,6 +9,9 @@
  *   JetStream and any later one by head office's unique key on `id`.
  * - Rollups are 1-minute min/mean/max/count per numeric point; not numbered (a lost minute is a
  *   hole in a chart, not a hole in the record), deduplicated by `id` = `<site>:r:<minute>:<part>`.
+ * - `data` of an alarm or order event is the Alarm or WorkOrder (core/model.ts) with its `site`, and,
+ *   for a device of the site, the device's `equipment` type (gateway/storage/outbox.ts); head office
+ *   takes the type as optional, since older estates do not send it.
  * - Commands go the other way; the estate applies each once (keyed by `id`) and answers with a
  *   `command.applied` or `command.refused` event.
  */

@@ -8,6 +8,10 @@
  * Rows stay until head office has acknowledged them and `keepSentDays` have passed (so a replay
  * is possible); unsent rows are never dropped: the outbox grows for as long as the disk allows.
  * Rollups (1-minute telemetry aggregates) have their own table, keyed by batch id.
+ *
+ * An alarm or order event about a device also carries the device's equipment type (`equipment`),
+ * so head office names its fault as that type does (docs/head-office.md); events with no device,
+ * or with a device the site does not list (system alarms), carry none.
  */
 import type { Db } from './sqlite.js';
 import { ENVELOPE_SCHEMA, type EventLog, type RollupBatch, type SiteEvent, type SiteEventType } from '../core/envelope.js';
@@ -23,6 +27,9 @@ CREATE INDEX IF NOT EXISTS outbox_rollups_unsent ON outbox_rollups(minute) WHERE
 `;
 
 interface EventRow { seq: number; type: SiteEventType; at: number; data: string }
+
+/** Event types whose `data.device` names a device of the site: they carry its equipment type. */
+const DEVICE_EVENTS: ReadonlySet<SiteEventType> = new Set(['alarm.raised', 'alarm.changed', 'order.created', 'order.changed']);
 
 export interface OutboxBacklog {
   /** Events not yet acknowledged by head office. */
@@ -43,6 +50,8 @@ export class Outbox implements EventLog {
     private readonly db: Db,
     readonly site: string,
     private readonly now: () => number = Date.now,
+    /** The equipment type of a device of the site (config `devices[].type`), undefined for any other id. */
+    private readonly equipmentOf: (device: string) => string | undefined = () => undefined,
   ) {
     migrate(db, 'outbox', [OUTBOX_SCHEMA]);
     this.insert = db.prepare('INSERT INTO outbox (type, at, data) VALUES (?, ?, ?)');
@@ -54,7 +63,9 @@ export class Outbox implements EventLog {
   onAppend: (() => void) | null = null;
 
   append(type: SiteEventType, data: object): void {
-    this.insert.run(type, this.now(), JSON.stringify({ ...data, site: this.site }));
+    const device = DEVICE_EVENTS.has(type) ? (data as { device?: unknown }).device : undefined;
+    const equipment = typeof device === 'string' ? this.equipmentOf(device) : undefined;
+    this.insert.run(type, this.now(), JSON.stringify({ ...data, site: this.site, ...(equipment ? { equipment } : {}) }));
     this.onAppend?.();
   }
 

@@ -46,18 +46,18 @@ export interface Uplink {
 
 export function createUplink(config: SiteConfig, uplink: UplinkConfig, db: Db, log: Logger, now: () => number = Date.now): Uplink {
   const site = config.site.id;
-  const outbox = new Outbox(db, site, now);
+  const equipment = new Map(config.devices.map((d) => [d.id, d.type]));
+  const equipmentOf = (id: string) => equipment.get(id);
+  const outbox = new Outbox(db, site, now, equipmentOf);
   let link: UplinkLink | null = null;
   let view: UplinkView | null = null;
-  const equipment = new Map(config.devices.map((d) => [d.id, d.type]));
   const startedAt = now();
   const timers: NodeJS.Timeout[] = [];
   let statusDue: NodeJS.Timeout | null = null;
   let alarmOn = false;
 
   const rollups = new RollupSink({
-    site, now,
-    equipmentOf: (id) => equipment.get(id),
+    site, now, equipmentOf,
     write: (b) => { outbox.appendRollups(b); link?.wake(); },
   });
 

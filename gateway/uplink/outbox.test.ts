@@ -27,9 +27,12 @@ const log = createLogger('test', 'silent');
 const T0 = Date.UTC(2026, 10, 2, 8, 0, 0);
 const estate = { site: 'harbour', code: 'HBR' };
 
+/** The site's devices and their equipment types (config `devices[].type`). */
+const DEVICE_TYPES = new Map([['pump-1', 'pump']]);
+
 function rig(dir = mkdtempSync(join(tmpdir(), 'gw-uplink-')), clock = { now: T0 }) {
   const db = openDatabase(dir, 'gateway.db');
-  const outbox = new Outbox(db, estate.site, () => clock.now);
+  const outbox = new Outbox(db, estate.site, () => clock.now, (id) => DEVICE_TYPES.get(id));
   const orders = new WorkOrderService(new WorkOrderRepository(db, { estate, events: outbox }), new SlaBook([]), log, () => clock.now);
   const alarmRepo = new AlarmRepository(db, estate.site, outbox);
   const alarms = new AlarmEngine(
@@ -65,6 +68,30 @@ describe('estate outbox', () => {
       expect((e.data as { site: string }).site).toBe('harbour');
     }
     expect(events[2]!.data).toMatchObject({ action: 'accepted', status: 'accepted', number: order.number });
+  });
+
+  it("names the device's equipment type on its alarm and order events, and none on an order without a device", () => {
+    const { outbox, alarms, orders } = rig();
+    alarms.onReadings([{ device: 'pump-1', point: 'pressure', value: 0.2, quality: 'good', ts: T0 }]);
+    const request = orders.create({ device: null, fault: 'water_in_lobby', category: 'water', title: 'Owner call: water in lobby' }, 'desk');
+    orders.transition(request.id, 'accepted', 'desk');
+    const events = outbox.next(0, 100).map((e) => ({ type: e.type, data: e.data as { device: string | null; equipment?: string } }));
+    const ofDevice = events.filter((e) => e.data.device === 'pump-1');
+    expect(ofDevice.map((e) => e.type)).toEqual(['alarm.raised', 'order.created']);
+    for (const e of ofDevice) expect(e.data.equipment).toBe('pump');
+    const deviceless = events.filter((e) => e.data.device === null);
+    expect(deviceless.map((e) => e.type)).toEqual(['order.created', 'order.changed']);
+    for (const e of deviceless) expect(e.data).not.toHaveProperty('equipment');
+  });
+
+  it('names no equipment type on a system alarm, shown against the gateway itself', () => {
+    const { outbox, alarms } = rig();
+    alarms.systemCondition({
+      rule: 'gateway.uplink-backlog', device: estate.site, fault: 'uplink_backlog', severity: 'major', category: 'general', message: 'backlog',
+    }, true, 12_000);
+    const raised = outbox.next(0, 100).filter((e) => e.type === 'alarm.raised');
+    expect(raised.map((e) => (e.data as { device: string }).device)).toEqual([estate.site]);
+    expect(raised[0]!.data).not.toHaveProperty('equipment');
   });
 
   it('a change that fails leaves no event and no hole in the sequence', () => {

@@ -2,7 +2,8 @@
  * `GET /api/orders?site=&category=&state=&overdue=&q=&limit=&offset=`: orders across estates,
  * newest first, each with its estate, an `overdue` flag (active with a deadline passed unmet)
  * and a link to the order on the estate's own dashboard. `state` is a status or `open` (neither
- * closed nor cancelled). `GET /api/alarms?site=&active=`: alarms across estates.
+ * closed nor cancelled). `GET /api/alarms?site=&active=`: alarms across estates. Both carry the
+ * device's `equipment` type, null when head office does not know it (no device, an older gateway).
  */
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
@@ -87,14 +88,14 @@ export function ordersApi(ctx: HqApiContext) {
       if (q.overdue !== undefined) w.raw(q.overdue ? overdue : `NOT ${overdue}`);
       const limitP = w.param(q.limit);
       const offsetP = w.param(q.offset);
-      const sql = `SELECT o.doc, o.site, ${overdue} AS overdue,
+      const sql = `SELECT o.doc, o.site, o.equipment, ${overdue} AS overdue,
            CASE WHEN e.url IS NULL THEN NULL ELSE rtrim(e.url, '/') || '/#/orders/' || o.id END AS url,
            count(*) OVER ()::int AS total
          FROM orders o LEFT JOIN estates e ON e.site = o.site
          ${w} ORDER BY o.created_at DESC, o.id LIMIT ${limitP} OFFSET ${offsetP}`;
-      const rows = await pageOf<{ doc: Record<string, unknown>; site: string; overdue: boolean; url: string | null }>(ctx, sql, w.params);
+      const rows = await pageOf<{ doc: Record<string, unknown>; site: string; equipment: string | null; overdue: boolean; url: string | null }>(ctx, sql, w.params);
       const total = rows[0]?.total ?? (await totalOf(ctx, sql, w.params));
-      return { total, orders: rows.map((r) => ({ ...r.doc, site: r.site, overdue: r.overdue, url: r.url })) };
+      return { total, orders: rows.map((r) => ({ ...r.doc, site: r.site, equipment: r.equipment, overdue: r.overdue, url: r.url })) };
     });
 
     app.get<{ Querystring: Static<typeof AlarmsQuery> }>('/api/alarms', { schema: { querystring: AlarmsQuery } }, async (req) => {
@@ -103,10 +104,10 @@ export function ordersApi(ctx: HqApiContext) {
       if (q.active !== undefined) w.raw(`${q.active ? '' : 'NOT '}(state IN ('active_unack', 'active_ack'))`);
       const limitP = w.param(q.limit);
       const offsetP = w.param(q.offset);
-      const sql = `SELECT doc, site, count(*) OVER ()::int AS total FROM alarms ${w} ORDER BY raised_at DESC, id LIMIT ${limitP} OFFSET ${offsetP}`;
-      const rows = await pageOf<{ doc: Record<string, unknown>; site: string }>(ctx, sql, w.params);
+      const sql = `SELECT doc, site, equipment, count(*) OVER ()::int AS total FROM alarms ${w} ORDER BY raised_at DESC, id LIMIT ${limitP} OFFSET ${offsetP}`;
+      const rows = await pageOf<{ doc: Record<string, unknown>; site: string; equipment: string | null }>(ctx, sql, w.params);
       const total = rows[0]?.total ?? (await totalOf(ctx, sql, w.params));
-      return { total, alarms: rows.map((r) => ({ ...r.doc, site: r.site })) };
+      return { total, alarms: rows.map((r) => ({ ...r.doc, site: r.site, equipment: r.equipment })) };
     });
   };
 }

@@ -4,6 +4,10 @@
  * wins when its seq is higher (`WHERE t.seq < EXCLUDED.seq`), so events applied twice, late or in
  * any order leave the same rows. Within one call each entity keeps only its newest event (one
  * multi-row upsert may not touch a row twice).
+ *
+ * An alarm's or order's `equipment` (its device's type, docs/head-office.md) is the one the newest
+ * event names: an event without it (a device-less order, an older gateway) never erases a known
+ * type, and an older event that names one fills a row whose newer events did not (`fillEquipment`).
  */
 import type { SiteEvent } from '../../gateway/core/envelope.js';
 import type { Alarm, EscalationEvent, LedgerEntry, WorkOrder } from '../../gateway/core/model.js';
@@ -24,6 +28,9 @@ function newest(events: SiteEvent[], key: (e: SiteEvent) => string): SiteEvent[]
   return [...by.values()];
 }
 
+/** Fields kept in columns of their own rather than in `doc`. */
+const NOT_IN_DOC = ['site', 'equipment'];
+
 function withoutEnvelopeFields(d: Data, drop: string[]): Data {
   const out: Data = {};
   for (const [k, v] of Object.entries(d)) if (!drop.includes(k)) out[k] = v;
@@ -36,18 +43,37 @@ async function upsertAlarms(db: DbClient, events: SiteEvent[]): Promise<void> {
     return {
       id: a.id, site: e.site, seq: e.seq, device: a.device, fault: a.fault, severity: a.severity, category: a.category,
       state: a.state, raised_at: a.raisedAt, cleared_at: num(a.clearedAt), work_order_id: str(a.workOrderId),
-      doc: withoutEnvelopeFields(a as unknown as Data, ['site']),
+      equipment: str((a as unknown as Data).equipment), doc: withoutEnvelopeFields(a as unknown as Data, NOT_IN_DOC),
     };
   });
   if (!rows.length) return;
   await db.query(
-    `INSERT INTO alarms (id, site, seq, device, fault, severity, category, state, raised_at, cleared_at, work_order_id, doc)
+    `INSERT INTO alarms (id, site, seq, device, fault, severity, category, state, raised_at, cleared_at, work_order_id, equipment, doc)
      SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(id text, site text, seq bigint, device text, fault text, severity text,
-       category text, state text, raised_at bigint, cleared_at bigint, work_order_id text, doc jsonb)
+       category text, state text, raised_at bigint, cleared_at bigint, work_order_id text, equipment text, doc jsonb)
      ON CONFLICT (id) DO UPDATE SET seq = EXCLUDED.seq, device = EXCLUDED.device, fault = EXCLUDED.fault,
        severity = EXCLUDED.severity, category = EXCLUDED.category, state = EXCLUDED.state, raised_at = EXCLUDED.raised_at,
-       cleared_at = EXCLUDED.cleared_at, work_order_id = EXCLUDED.work_order_id, doc = EXCLUDED.doc
+       cleared_at = EXCLUDED.cleared_at, work_order_id = EXCLUDED.work_order_id,
+       equipment = COALESCE(EXCLUDED.equipment, alarms.equipment), doc = EXCLUDED.doc
      WHERE alarms.seq < EXCLUDED.seq AND alarms.site = EXCLUDED.site`,
+    [JSON.stringify(rows)],
+  );
+  await fillEquipment(db, 'alarms', events);
+}
+
+/**
+ * Gives rows that have no equipment type yet the type of the newest event in `events` naming one:
+ * an older event applied after a newer one without the type, which the seq guard above skipped.
+ */
+async function fillEquipment(db: DbClient, table: 'alarms' | 'orders', events: SiteEvent[]): Promise<void> {
+  const named = events.filter((e) => str((e.data as Data).equipment));
+  const rows = newest(named, (e) => String((e.data as Data).id))
+    .map((e) => ({ id: String((e.data as Data).id), site: e.site, equipment: str((e.data as Data).equipment) }));
+  if (!rows.length) return;
+  await db.query(
+    `UPDATE ${table} t SET equipment = x.equipment
+     FROM jsonb_to_recordset($1::jsonb) AS x(id text, site text, equipment text)
+     WHERE t.id = x.id AND t.site = x.site AND t.equipment IS NULL`,
     [JSON.stringify(rows)],
   );
 }
@@ -61,22 +87,24 @@ async function upsertOrders(db: DbClient, events: SiteEvent[]): Promise<void> {
       fault_at: o.faultAt, created_at: o.createdAt, updated_at: o.updatedAt, respond_by: o.respondBy, on_site_by: num(o.onSiteBy),
       responded_at: num(o.respondedAt), on_site_at: num(o.onSiteAt), resolved_at: num(o.resolvedAt), closed_at: num(o.closedAt),
       due_at: num(o.dueAt), rating: num(o.feedback?.rating), last_action: str(o.action) ?? (e.type === 'order.created' ? 'created' : null),
-      doc: withoutEnvelopeFields(o as unknown as Data, ['site', 'action']),
+      equipment: str((o as unknown as Data).equipment), doc: withoutEnvelopeFields(o as unknown as Data, [...NOT_IN_DOC, 'action']),
     };
   });
   if (!rows.length) return;
   const cols = ['number', 'device', 'fault', 'category', 'priority', 'source', 'title', 'status', 'assignee', 'fault_at', 'created_at',
     'updated_at', 'respond_by', 'on_site_by', 'responded_at', 'on_site_at', 'resolved_at', 'closed_at', 'due_at', 'rating', 'last_action', 'doc'];
   await db.query(
-    `INSERT INTO orders (id, site, seq, ${cols.join(', ')})
-     SELECT id, site, seq, ${cols.join(', ')} FROM jsonb_to_recordset($1::jsonb) AS x(id text, site text, seq bigint, number text,
+    `INSERT INTO orders (id, site, seq, equipment, ${cols.join(', ')})
+     SELECT id, site, seq, equipment, ${cols.join(', ')} FROM jsonb_to_recordset($1::jsonb) AS x(id text, site text, seq bigint, number text,
        device text, fault text, category text, priority text, source text, title text, status text, assignee text, fault_at bigint,
        created_at bigint, updated_at bigint, respond_by bigint, on_site_by bigint, responded_at bigint, on_site_at bigint,
-       resolved_at bigint, closed_at bigint, due_at bigint, rating smallint, last_action text, doc jsonb)
-     ON CONFLICT (id) DO UPDATE SET seq = EXCLUDED.seq, ${cols.map((c) => `${c} = EXCLUDED.${c}`).join(', ')}
+       resolved_at bigint, closed_at bigint, due_at bigint, rating smallint, last_action text, equipment text, doc jsonb)
+     ON CONFLICT (id) DO UPDATE SET seq = EXCLUDED.seq, ${cols.map((c) => `${c} = EXCLUDED.${c}`).join(', ')},
+       equipment = COALESCE(EXCLUDED.equipment, orders.equipment)
      WHERE orders.seq < EXCLUDED.seq AND orders.site = EXCLUDED.site`,
     [JSON.stringify(rows)],
   );
+  await fillEquipment(db, 'orders', events);
 }
 
 async function insertLedger(db: DbClient, events: SiteEvent[]): Promise<void> {

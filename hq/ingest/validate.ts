@@ -23,8 +23,8 @@ export interface Rejection {
 
 type Check = [field: string, kind: 'string' | 'number' | 'string?' | 'number?'];
 const OBJECT_FIELDS: Partial<Record<SiteEventType, Check[]>> = {
-  'alarm.raised': [['id', 'string'], ['device', 'string'], ['fault', 'string'], ['severity', 'string'], ['category', 'string'], ['state', 'string'], ['raisedAt', 'number']],
-  'order.created': [['id', 'string'], ['number', 'string'], ['fault', 'string'], ['category', 'string'], ['priority', 'string'], ['source', 'string'], ['title', 'string'], ['status', 'string'], ['faultAt', 'number'], ['createdAt', 'number'], ['updatedAt', 'number'], ['respondBy', 'number']],
+  'alarm.raised': [['id', 'string'], ['device', 'string'], ['fault', 'string'], ['severity', 'string'], ['category', 'string'], ['state', 'string'], ['raisedAt', 'number'], ['equipment', 'string?']],
+  'order.created': [['id', 'string'], ['number', 'string'], ['fault', 'string'], ['category', 'string'], ['priority', 'string'], ['source', 'string'], ['title', 'string'], ['status', 'string'], ['faultAt', 'number'], ['createdAt', 'number'], ['updatedAt', 'number'], ['respondBy', 'number'], ['equipment', 'string?']],
   'order.ledger': [['orderId', 'string'], ['seq', 'number'], ['time', 'number']],
   'order.escalated': [['orderId', 'string'], ['number', 'string'], ['deadline', 'string'], ['dueAt', 'number'], ['ts', 'number']],
   'site.status': [['devices', 'number?'], ['online', 'number?'], ['offline', 'number?'], ['name', 'string?'], ['code', 'string?'], ['url', 'string?']],

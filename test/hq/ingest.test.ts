@@ -21,7 +21,7 @@ beforeAll(async () => {
   pool = createPool(pgServer.url);
   // Two processes starting at once: each migration is applied once.
   const [a, b] = await Promise.all([migrate(pool), migrate(pool)]);
-  expect([...a, ...b].sort()).toEqual(['001_core', '002_rollups']);
+  expect([...a, ...b].sort()).toEqual(['001_core', '002_rollups', '003_equipment']);
 });
 afterAll(async () => {
   await pool?.end();
@@ -58,8 +58,8 @@ function storyOf(site: string): SiteEvent[] {
   const id = `00000000-0000-4000-8000-${site === 'a' ? '00000000000a' : '00000000000b'}`;
   return [
     status(site, 1),
-    envelope(site, 2, 'alarm.raised', alarm({ id: `${site}-al-1`, workOrderId: id })),
-    envelope(site, 3, 'order.created', { ...order({ id, number: `WO-${site.toUpperCase()}-20261103-0001` }), action: 'created' }),
+    envelope(site, 2, 'alarm.raised', { ...alarm({ id: `${site}-al-1`, workOrderId: id }), equipment: 'pump' }),
+    envelope(site, 3, 'order.created', { ...order({ id, number: `WO-${site.toUpperCase()}-20261103-0001` }), action: 'created', equipment: 'pump' }),
     envelope(site, 4, 'order.changed', { ...order({ id, number: `WO-${site.toUpperCase()}-20261103-0001`, status: 'accepted', respondedAt: T0 + 600_000, assignee: 'li' }), action: 'accepted' }),
     envelope(site, 5, 'order.ledger', { seq: 1, orderId: id, time: T0 + 700_000, personnel: ['li'], tools: ['gauge'], result: 'valve reseated', safetyMeasures: 'isolated', recordedAt: T0 + 700_000, recordedBy: 'li' }),
     envelope(site, 6, 'alarm.changed', alarm({ id: `${site}-al-1`, state: 'normal', clearedAt: T0 + 800_000, workOrderId: id })),
@@ -79,10 +79,13 @@ describe('applyEvents', () => {
     ]);
     expect(orders[0].doc).not.toHaveProperty('site');
     expect(orders[0].doc).not.toHaveProperty('action');
+    expect(orders[0].doc).not.toHaveProperty('equipment');
     const { rows: estates } = await pool.query('SELECT site, name, code, url, last_seq, watermark, status FROM estates ORDER BY site');
     expect(estates[0]).toMatchObject({ site: 'a', name: 'Estate a', code: 'A', url: 'http://a.example', last_seq: 8, watermark: 8 });
     expect(estates[0].status).toMatchObject({ devices: 10, offline: 1 });
-    expect((await pool.query('SELECT state FROM alarms WHERE id = $1', ['a-al-1'])).rows).toEqual([{ state: 'normal' }]);
+    expect((await pool.query('SELECT state, equipment FROM alarms WHERE id = $1', ['a-al-1'])).rows).toEqual([{ state: 'normal', equipment: 'pump' }]);
+    // Later events of the story name no type: the one the order was created with stays.
+    expect((await pool.query('SELECT site, equipment FROM orders ORDER BY site')).rows).toEqual([{ site: 'a', equipment: 'pump' }, { site: 'b', equipment: 'pump' }]);
     expect((await pool.query('SELECT count(*)::int AS n FROM ledger')).rows[0].n).toBe(2);
     expect((await pool.query('SELECT count(*)::int AS n FROM escalations')).rows[0].n).toBe(2);
   });
@@ -116,6 +119,26 @@ describe('applyEvents', () => {
     // Another estate cannot take over an order id.
     await apply([envelope('b', 9, 'order.changed', { ...order({ id, status: 'closed' }), action: 'closed' })]);
     expect((await pool.query('SELECT site, status FROM orders WHERE id = $1', [id])).rows).toEqual([{ site: 'a', status: 'on_site' }]);
+  });
+
+  it("keeps an order's equipment type whatever the order of arrival, and takes the newest one named", async () => {
+    const id = '00000000-0000-4000-8000-0000000000dd';
+    const created = envelope('a', 3, 'order.created', { ...order({ id, device: 'gen-1', fault: 'battery_low' }), action: 'created', equipment: 'generator' });
+    const accepted = envelope('a', 4, 'order.changed', { ...order({ id, device: 'gen-1', fault: 'battery_low', status: 'accepted' }), action: 'accepted' });
+    const equipmentOf = async () => (await pool.query('SELECT status, equipment FROM orders WHERE id = $1', [id])).rows[0];
+    await apply([created]);
+    await apply([accepted]);
+    expect(await equipmentOf()).toEqual({ status: 'accepted', equipment: 'generator' });
+    // The newer event first, then the older one that names the type: the seq guard keeps the
+    // newer state, the type is still filled in.
+    await pool.query('TRUNCATE events, orders, estates');
+    await apply([accepted]);
+    expect(await equipmentOf()).toEqual({ status: 'accepted', equipment: null });
+    await apply([created]);
+    expect(await equipmentOf()).toEqual({ status: 'accepted', equipment: 'generator' });
+    // A device retyped in the estate's config: the newest event naming a type wins.
+    await apply([envelope('a', 5, 'order.changed', { ...order({ id, device: 'gen-1', fault: 'battery_low', status: 'dispatched' }), action: 'dispatched', equipment: 'fire_panel' })]);
+    expect(await equipmentOf()).toEqual({ status: 'dispatched', equipment: 'fire_panel' });
   });
 
   it('keeps the watermark right when two processes apply one estate concurrently', async () => {
@@ -156,8 +179,9 @@ describe('applyEvents', () => {
     const good = status('a', 1);
     const unknownSchema = { ...status('a', 2), schema: 99 };
     const badType = { ...status('a', 3), type: 'order.deleted' } as unknown as SiteEvent;
-    const r = await apply([good, unknownSchema, badType]);
-    expect(r).toMatchObject({ applied: 1, rejected: 2 });
+    const badEquipment = envelope('a', 4, 'order.created', { ...order({ id: 'o-bad-type' }), action: 'created', equipment: 42 });
+    const r = await apply([good, unknownSchema, badType, badEquipment]);
+    expect(r).toMatchObject({ applied: 1, rejected: 3 });
 
     const enc = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
     const wrongSubject = parseEvent('ESTATE_EVENTS', 'estate.b.events.site.status', enc(status('a', 4)), 'a:4');
@@ -175,10 +199,12 @@ describe('applyEvents', () => {
     expect(rows.map((x: { reason: string }) => x.reason)).toEqual([
       'unknown schema 99 (this head office reads 1)',
       'unknown event type "order.deleted"',
+      'data.equipment of order.created must be a string',
       'site "a" differs from the subject\'s site "b"',
       'payload is not JSON',
     ]);
     expect((await pool.query('SELECT count(*)::int AS n FROM events')).rows[0].n).toBe(1);
+    expect((await pool.query('SELECT count(*)::int AS n FROM orders')).rows[0].n).toBe(0);
   });
 });
 

@@ -37,6 +37,8 @@ export interface HqOrder {
   site: string;
   number: string;
   device: string | null;
+  /** The device's equipment type (`pump`, …), null for an order with no device or from an older gateway. */
+  equipment: string | null;
   fault: string | null;
   category: string;
   priority: string;

@@ -1,7 +1,8 @@
-/** Pieces shared by the head-office views: hash queries, percentages, ages, command tracking. */
+/** Pieces shared by the head-office views: hash queries, percentages, ages, fault names, command tracking. */
 import { REQUEST_CATEGORIES, WORK_ORDER_STATUSES } from '../../../gateway/core/model.js';
 import { h, setAttr, setText } from '../dom.js';
 import { fmtDuration, fmtNumber } from '../format.js';
+import { faultLabel } from '../shared/equipment.js';
 import { api, errorText, type Command } from './api.js';
 import { t, tn } from './i18n.js';
 
@@ -9,6 +10,14 @@ export interface View {
   unmount(): void;
   /** Same page, new query (filters kept in the hash): update in place instead of remounting. */
   update?(params: URLSearchParams): void;
+}
+
+/**
+ * An order's or alarm's fault as its device's own type names it (two types may give one fault name
+ * different meanings); without a known type, as the first type that declares it; else the raw name.
+ */
+export function faultNameOf(item: { equipment: string | null; fault: string }): string {
+  return faultLabel(item.equipment, item.fault) ?? item.fault;
 }
 
 export function parseHash(hash: string): { path: string; params: URLSearchParams } {

@@ -7,10 +7,9 @@
 import { isOpen } from '../../../../gateway/core/model.js';
 import { h, setAttr, setText } from '../../dom.js';
 import { fmtDuration, fmtTime } from '../../format.js';
-import { faultLabel } from '../../shared/equipment.js';
 import { api, errorText, type HqOrder, type SiteSummary } from '../api.js';
 import { isDesk } from '../auth.js';
-import { CATEGORIES, categoryName, CommandTracker, hashOf, message, STATES, type View } from '../common.js';
+import { CATEGORIES, categoryName, CommandTracker, faultNameOf, hashOf, message, STATES, type View } from '../common.js';
 import { t, tn } from '../i18n.js';
 
 const PAGE = 100;
@@ -43,11 +42,6 @@ function deadlineOf(o: HqOrder): { kind: 'respond' | 'onsite'; at: number } | nu
   if (!o.respondedAt && o.respondBy) return { kind: 'respond', at: o.respondBy };
   if (!o.onSiteAt && o.onSiteBy) return { kind: 'onsite', at: o.onSiteBy };
   return null;
-}
-
-/** A head-office order names no device type: its fault is named as the first type that declares it. */
-function faultName(fault: string): string {
-  return faultLabel(null, fault) ?? fault;
 }
 
 function option(value: string, label: string): HTMLOptionElement {
@@ -284,7 +278,7 @@ export function mountOrders(root: HTMLElement, params: URLSearchParams): View {
       { class: `order${ended ? ' ended' : ''}${o.overdue ? ' row-overdue' : ''}`, 'data-testid': `orders-row-${o.number}`, 'data-status': o.status, 'data-site': o.site, 'data-overdue': String(o.overdue), 'data-priority': o.priority },
       cell(t('orders.site'), siteName(o.site)),
       cell(t('orders.number'), h('span', { class: 'mono nowrap' }, o.number)),
-      cell(t('orders.titleCol'), h('div', null, h('div', null, o.title), o.device || o.fault ? h('div', { class: 'sub muted' }, [o.device, o.fault ? faultName(o.fault) : null].filter(Boolean).join(' · ')) : null), 'title-cell'),
+      cell(t('orders.titleCol'), h('div', null, h('div', null, o.title), o.device || o.fault ? h('div', { class: 'sub muted' }, [o.device, o.fault ? faultNameOf({ equipment: o.equipment, fault: o.fault }) : null].filter(Boolean).join(' · ')) : null), 'title-cell'),
       cell(t('orders.category'), categoryName(o.category), 'nowrap'),
       cell(t('orders.priority'), h('span', { class: `prio prio-${o.priority}` }, tn('priority', o.priority))),
       cell(t('orders.state'), h('span', { class: `wo-status wo-${o.status}` }, tn('status', o.status))),
