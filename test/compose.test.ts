@@ -80,7 +80,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('starts each service with its entry point and wiring', () => {
-    expect(services.broker?.command).toEqual(['npx', 'tsx', 'gateway/broker-main.ts']);
+    expect(services.broker?.command).toEqual(['npx', 'tsx', 'broker/main.ts']);
     expect(services.broker?.ports?.map((p) => Number(p.target))).toContain(1883);
 
     expect(services.simulators?.command).toEqual(['npx', 'tsx', 'simulators/main.ts']);

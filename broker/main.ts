@@ -1,15 +1,15 @@
 /**
- * `tsx gateway/broker-main.ts`: the site broker (broker/) as its own process (docker-compose). The
+ * `tsx broker/main.ts`: the site broker as its own process (docker-compose). The
  * broker takes its config as data; this entry loads the site config (`GW_CONFIG`, default
  * demo/site.yaml) and hands it the `broker:` section (accounts, ACLs, TLS, limits), the site id and
  * the device types. The port comes from `BROKER_PORT` (default 1883). A config error exits 2
  * without a stack trace.
  */
 import { dirname } from 'node:path';
-import { startBroker } from '../broker/index.js';
-import { loadConfig } from './config/load.js';
-import { createLogger } from './core/log.js';
-import { exitOnStartError, stopOnSignals } from './core/process.js';
+import { startBroker } from './index.js';
+import { loadConfig } from '../gateway/config/load.js';
+import { createLogger } from '../gateway/core/log.js';
+import { exitOnStartError, stopOnSignals } from '../gateway/core/process.js';
 
 const log = createLogger('broker');
 try {
