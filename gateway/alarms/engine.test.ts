@@ -16,13 +16,14 @@ import { AlarmRepository } from './repository.js';
 const log = createLogger('test', 'silent');
 const HOUR = 3_600_000;
 const devices: DeviceConfig[] = [
-  { id: 'pump-1', type: 'pump', protocol: 'modbus', connection: {}, points: [{ name: 'discharge_pressure' }] },
+  { id: 'pump-1', type: 'pump', protocol: 'modbus', connection: {}, points: [{ name: 'discharge_pressure' }, { name: 'bearing_temp' }] },
   { id: 'elev-1', type: 'elevator', protocol: 'opcua', connection: {}, points: [{ name: 'door_close_time' }] },
   { id: 'fire-1', type: 'fire_panel', protocol: 'mqtt', connection: {}, points: [{ name: 'fire_alarm' }] },
 ];
 const rules: RuleConfig[] = [
   { id: 'low-p', equipment: 'pump', point: 'discharge_pressure', below: 0.25, clear: 0.3, for: '2s', fault: 'low_pressure', severity: 'major', category: 'water' },
   { id: 'slow-door', equipment: 'elevator', point: 'door_close_time', above: 6, fault: 'slow_door', severity: 'major', category: 'elevator' },
+  { id: 'hot-rise', equipment: 'pump', point: 'bearing_temp', rate: { above: 10, per: '10m' }, fault: 'bearing_heating', severity: 'major', category: 'water' },
   { id: 'fire', equipment: 'fire_panel', point: 'fire_alarm', equals: true, fault: 'fire_alarm', severity: 'critical', category: 'fire' },
 ];
 
@@ -188,5 +189,52 @@ describe('alarms to work orders', () => {
     expect(engine.acknowledge(id, 'duty', 'seen').state).toBe('active_ack');
     engine.onReadings([r('elev-1', 'door_close_time', 3, clock + 1000)]);
     expect(changes.at(-1)![1].state).toBe('normal');
+  });
+});
+
+describe('readings out of order, redelivered, or after a device clock reset', () => {
+  const MIN = 60_000;
+
+  it('raises a fire after a clock reset even at a time an earlier timeline used', () => {
+    const { engine, changes } = rig();
+    // The panel boots with its clock at a fixed epoch: a fire at boot + 5 s, cleared at boot + 10 s.
+    const boot = clock - 2 * HOUR;
+    engine.onReadings([r('fire-1', 'fire_alarm', true, boot + 5000)]);
+    engine.onReadings([r('fire-1', 'fire_alarm', false, boot + 10_000)]);
+    // Its clock is then set right; it reports "normal" for an hour.
+    for (let i = 0; i < 60; i++) engine.onReadings([r('fire-1', 'fire_alarm', false, clock + i * MIN)]);
+    // It reboots, the clock back at the same epoch, and reports a real fire at boot + 5 s.
+    engine.onReadings([r('fire-1', 'fire_alarm', true, boot + 5000)]);
+    expect(changes.map(([c]) => c)).toEqual(['raised', 'cleared', 'raised']);
+  });
+
+  it('keeps a fire alarm active when an older "normal" arrives after a newer "fire"', () => {
+    const { engine, changes } = rig();
+    engine.onReadings([r('fire-1', 'fire_alarm', true, clock + 1000)]);
+    engine.onReadings([r('fire-1', 'fire_alarm', true, clock + 3000)]);
+    // A stored "normal" dated between them arrives last: the panel's newest state is still fire.
+    engine.onReadings([r('fire-1', 'fire_alarm', false, clock + 2000)]);
+    expect(changes.map(([c]) => c)).toEqual(['raised']);
+    expect(engine.activeCount('fire-1')).toBe(1);
+  });
+
+  it('does not restart an on-delay for an older "normal" delivered late', () => {
+    const { engine, changes } = rig();
+    engine.onReadings([r('pump-1', 'discharge_pressure', 0.2, clock)]);
+    engine.onReadings([r('pump-1', 'discharge_pressure', 0.2, clock + 1000)]);
+    // A reading from before the pressure fell, delivered after the newer ones.
+    engine.onReadings([r('pump-1', 'discharge_pressure', 0.45, clock - 500)]);
+    engine.onReadings([r('pump-1', 'discharge_pressure', 0.2, clock + 2000)]);
+    expect(changes.map(([c, a]) => `${c}:${a.raisedAt}`)).toEqual([`raised:${clock}`]);
+  });
+
+  it('measures a rate over the new timeline after a device clock reset', () => {
+    const { engine, changes } = rig();
+    // A hot bearing, steady for ten minutes; then the controller reboots with its clock an hour back.
+    for (let i = 0; i <= 10; i++) engine.onReadings([r('pump-1', 'bearing_temp', 80 + (i % 2) * 0.5, clock + i * MIN)]);
+    const reset = clock - HOUR;
+    // After the reboot the bearing, cooled to 20 °C, heats by 25 °C in five minutes.
+    for (let i = 0; i <= 5; i++) engine.onReadings([r('pump-1', 'bearing_temp', 20 + i * 5, reset + i * MIN)]);
+    expect(changes.map(([c, a]) => `${c}:${a.fault}`)).toEqual(['raised:bearing_heating']);
   });
 });
