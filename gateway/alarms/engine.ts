@@ -250,15 +250,19 @@ export class AlarmEngine implements PipelineSink {
   private evaluate(c: CompiledRule, value: PointValue, ts: number): void {
     const s = this.states.get(c)!;
     if (ts <= s.lastTs) {
-      if (seenBefore(s, ts, value) || transitionAgain(c, s, ts, value) || this.replayed(c, s, ts)) {
-        this.lateReadings++;
-        return;
-      }
+      // A clock reset first: what the old timeline remembers says nothing about the new one (a
+      // panel that boots at a fixed epoch dates its next fire at a time its last boot used).
       if (s.lastTs - ts > LATE_WINDOW_MS) {
         this.log.warn({ device: c.device, rule: c.rule.id, ts, last: s.lastTs }, 'reading far older than the previous one; taken as a device clock reset');
         s.lastTs = ts;
         s.replayUntil = -Infinity;
         s.transitions = null;
+        s.seenTs = [];
+        s.seenValue = [];
+        s.seenNext = 0;
+      } else if (seenBefore(s, ts, value) || transitionAgain(c, s, ts, value) || this.replayed(c, s, ts)) {
+        this.lateReadings++;
+        return;
       } else if (s.active && ts < s.active.raisedAt) {
         // Dated before the fault the active alarm reports began: it cannot clear it (a broker
         // that delivers out of order would otherwise clear an alarm with an older "normal").
