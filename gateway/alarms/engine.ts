@@ -260,6 +260,7 @@ export class AlarmEngine implements PipelineSink {
         s.seenTs = [];
         s.seenValue = [];
         s.seenNext = 0;
+        s.samples = null; // a rate over two timelines is no rate (and its window would never expire)
       } else if (seenBefore(s, ts, value) || transitionAgain(c, s, ts, value) || this.replayed(c, s, ts)) {
         this.lateReadings++;
         return;
