@@ -25,6 +25,8 @@ interface RuleState {
   since: number | null;
   /** Whether the condition held at the last evaluation (repeat onsets, on-delay on tick). */
   holds: boolean;
+  /** Whether it held for the newest reading (restored as true with an active alarm). */
+  newestHolds: boolean;
   lastValue: PointValue | null;
   /** Start times of the condition within the repeat window. */
   onsets: number[];
@@ -94,10 +96,12 @@ function seenBefore(s: RuleState, ts: number, value: PointValue): boolean {
  * The redelivery guard. A reading with the same point, timestamp and value as one a rule has already
  * evaluated is a redelivery (MQTT QoS 1 after a crash or reconnect [MQTT-4.3.2]) and is ignored: it
  * must not replay a fault that was raised and cleared. Nothing else is held back: a reading older
- * than the newest one is evaluated in arrival order (unless it predates the active alarm), and a jump back of more than LATE_WINDOW_MS is
- * taken as a device clock reset (the rule's timeline restarts there). Future-dated readings never
- * reach the rules: the pipeline stamps them with their arrival time (docs/design.md §9), so no device
- * clock can hide a fire alarm behind an earlier reading.
+ * than the newest one is evaluated in arrival order, except that it cannot undo a condition the
+ * newest reading shows (clear the alarm, restart the on-delay) nor clear an alarm raised after its
+ * time. A jump back of more than LATE_WINDOW_MS is taken as a device clock reset (the rule's
+ * timeline restarts there). Future-dated readings never reach the rules: the pipeline stamps them
+ * with their arrival time (docs/design.md §9), so no device clock can hide a fire alarm behind an
+ * earlier reading.
  */
 export const LATE_WINDOW_MS = 10 * 60_000;
 
@@ -138,7 +142,7 @@ export class AlarmEngine implements PipelineSink {
   private readonly downSince = new Map<string, number>();
   private readonly now: () => number;
   private readonly startedAt: number;
-  /** Redelivered readings the rules ignored (see LATE_WINDOW_MS). */
+  /** Redelivered readings, and older ones that could not undo the newest, the rules ignored (see LATE_WINDOW_MS). */
   lateReadings = 0;
   private timer: NodeJS.Timeout | null = null;
 
@@ -153,15 +157,18 @@ export class AlarmEngine implements PipelineSink {
     this.startedAt = this.now();
     this.rules = compileRules(rules, devices, opts.defaults ?? []);
     for (const c of this.rules.all) {
-      this.states.set(c, { since: null, holds: false, lastValue: null, onsets: [], samples: null, active: null, lastTs: -Infinity, seenTs: [], seenValue: [], seenNext: 0, replayUntil: -Infinity, transitions: null });
+      this.states.set(c, { since: null, holds: false, newestHolds: false, lastValue: null, onsets: [], samples: null, active: null, lastTs: -Infinity, seenTs: [], seenValue: [], seenNext: 0, replayUntil: -Infinity, transitions: null });
       this.byId.set(`${c.rule.id}\u0000${c.device}`, c);
     }
     for (const d of devices) this.downSince.set(d.id, this.startedAt);
     // Restore alarms that were active when the gateway stopped, so a restart raises nothing twice.
     for (const a of repo.active()) {
       const c = this.byId.get(`${a.rule}\u0000${a.device}`);
-      if (c) this.states.get(c)!.active = a;
-      else if (a.rule.startsWith(SYSTEM_RULE_PREFIX)) this.system.set(`${a.rule}\u0000${a.device}`, a);
+      if (c) {
+        const s = this.states.get(c)!;
+        s.active = a;
+        s.newestHolds = true;
+      } else if (a.rule.startsWith(SYSTEM_RULE_PREFIX)) this.system.set(`${a.rule}\u0000${a.device}`, a);
       else this.clearAlarm(a, this.startedAt); // the rule is gone from the config
     }
     // Readings redelivered after a crash must not raise again what was raised and cleared before it.
@@ -249,6 +256,7 @@ export class AlarmEngine implements PipelineSink {
 
   private evaluate(c: CompiledRule, value: PointValue, ts: number): void {
     const s = this.states.get(c)!;
+    let older = false;
     if (ts <= s.lastTs) {
       // A clock reset first: what the old timeline remembers says nothing about the new one (a
       // panel that boots at a fixed epoch dates its next fire at a time its last boot used).
@@ -270,6 +278,7 @@ export class AlarmEngine implements PipelineSink {
         this.lateReadings++;
         return;
       }
+      older = ts < s.lastTs;
     } else {
       s.lastTs = ts;
     }
@@ -284,6 +293,13 @@ export class AlarmEngine implements PipelineSink {
     } else {
       holds = conditionHolds(c.rule, value, s.active !== null);
     }
+    if (older && !holds && s.newestHolds) {
+      // An older "normal" cannot undo what the newest reading shows: it neither clears the alarm
+      // nor restarts the on-delay (a broker that delivers its stored queue after live messages).
+      this.lateReadings++;
+      return;
+    }
+    if (!older) s.newestHolds = holds;
     s.lastValue = value;
     const before = s.active;
     this.update(c, s, holds, ts);
