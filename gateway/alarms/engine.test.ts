@@ -237,4 +237,25 @@ describe('readings out of order, redelivered, or after a device clock reset', ()
     for (let i = 0; i <= 5; i++) engine.onReadings([r('pump-1', 'bearing_temp', 20 + i * 5, reset + i * MIN)]);
     expect(changes.map(([c, a]) => `${c}:${a.fault}`)).toEqual(['raised:bearing_heating']);
   });
+
+  it('counts an on-delay from the oldest reading of a queue that arrives newest first', () => {
+    const { engine, changes } = rig();
+    // A broker sends its stored queue after the live message, newest first: the pressure has
+    // been low for 3 s, longer than the rule's 2 s on-delay.
+    for (const ms of [3000, 2000, 1000, 0]) engine.onReadings([r('pump-1', 'discharge_pressure', 0.2, clock + ms)]);
+    expect(changes.map(([c, a]) => `${c}:${a.raisedAt}`)).toEqual([`raised:${clock}`]);
+  });
+
+  it('does not count an on-delay across a "normal" it has seen', () => {
+    const { engine, changes } = rig();
+    engine.onReadings([r('pump-1', 'discharge_pressure', 0.2, clock)]);
+    engine.onReadings([r('pump-1', 'discharge_pressure', 0.45, clock + 1000)]);
+    engine.onReadings([r('pump-1', 'discharge_pressure', 0.2, clock + 2000)]);
+    // A late reading from before the "normal": the pressure has been low only since 2 s.
+    engine.onReadings([r('pump-1', 'discharge_pressure', 0.2, clock + 500)]);
+    engine.onReadings([r('pump-1', 'discharge_pressure', 0.2, clock + 3000)]);
+    expect(changes).toHaveLength(0);
+    engine.onReadings([r('pump-1', 'discharge_pressure', 0.2, clock + 4000)]);
+    expect(changes.map(([c, a]) => `${c}:${a.raisedAt}`)).toEqual([`raised:${clock + 2000}`]);
+  });
 });
