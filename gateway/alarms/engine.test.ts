@@ -242,8 +242,22 @@ describe('readings out of order, redelivered, or after a device clock reset', ()
     const { engine, changes } = rig();
     // A broker sends its stored queue after the live message, newest first: the pressure has
     // been low for 3 s, longer than the rule's 2 s on-delay.
-    for (const ms of [3000, 2000, 1000, 0]) engine.onReadings([r('pump-1', 'discharge_pressure', 0.2, clock + ms)]);
-    expect(changes.map(([c, a]) => `${c}:${a.raisedAt}`)).toEqual([`raised:${clock}`]);
+    for (const ms of [3000, 2000, 1000]) engine.onReadings([r('pump-1', 'discharge_pressure', 0.2, clock + ms)]);
+    // Raised as soon as the readings span the on-delay, from the oldest of them.
+    expect(changes.map(([c, a]) => `${c}:${a.raisedAt}`)).toEqual([`raised:${clock + 1000}`]);
+    engine.onReadings([r('pump-1', 'discharge_pressure', 0.2, clock)]);
+    expect(changes).toHaveLength(1);
+  });
+
+  it('does not count an on-delay across a late "normal" of a queue that arrives newest first', () => {
+    const { engine, changes } = rig();
+    // Low since 2.5 s at the latest: a "normal" at 1.5 s comes between the older low readings.
+    for (const [ms, v] of [[3000, 0.2], [2500, 0.2], [1500, 0.45], [1000, 0.2], [0, 0.2]] as const) {
+      engine.onReadings([r('pump-1', 'discharge_pressure', v, clock + ms)]);
+    }
+    expect(changes).toHaveLength(0);
+    engine.onReadings([r('pump-1', 'discharge_pressure', 0.2, clock + 4500)]);
+    expect(changes.map(([c, a]) => `${c}:${a.raisedAt}`)).toEqual([`raised:${clock + 2500}`]);
   });
 
   it('does not count an on-delay across a "normal" it has seen', () => {

@@ -23,6 +23,8 @@ export type AlarmListener = (alarm: Alarm, change: AlarmChange) => void;
 interface RuleState {
   /** When the condition first held (the fault time); null while it does not hold. */
   since: number | null;
+  /** Time of the newest reading evaluated for which the condition did not hold. */
+  lastNormal: number;
   /** Whether the condition held at the last evaluation (repeat onsets, on-delay on tick). */
   holds: boolean;
   /** Whether it held for the newest reading (restored as true with an active alarm). */
@@ -157,7 +159,7 @@ export class AlarmEngine implements PipelineSink {
     this.startedAt = this.now();
     this.rules = compileRules(rules, devices, opts.defaults ?? []);
     for (const c of this.rules.all) {
-      this.states.set(c, { since: null, holds: false, newestHolds: false, lastValue: null, onsets: [], samples: null, active: null, lastTs: -Infinity, seenTs: [], seenValue: [], seenNext: 0, replayUntil: -Infinity, transitions: null });
+      this.states.set(c, { since: null, lastNormal: -Infinity, holds: false, newestHolds: false, lastValue: null, onsets: [], samples: null, active: null, lastTs: -Infinity, seenTs: [], seenValue: [], seenNext: 0, replayUntil: -Infinity, transitions: null });
       this.byId.set(`${c.rule.id}\u0000${c.device}`, c);
     }
     for (const d of devices) this.downSince.set(d.id, this.startedAt);
@@ -269,6 +271,7 @@ export class AlarmEngine implements PipelineSink {
         s.seenValue = [];
         s.seenNext = 0;
         s.samples = null; // a rate over two timelines is no rate (and its window would never expire)
+        s.lastNormal = -Infinity;
       } else if (seenBefore(s, ts, value) || transitionAgain(c, s, ts, value) || this.replayed(c, s, ts)) {
         this.lateReadings++;
         return;
@@ -296,6 +299,7 @@ export class AlarmEngine implements PipelineSink {
     if (older && !holds && s.newestHolds) {
       // An older "normal" cannot undo what the newest reading shows: it neither clears the alarm
       // nor restarts the on-delay (a broker that delivers its stored queue after live messages).
+      s.lastNormal = Math.max(s.lastNormal, ts);
       this.lateReadings++;
       return;
     }
@@ -328,9 +332,13 @@ export class AlarmEngine implements PipelineSink {
       return;
     }
     if (holds) {
-      s.since ??= ts;
-      if (!s.active && ts - s.since >= c.onDelayMs) this.raise(c, s, s.since, ts);
+      // An older reading that holds moves the fault's start back, unless a "normal" came between
+      // (a queue that arrives newest first); the on-delay then runs to the newest reading.
+      if (s.since === null || (ts < s.since && ts > s.lastNormal)) s.since = ts;
+      const upTo = s.newestHolds ? Math.max(ts, s.lastTs) : ts;
+      if (!s.active && upTo - s.since >= c.onDelayMs) this.raise(c, s, s.since, ts);
     } else {
+      s.lastNormal = Math.max(s.lastNormal, ts);
       s.since = null;
       if (s.active) this.clear(s, ts);
     }
