@@ -272,4 +272,22 @@ describe('readings out of order, redelivered, or after a device clock reset', ()
     engine.onReadings([r('pump-1', 'discharge_pressure', 0.2, clock + 4000)]);
     expect(changes.map(([c, a]) => `${c}:${a.raisedAt}`)).toEqual([`raised:${clock + 2000}`]);
   });
+
+  it('remembers no more transitions than ten minutes hold while a contact chatters for an hour', () => {
+    const { engine, changes } = rig();
+    // The engine's own map of raise and clear readings, the one state that grows with traffic.
+    const states = (engine as unknown as { states: Map<unknown, { transitions: Map<number, unknown> | null }> }).states;
+    const transitions = () => Math.max(...[...states.values()].map((s) => s.transitions?.size ?? 0));
+    const perTenMinutes = (10 * MIN) / 100 + 1;
+    let most = 0;
+    // 10 Hz for an hour, each reading a raise or a clear; the last ten minutes arrive newest first.
+    for (let i = 0; i < 36_000; i++) {
+      const k = i < 30_000 ? i : 65_999 - i;
+      engine.onReadings([r('fire-1', 'fire_alarm', k % 2 === 0, clock + k * 100)]);
+      if (i % 1000 === 999) most = Math.max(most, transitions());
+    }
+    expect(most).toBeLessThanOrEqual(perTenMinutes);
+    expect(changes.filter(([c]) => c === 'raised').length).toBeGreaterThanOrEqual(15_000);
+  }, 60_000);
 });
+
