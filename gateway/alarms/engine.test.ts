@@ -289,5 +289,22 @@ describe('readings out of order, redelivered, or after a device clock reset', ()
     expect(most).toBeLessThanOrEqual(perTenMinutes);
     expect(changes.filter(([c]) => c === 'raised').length).toBeGreaterThanOrEqual(15_000);
   }, 60_000);
+
+  it('measures a rate in time order when the readings arrive newest first', () => {
+    const { engine, changes } = rig();
+    // The bearing heats from 20 to 35 °C in two minutes; the broker sends its queue newest first.
+    for (const [min, v] of [[2, 35], [1, 25], [0, 20]] as const) engine.onReadings([r('pump-1', 'bearing_temp', v, clock + min * MIN)]);
+    expect(changes.map(([c, a]) => `${c}:${a.fault}`)).toEqual(['raised:bearing_heating']);
+  });
+
+  it('keeps a rate window in time order after a late reading, so later readings measure right', () => {
+    const { engine, changes } = rig();
+    engine.onReadings([r('pump-1', 'bearing_temp', 30, clock + 2 * MIN)]);
+    engine.onReadings([r('pump-1', 'bearing_temp', 20, clock)]); // late, older: the baseline
+    engine.onReadings([r('pump-1', 'bearing_temp', 30, clock + 3 * MIN)]);
+    expect(changes).toHaveLength(0); // +10 °C in three minutes: not above the limit
+    engine.onReadings([r('pump-1', 'bearing_temp', 31, clock + 4 * MIN)]);
+    expect(changes.map(([c, a]) => `${c}:${a.fault}`)).toEqual(['raised:bearing_heating']);
+  });
 });
 
