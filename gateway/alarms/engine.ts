@@ -290,9 +290,18 @@ export class AlarmEngine implements PipelineSink {
     if (c.kind === 'rate') {
       if (typeof value !== 'number') return;
       const samples = (s.samples ??= new SampleWindow());
-      if (samples.length === 0 || samples.valueAt(samples.length - 1) !== value) samples.push(ts, value);
-      while (samples.length > 1 && samples.tsAt(1) <= ts - c.windowMs) samples.shift();
-      holds = samples.length > 1 && rateHolds(c.rule, value - samples.valueAt(0), s.active !== null);
+      const last = samples.length - 1;
+      if (!older) {
+        if (last < 0 || samples.valueAt(last) !== value) samples.push(ts, value);
+      } else {
+        // A late reading goes in time order; the window still ends with the newest value (an
+        // unchanged value is kept only at its first time, so it is stored again at the newest).
+        if (last >= 0 && samples.tsAt(last) < ts) samples.push(s.lastTs, samples.valueAt(last));
+        samples.insert(ts, value);
+      }
+      while (samples.length > 1 && samples.tsAt(1) <= s.lastTs - c.windowMs) samples.shift();
+      const change = samples.valueAt(samples.length - 1) - samples.valueAt(0);
+      holds = samples.length > 1 && rateHolds(c.rule, change, s.active !== null);
     } else {
       holds = conditionHolds(c.rule, value, s.active !== null);
     }

@@ -27,6 +27,15 @@ export class SampleWindow {
     this.length++;
   }
 
+  /** Adds a sample in time order: after every sample not newer than it (a reading delivered late). */
+  insert(ts: number, v: number): void {
+    let k = this.length;
+    while (k > 0 && this.tsAt(k - 1) > ts) k--;
+    this.push(ts, v);
+    for (let j = this.length - 1; j > k; j--) this.set(j, this.tsAt(j - 1), this.valueAt(j - 1));
+    this.set(k, ts, v);
+  }
+
   /** Drops the oldest sample. */
   shift(): void {
     if (this.length === 0) return;
@@ -42,6 +51,12 @@ export class SampleWindow {
   /** Value of the k-th oldest sample (0 = oldest); k < length. */
   valueAt(k: number): number {
     return this.vs[(this.head + k) % this.vs.length]!;
+  }
+
+  private set(k: number, ts: number, v: number): void {
+    const i = (this.head + k) % this.ts.length;
+    this.ts[i] = ts;
+    this.vs[i] = v;
   }
 
   private grow(capacity: number): void {
