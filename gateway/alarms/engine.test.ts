@@ -17,13 +17,14 @@ const log = createLogger('test', 'silent');
 const HOUR = 3_600_000;
 const devices: DeviceConfig[] = [
   { id: 'pump-1', type: 'pump', protocol: 'modbus', connection: {}, points: [{ name: 'discharge_pressure' }, { name: 'bearing_temp' }] },
-  { id: 'elev-1', type: 'elevator', protocol: 'opcua', connection: {}, points: [{ name: 'door_close_time' }] },
+  { id: 'elev-1', type: 'elevator', protocol: 'opcua', connection: {}, points: [{ name: 'door_close_time' }, { name: 'door_fault' }] },
   { id: 'fire-1', type: 'fire_panel', protocol: 'mqtt', connection: {}, points: [{ name: 'fire_alarm' }] },
 ];
 const rules: RuleConfig[] = [
   { id: 'low-p', equipment: 'pump', point: 'discharge_pressure', below: 0.25, clear: 0.3, for: '2s', fault: 'low_pressure', severity: 'major', category: 'water' },
   { id: 'slow-door', equipment: 'elevator', point: 'door_close_time', above: 6, fault: 'slow_door', severity: 'major', category: 'elevator' },
   { id: 'hot-rise', equipment: 'pump', point: 'bearing_temp', rate: { above: 10, per: '10m' }, fault: 'bearing_heating', severity: 'major', category: 'water' },
+  { id: 'door-repeat', equipment: 'elevator', point: 'door_fault', equals: true, repeat: { count: 3, within: '10m' }, fault: 'door_fault_repeated', severity: 'major', category: 'elevator' },
   { id: 'fire', equipment: 'fire_panel', point: 'fire_alarm', equals: true, fault: 'fire_alarm', severity: 'critical', category: 'fire' },
 ];
 
@@ -305,6 +306,14 @@ describe('readings out of order, redelivered, or after a device clock reset', ()
     expect(changes).toHaveLength(0); // +10 °C in three minutes: not above the limit
     engine.onReadings([r('pump-1', 'bearing_temp', 31, clock + 4 * MIN)]);
     expect(changes.map(([c, a]) => `${c}:${a.fault}`)).toEqual(['raised:bearing_heating']);
+  });
+
+  it('counts the onsets of a repeat rule when the readings arrive newest first', () => {
+    const { engine, changes } = rig();
+    // The door faults three times in five minutes; the broker sends its queue newest first.
+    const queue = [[5, true], [4, false], [3, true], [2, false], [1, true]] as const;
+    for (const [min, v] of queue) engine.onReadings([r('elev-1', 'door_fault', v, clock + min * MIN)]);
+    expect(changes.map(([c, a]) => `${c}:${a.fault}`)).toEqual(['raised:door_fault_repeated']);
   });
 });
 
