@@ -305,9 +305,10 @@ export class AlarmEngine implements PipelineSink {
     } else {
       holds = conditionHolds(c.rule, value, s.active !== null);
     }
-    if (older && !holds && s.newestHolds) {
+    if (older && !holds && s.newestHolds && c.repeatCount === 0) {
       // An older "normal" cannot undo what the newest reading shows: it neither clears the alarm
       // nor restarts the on-delay (a broker that delivers its stored queue after live messages).
+      // A repeat rule still needs it: it separates the onsets it counts.
       s.lastNormal = Math.max(s.lastNormal, ts);
       this.lateReadings++;
       return;
