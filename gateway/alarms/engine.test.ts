@@ -315,5 +315,25 @@ describe('readings out of order, redelivered, or after a device clock reset', ()
     for (const [min, v] of queue) engine.onReadings([r('elev-1', 'door_fault', v, clock + min * MIN)]);
     expect(changes.map(([c, a]) => `${c}:${a.fault}`)).toEqual(['raised:door_fault_repeated']);
   });
+
+  it('after a restart, tells redeliveries from news when they arrive interleaved', () => {
+    const first = rig();
+    first.engine.onReadings([r('fire-1', 'fire_alarm', true, clock), r('fire-1', 'fire_alarm', false, clock + 1000)]);
+    first.engine.onReadings([r('fire-1', 'fire_alarm', true, clock + 2000)]);
+    first.engine.onReadings([r('elev-1', 'door_close_time', 9, clock), r('elev-1', 'door_close_time', 3, clock + 1000)]);
+    first.db.close();
+    const second = rig(first.dataDir);
+    const seen = () => second.changes.map(([c, a]) => `${c}:${a.fault}`);
+    second.engine.onReadings([r('fire-1', 'fire_alarm', true, clock + 2000)]); // redelivered: still active
+    second.engine.onReadings([r('fire-1', 'fire_alarm', false, clock + 3000)]); // news: the fire clears
+    second.engine.onReadings([r('fire-1', 'fire_alarm', false, clock + 1000), r('fire-1', 'fire_alarm', true, clock)]); // redelivered
+    expect(seen()).toEqual(['cleared:fire_alarm']);
+    second.engine.onReadings([r('elev-1', 'door_close_time', 9.5, clock + 4000)]); // news
+    second.engine.onReadings([r('elev-1', 'door_close_time', 3, clock + 1000), r('elev-1', 'door_close_time', 9, clock)]); // redelivered
+    second.engine.onReadings([r('fire-1', 'fire_alarm', true, clock + 4000)]); // news: a second fire
+    expect(seen()).toEqual(['cleared:fire_alarm', 'raised:slow_door', 'raised:fire_alarm']);
+    expect(second.engine.activeCount('elev-1')).toBe(1);
+    expect(second.engine.lateReadings).toBe(5);
+  });
 });
 
