@@ -335,5 +335,18 @@ describe('readings out of order, redelivered, or after a device clock reset', ()
     expect(second.engine.activeCount('elev-1')).toBe(1);
     expect(second.engine.lateReadings).toBe(5);
   });
+
+  it('does not raise again for an older reading of a fire it has raised and cleared', () => {
+    const { engine, changes } = rig();
+    engine.onReadings([r('fire-1', 'fire_alarm', true, clock + 5000)]);
+    engine.onReadings([r('fire-1', 'fire_alarm', false, clock + 6000)]);
+    // The panel repeats its state each half second; the broker sends the stored repeat last.
+    engine.onReadings([r('fire-1', 'fire_alarm', true, clock + 5500)]);
+    expect(changes.map(([c]) => c)).toEqual(['raised', 'cleared']);
+    expect(engine.activeCount('fire-1')).toBe(0);
+    // The next fire is raised.
+    engine.onReadings([r('fire-1', 'fire_alarm', true, clock + 7000)]);
+    expect(changes.map(([c]) => c)).toEqual(['raised', 'cleared', 'raised']);
+  });
 });
 
