@@ -336,16 +336,23 @@ describe('readings out of order, redelivered, or after a device clock reset', ()
     expect(second.engine.lateReadings).toBe(5);
   });
 
-  it('does not raise again for an older reading of a fire it has raised and cleared', () => {
+  it('does not raise again for an older reading of a fault it has raised and cleared', () => {
+    const { engine, changes } = rig();
+    engine.onReadings([r('elev-1', 'door_close_time', 9, clock + 5000)]);
+    engine.onReadings([r('elev-1', 'door_close_time', 3, clock + 6000)]);
+    // The controller repeats its value each half second; the broker sends the stored repeat last.
+    engine.onReadings([r('elev-1', 'door_close_time', 9.2, clock + 5500)]);
+    expect(changes.map(([c]) => c)).toEqual(['raised', 'cleared']);
+    expect(engine.activeCount('elev-1')).toBe(0);
+    engine.onReadings([r('elev-1', 'door_close_time', 9, clock + 7000)]); // the next fault
+    expect(changes.map(([c]) => c)).toEqual(['raised', 'cleared', 'raised']);
+  });
+
+  it('raises a fire again for an older reading within one raised and cleared: a duplicate, never a suppression', () => {
     const { engine, changes } = rig();
     engine.onReadings([r('fire-1', 'fire_alarm', true, clock + 5000)]);
     engine.onReadings([r('fire-1', 'fire_alarm', false, clock + 6000)]);
-    // The panel repeats its state each half second; the broker sends the stored repeat last.
     engine.onReadings([r('fire-1', 'fire_alarm', true, clock + 5500)]);
-    expect(changes.map(([c]) => c)).toEqual(['raised', 'cleared']);
-    expect(engine.activeCount('fire-1')).toBe(0);
-    // The next fire is raised.
-    engine.onReadings([r('fire-1', 'fire_alarm', true, clock + 7000)]);
     expect(changes.map(([c]) => c)).toEqual(['raised', 'cleared', 'raised']);
   });
 });
