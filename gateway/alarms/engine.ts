@@ -36,6 +36,8 @@ interface RuleState {
   samples: SampleWindow | null;
   /** The alarm currently active for this rule and device. */
   active: Alarm | null;
+  /** From the fault time to the clear of the last alarm cleared by a reading (restored at start). */
+  cleared: { from: number; to: number } | null;
   /** Timestamp of the newest reading evaluated (restored at start from the last transition). */
   lastTs: number;
   /** The last REDELIVERY_MEMORY readings evaluated (ring): time and value, to know a redelivery. */
@@ -159,7 +161,7 @@ export class AlarmEngine implements PipelineSink {
     this.startedAt = this.now();
     this.rules = compileRules(rules, devices, opts.defaults ?? []);
     for (const c of this.rules.all) {
-      this.states.set(c, { since: null, lastNormal: -Infinity, holds: false, newestHolds: false, lastValue: null, onsets: [], samples: null, active: null, lastTs: -Infinity, seenTs: [], seenValue: [], seenNext: 0, replayUntil: -Infinity, transitions: null });
+      this.states.set(c, { since: null, lastNormal: -Infinity, holds: false, newestHolds: false, lastValue: null, onsets: [], samples: null, active: null, cleared: null, lastTs: -Infinity, seenTs: [], seenValue: [], seenNext: 0, replayUntil: -Infinity, transitions: null });
       this.byId.set(`${c.rule.id}\u0000${c.device}`, c);
     }
     for (const d of devices) this.downSince.set(d.id, this.startedAt);
@@ -183,6 +185,7 @@ export class AlarmEngine implements PipelineSink {
       const transitions = (s.transitions ??= new Map());
       transitions.set(t.raisedAt, t.value);
       if (t.clearedAt !== null) transitions.set(t.clearedAt, null);
+      if (t.clearedAt !== null && t.clearedAt > (s.cleared?.to ?? -Infinity)) s.cleared = { from: t.raisedAt, to: t.clearedAt };
       s.replayUntil = Math.max(s.replayUntil, t.raisedAt, t.clearedAt ?? -Infinity);
       s.lastTs = s.replayUntil;
     }
@@ -272,6 +275,7 @@ export class AlarmEngine implements PipelineSink {
         s.seenNext = 0;
         s.samples = null; // a rate over two timelines is no rate (and its window would never expire)
         s.lastNormal = -Infinity;
+        s.cleared = null;
       } else if (seenBefore(s, ts, value) || transitionAgain(c, s, ts, value) || this.replayed(c, s, ts)) {
         this.lateReadings++;
         return;
@@ -313,11 +317,17 @@ export class AlarmEngine implements PipelineSink {
       this.lateReadings++;
       return;
     }
+    if (older && holds && !s.active && this.withinCleared(c, s, ts)) {
+      this.lateReadings++;
+      return;
+    }
     if (!older) s.newestHolds = holds;
     s.lastValue = value;
     const before = s.active;
     this.update(c, s, holds, ts);
-    if (s.active !== before) recordTransition(s, ts, value);
+    if (s.active === before) return;
+    recordTransition(s, ts, value);
+    if (before && !s.active) s.cleared = { from: before.raisedAt, to: ts };
   }
 
   /**
@@ -327,6 +337,16 @@ export class AlarmEngine implements PipelineSink {
    */
   private replayed(c: CompiledRule, s: RuleState, ts: number): boolean {
     return !isLifeSafety(c.rule) && ts <= s.replayUntil && s.replayUntil - ts <= LATE_WINDOW_MS;
+  }
+
+  /**
+   * Whether an older reading in alarm is dated within the rule's last alarm, raised and cleared
+   * since: that fault again (a controller repeating its value, the stored repeat delivered after
+   * the clear). Not for a life-safety rule, which only drops the very readings (`transitionAgain`),
+   * nor a repeat rule, whose onsets are not one span.
+   */
+  private withinCleared(c: CompiledRule, s: RuleState, ts: number): boolean {
+    return !isLifeSafety(c.rule) && c.repeatCount === 0 && s.cleared !== null && ts >= s.cleared.from && ts < s.cleared.to;
   }
 
   /** Applies a fresh evaluation of the condition: on-delay, repeat count, raise or clear. */
