@@ -36,7 +36,7 @@ interface RuleState {
   samples: SampleWindow | null;
   /** The alarm currently active for this rule and device. */
   active: Alarm | null;
-  /** From the fault time to the clear of the last alarm cleared by a reading (restored at start). */
+  /** From the fault time to the clear of the last alarm cleared by a reading (at start, `replayed` covers it). */
   cleared: { from: number; to: number } | null;
   /** Timestamp of the newest reading evaluated (restored at start from the last transition). */
   lastTs: number;
@@ -185,7 +185,6 @@ export class AlarmEngine implements PipelineSink {
       const transitions = (s.transitions ??= new Map());
       transitions.set(t.raisedAt, t.value);
       if (t.clearedAt !== null) transitions.set(t.clearedAt, null);
-      if (t.clearedAt !== null && t.clearedAt > (s.cleared?.to ?? -Infinity)) s.cleared = { from: t.raisedAt, to: t.clearedAt };
       s.replayUntil = Math.max(s.replayUntil, t.raisedAt, t.clearedAt ?? -Infinity);
       s.lastTs = s.replayUntil;
     }
