@@ -355,5 +355,15 @@ describe('readings out of order, redelivered, or after a device clock reset', ()
     engine.onReadings([r('fire-1', 'fire_alarm', true, clock + 5500)]);
     expect(changes.map(([c]) => c)).toEqual(['raised', 'cleared', 'raised']);
   });
+
+  it('after a restart, raises a fire dated at the time of a clear it remembers', () => {
+    const first = rig();
+    first.engine.onReadings([r('fire-1', 'fire_alarm', true, clock), r('fire-1', 'fire_alarm', false, clock + 1000)]);
+    first.db.close();
+    const second = rig(first.dataDir);
+    // Same time as the remembered clear, another value: news, not a redelivery.
+    second.engine.onReadings([r('fire-1', 'fire_alarm', true, clock + 1000)]);
+    expect(second.changes.map(([c, a]) => `${c}:${a.raisedAt}`)).toEqual([`raised:${clock + 1000}`]);
+  });
 });
 
