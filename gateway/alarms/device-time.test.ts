@@ -177,4 +177,22 @@ describe('readings out of order, redelivered, or after a device clock reset', ()
     second.engine.onReadings([r('fire-1', 'fire_alarm', true, clock + 1000)]);
     expect(second.changes.map(([c, a]) => `${c}:${a.raisedAt}`)).toEqual([`raised:${clock + 1000}`]);
   });
+
+  it('keeps the on-delay for a device whose clock runs behind the gateway', () => {
+    let now = clock;
+    const { engine, changes } = rig(undefined, () => now);
+    const behind = -HOUR; // the pump's clock is an hour slow
+    engine.onReadings([r('pump-1', 'discharge_pressure', 0.2, now + behind)]);
+    engine.tick((now += 1000)); // the gateway's clock tick, a second after the dip arrived
+    engine.onReadings([r('pump-1', 'discharge_pressure', 0.45, now + behind)]);
+    expect(changes).toHaveLength(0); // a one-second dip, shorter than the 2 s on-delay
+    // A dip that lasts, on a point that sends only on change: raised by the clock after 2 s.
+    engine.onReadings([r('pump-1', 'discharge_pressure', 0.2, (now += 1000) + behind)]);
+    const dipAt = now + behind;
+    engine.tick((now += 1000));
+    expect(changes).toHaveLength(0);
+    engine.tick((now += 1000));
+    expect(changes.map(([c, a]) => `${c}:${a.raisedAt}`)).toEqual([`raised:${dipAt}`]);
+  });
 });
+
