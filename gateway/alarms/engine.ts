@@ -23,6 +23,8 @@ export type AlarmListener = (alarm: Alarm, change: AlarmChange) => void;
 interface RuleState {
   /** When the condition first held (the fault time); null while it does not hold. */
   since: number | null;
+  /** When that reading arrived, by the gateway's clock: the on-delay on tick counts from here. */
+  sinceArrived: number;
   /** Time of the newest reading evaluated for which the condition did not hold. */
   lastNormal: number;
   /** Whether the condition held at the last evaluation (repeat onsets, on-delay on tick). */
@@ -161,7 +163,7 @@ export class AlarmEngine implements PipelineSink {
     this.startedAt = this.now();
     this.rules = compileRules(rules, devices, opts.defaults ?? []);
     for (const c of this.rules.all) {
-      this.states.set(c, { since: null, lastNormal: -Infinity, holds: false, newestHolds: false, lastValue: null, onsets: [], samples: null, active: null, cleared: null, lastTs: -Infinity, seenTs: [], seenValue: [], seenNext: 0, replayUntil: -Infinity, transitions: null });
+      this.states.set(c, { since: null, sinceArrived: 0, lastNormal: -Infinity, holds: false, newestHolds: false, lastValue: null, onsets: [], samples: null, active: null, cleared: null, lastTs: -Infinity, seenTs: [], seenValue: [], seenNext: 0, replayUntil: -Infinity, transitions: null });
       this.byId.set(`${c.rule.id}\u0000${c.device}`, c);
     }
     for (const d of devices) this.downSince.set(d.id, this.startedAt);
@@ -363,6 +365,7 @@ export class AlarmEngine implements PipelineSink {
     if (holds) {
       // An older reading that holds moves the fault's start back, unless a "normal" came between
       // (a queue that arrives newest first); the on-delay then runs to the newest reading.
+      if (s.since === null) s.sinceArrived = this.now();
       if (s.since === null || (ts < s.since && ts > s.lastNormal)) s.since = ts;
       const upTo = s.newestHolds ? Math.max(ts, s.lastTs) : ts;
       if (!s.active && upTo - s.since >= c.onDelayMs) this.raise(c, s, s.since, ts);
@@ -394,8 +397,9 @@ export class AlarmEngine implements PipelineSink {
           while (s.onsets.length > 0 && s.onsets[0]! < now - c.repeatMs) s.onsets.shift();
           if (s.onsets.length < c.repeatCount) this.clear(s, now);
         }
-      } else if (s.holds && !s.active && s.since !== null && c.onDelayMs > 0 && now - s.since >= c.onDelayMs) {
-        // The condition still holds but the point sends only on change: the on-delay ends by the clock.
+      } else if (s.holds && !s.active && s.since !== null && c.onDelayMs > 0 && now - s.sinceArrived >= c.onDelayMs) {
+        // The condition still holds but the point sends only on change: the on-delay ends by the
+        // clock, counted from the arrival (a device clock that runs behind cannot shorten it).
         this.raise(c, s, s.since, now);
       }
     }
