@@ -104,7 +104,8 @@ function seenBefore(s: RuleState, ts: number, value: PointValue): boolean {
  * must not replay a fault that was raised and cleared. Nothing else is held back: a reading older
  * than the newest one is evaluated in arrival order, except that it cannot undo a condition the
  * newest reading shows (clear the alarm, restart the on-delay) nor clear an alarm raised after its
- * time. A jump back of more than LATE_WINDOW_MS is taken as a device clock reset (the rule's
+ * time, and outside life safety it cannot raise again an alarm already raised and cleared over its
+ * time (`withinCleared`). A jump back of more than LATE_WINDOW_MS is taken as a device clock reset (the rule's
  * timeline restarts there). Future-dated readings never reach the rules: the pipeline stamps them
  * with their arrival time (docs/design.md §9), so no device clock can hide a fire alarm behind an
  * earlier reading.
