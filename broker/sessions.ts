@@ -13,6 +13,10 @@
  * queue in order, including what is queued while it is being sent, and holds live delivery of
  * queued messages until the queue has been sent once on this connection. `forwardLive` is the
  * broker's authorizeForward check for that; a held message stays queued and goes out from it.
+ * The queue ends only once everything handed out has reached aedes' send, so the first live
+ * message cannot overtake stored ones still in the stream's buffers. Messages are found by key,
+ * not by searching the queue: a subscriber that falls 60,000 messages behind is served as fast as
+ * one that keeps up (aedes-persistence's search made each message cost the length of the queue).
  */
 import { Readable } from 'node:stream';
 import type { Client } from 'aedes';
@@ -21,29 +25,111 @@ import MemoryPersistence from 'aedes-persistence/asyncPersistence.js';
 
 type Queued = AedesPacket & { brokerId: string; brokerCounter: number };
 
+/** One place in a session's queue: a message, or the PUBREL that replaced it after PUBREC. */
+interface Slot {
+  packet: Queued;
+  /** Acknowledged (PUBACK / PUBCOMP) or discarded: skipped, and dropped from the front. */
+  gone: boolean;
+}
+
+/**
+ * A session's queue in publish order. Acknowledged slots are dropped from the front by moving
+ * `head`, and messages are found by key, so a long queue costs the same per message as a short one.
+ */
+class SessionQueue {
+  slots: Slot[] = [];
+  head = 0;
+  /** brokerId:brokerCounter → slot: finds a message when aedes gives it its packet id. */
+  readonly byMessage = new Map<string, Slot>();
+  /** Packet id → slots holding it, oldest first: finds a message when it is acknowledged. */
+  readonly byPacketId = new Map<number, Slot[]>();
+
+  push(packet: Queued): void {
+    const slot = { packet, gone: false };
+    this.slots.push(slot);
+    this.byMessage.set(messageKey(packet), slot);
+  }
+
+  /** A PUBREL made by aedes from a PUBREC has no brokerId, so no key to be found by. */
+  keyed(slot: Slot): void {
+    if (slot.packet.brokerId !== undefined) this.byMessage.set(messageKey(slot.packet), slot);
+  }
+
+  setPacketId(slot: Slot, id: number | undefined): void {
+    const old = slot.packet.messageId;
+    if (old === id) return;
+    if (old !== undefined) this.unlistId(slot, old);
+    slot.packet.messageId = id;
+    if (id !== undefined) {
+      const list = this.byPacketId.get(id);
+      if (list) list.push(slot);
+      else this.byPacketId.set(id, [slot]);
+    }
+  }
+
+  private unlistId(slot: Slot, id: number): void {
+    const list = this.byPacketId.get(id);
+    if (!list) return;
+    const i = list.indexOf(slot);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) this.byPacketId.delete(id);
+  }
+
+  /** The oldest slot still waiting for an acknowledgement of this packet id. */
+  withPacketId(id: number): Slot | undefined {
+    return this.byPacketId.get(id)?.[0];
+  }
+
+  remove(slot: Slot): void {
+    slot.gone = true;
+    if (this.byMessage.get(messageKey(slot.packet)) === slot) this.byMessage.delete(messageKey(slot.packet));
+    if (slot.packet.messageId !== undefined) this.unlistId(slot, slot.packet.messageId);
+    while (this.head < this.slots.length && this.slots[this.head]!.gone) this.head++;
+  }
+
+  get empty(): boolean {
+    return this.head === this.slots.length;
+  }
+
+  /** Drops the acknowledged front once it is most of the array; returns how far indexes moved. */
+  compact(): number {
+    if (this.head < 1024 || this.head * 2 < this.slots.length) return 0;
+    const moved = this.head;
+    this.slots = this.slots.slice(moved);
+    this.head = 0;
+    return moved;
+  }
+}
+
 /** The sending of one connection's queue: what it has handed out, and where it stands. */
 interface Drain {
   client: Client;
-  handedOut: WeakSet<Queued>;
-  /** Index of the next queue entry to hand out; handed-out entries are a prefix of the queue. */
+  handedOut: WeakSet<Slot>;
+  /** Handed out, but not yet given its packet id by aedes (still in the stream's buffers). */
+  inFlight: Set<Slot>;
+  /** Index into the queue's slots of the next one to hand out. */
   cursor: number;
+  /** The stream asked for more while handed-out messages were still buffered. */
+  waiting: boolean;
+  /** Hands out the next slot, or ends the stream; run when the stream asks and when `waiting` clears. */
+  pump: () => void;
   done: boolean;
 }
+
+const messageKey = (p: { brokerId?: string; brokerCounter?: number }) => `${p.brokerId}:${p.brokerCounter}`;
 
 /** A queue's own copy: the live packet is shared by every subscriber, and gets its message id per client. */
 const queued = (p: AedesPacket): Queued => ({ ...p, messageId: undefined }) as unknown as Queued;
 
-const sameMessage = (a: Queued, b: { brokerId?: string; brokerCounter?: number }) => a.brokerId === b.brokerId && a.brokerCounter === b.brokerCounter;
-
 export class SessionPersistence extends MemoryPersistence {
-  /** Client id → its queue, in publish order. */
-  private readonly queues = new Map<string, Queued[]>();
+  /** Client id → its queue. */
+  private readonly queues = new Map<string, SessionQueue>();
   /** Client id → the drain of its current connection. */
   private readonly drains = new Map<string, Drain>();
 
-  private queue(clientId: string): Queued[] {
+  private queue(clientId: string): SessionQueue {
     let q = this.queues.get(clientId);
-    if (!q) this.queues.set(clientId, (q = []));
+    if (!q) this.queues.set(clientId, (q = new SessionQueue()));
     return q;
   }
 
@@ -55,22 +141,33 @@ export class SessionPersistence extends MemoryPersistence {
     for (const sub of subs) this.queue(sub.clientId).push(queued(packet));
   }
 
-  /** As aedes-persistence: the message id given to a queued message, or a PUBREL replacing its PUBLISH. */
+  /**
+   * As aedes-persistence: the packet id given to a queued message, or a PUBREL replacing its
+   * PUBLISH (a PUBREL carries no brokerId of its own; one resent from the queue carries a new one).
+   */
   override async outgoingUpdate(client: Client, packet: AedesPacket): Promise<void> {
-    const q = this.queue(client.id);
-    for (let i = 0; i < q.length; i++) {
-      const e = q[i]!;
-      if (e.brokerId === packet.brokerId) {
-        if (e.brokerCounter === packet.brokerCounter) {
-          e.messageId = packet.messageId;
-          return;
-        }
-      } else if (e.messageId === packet.messageId) {
-        q[i] = packet as Queued;
-        return;
-      }
+    const q = this.queues.get(client.id);
+    let slot = packet.brokerId === undefined ? undefined : q?.byMessage.get(messageKey(packet));
+    if (q && slot) {
+      q.setPacketId(slot, packet.messageId);
+    } else {
+      slot = packet.messageId === undefined ? undefined : q?.withPacketId(packet.messageId);
+      if (!q || !slot || slot.packet.brokerId === packet.brokerId) throw new Error('no such packet');
+      if (q.byMessage.get(messageKey(slot.packet)) === slot) q.byMessage.delete(messageKey(slot.packet));
+      slot.packet = packet as Queued;
+      q.keyed(slot);
     }
-    throw new Error('no such packet');
+    this.sentFromQueue(client, slot);
+  }
+
+  /** A handed-out slot reached aedes' send: once none is buffered any more, the drain may end. */
+  private sentFromQueue(client: Client, slot: Slot): void {
+    const d = this.drains.get(client.id);
+    if (!d || d.client !== client || !d.inFlight.delete(slot)) return;
+    if (d.waiting && d.inFlight.size === 0) {
+      d.waiting = false;
+      d.pump();
+    }
   }
 
   /**
@@ -78,49 +175,56 @@ export class SessionPersistence extends MemoryPersistence {
    * clear it when `forwardLive` says no, and it must stay queued.
    */
   override async outgoingClearMessageId(client: Client, packet: AedesPacket): Promise<AedesPacket> {
-    if (packet.messageId === undefined) return undefined as unknown as AedesPacket;
-    const q = this.queue(client.id);
-    for (let i = 0; i < q.length; i++) {
-      const e = q[i]!;
-      if (e.messageId !== packet.messageId) continue;
-      q.splice(i, 1);
-      const d = this.drains.get(client.id);
-      if (d && i < d.cursor) d.cursor--;
-      if (q.length === 0) this.queues.delete(client.id);
-      return e;
+    const q = this.queues.get(client.id);
+    const slot = packet.messageId === undefined ? undefined : q?.withPacketId(packet.messageId);
+    if (!q || !slot) return undefined as unknown as AedesPacket;
+    q.remove(slot);
+    const d = this.drains.get(client.id);
+    if (q.empty) {
+      this.queues.delete(client.id);
+      if (d) d.cursor = 0;
+    } else {
+      const moved = q.compact();
+      if (d) d.cursor = Math.max(0, d.cursor - moved);
     }
-    return undefined as unknown as AedesPacket;
+    return slot.packet;
   }
 
   /** The queue, read as it grows, until nothing is left to hand out; then live delivery takes over. */
   override outgoingStream(client: Client): Readable {
-    const drain: Drain = { client, handedOut: new WeakSet(), cursor: 0, done: false };
-    this.drains.set(client.id, drain);
     const queues = this.queues;
-    return new Readable({
-      objectMode: true,
-      highWaterMark: 1,
-      read() {
+    const stream = new Readable({ objectMode: true, highWaterMark: 1, read: () => drain.pump() });
+    const drain: Drain = {
+      client,
+      handedOut: new WeakSet(),
+      inFlight: new Set(),
+      cursor: 0,
+      waiting: false,
+      done: false,
+      pump() {
         const q = queues.get(client.id);
-        const next = q?.[drain.cursor];
+        let next: Slot | undefined;
+        if (q) {
+          drain.cursor = Math.max(drain.cursor, q.head);
+          while (drain.cursor < q.slots.length && q.slots[drain.cursor]!.gone) drain.cursor++;
+          next = q.slots[drain.cursor];
+        }
         if (next) {
           drain.cursor++;
           drain.handedOut.add(next);
-          this.push(next);
+          drain.inFlight.add(next);
+          stream.push(next.packet);
+        } else if (drain.inFlight.size > 0) {
+          // Live delivery waits until what was handed out has been sent, or it would overtake it.
+          drain.waiting = true;
         } else {
           drain.done = true;
-          this.push(null);
+          stream.push(null);
         }
       },
-    });
-  }
-
-  /** A live message was queued just before it is delivered: look from the newest end. */
-  private findQueued(clientId: string, packet: AedesPacket): Queued | undefined {
-    const q = this.queues.get(clientId);
-    if (!q) return undefined;
-    for (let i = q.length - 1; i >= 0; i--) if (sameMessage(q[i]!, packet)) return q[i];
-    return undefined;
+    };
+    this.drains.set(client.id, drain);
+    return stream;
   }
 
   /** Forgets the drain of a connection that closed. */
@@ -135,10 +239,10 @@ export class SessionPersistence extends MemoryPersistence {
    */
   forwardLive(client: Client, packet: AedesPacket): boolean {
     if (client.clean || packet.cmd !== 'publish' || packet.qos === 0 || packet.messageId !== undefined) return true;
-    const entry = this.findQueued(client.id, packet);
-    if (!entry) return true; // not queued for it (a retained message on SUBSCRIBE)
+    const slot = this.queues.get(client.id)?.byMessage.get(messageKey(packet));
+    if (!slot) return true; // not queued for it (a retained message on SUBSCRIBE)
     const drain = this.drains.get(client.id);
     if (!drain || drain.client !== client || !drain.done) return false;
-    return !drain.handedOut.has(entry);
+    return !drain.handedOut.has(slot);
   }
 }
