@@ -37,8 +37,8 @@ class RawSession {
     socket.on('error', () => undefined);
   }
 
-  static async open(clientId: string, clean: boolean): Promise<RawSession> {
-    const socket = tcpConnect(broker.port, '127.0.0.1');
+  static async open(clientId: string, clean: boolean, to: RunningBroker = broker): Promise<RawSession> {
+    const socket = tcpConnect(to.port, '127.0.0.1');
     open.push(socket);
     await new Promise<void>((res, rej) => socket.once('connect', res).once('error', rej));
     const s = new RawSession(socket);
@@ -66,8 +66,8 @@ class RawSession {
   }
 }
 
-const publishAll = (topic: string, from: number, to: number, qos: 1 | 2) =>
-  Promise.all(Array.from({ length: to - from }, (_, i) => pub.publishAsync(topic, String(from + i), { qos })));
+const publishAll = (topic: string, from: number, to: number, qos: 1 | 2, via = pub) =>
+  Promise.all(Array.from({ length: to - from }, (_, i) => via.publishAsync(topic, String(from + i), { qos })));
 
 describe('persistent session at the packet level', () => {
   it('resends the PUBREL, not the PUBLISH, of a QoS 2 message cut between PUBREC and PUBCOMP [MQTT-4.4.0-1]', async () => {
@@ -105,4 +105,32 @@ describe('persistent session at the packet level', () => {
     expect(s.publishes().every((p, i) => p.payload.toString() === String(i))).toBe(true);
     expect(s.closed).toBe(false);
   }, 20_000);
+
+  it('keeps at most maxQueuedPerSession messages for a session, drops newer ones, and stays up', async () => {
+    const small = await startBroker({ port: 0, host: '127.0.0.1', log: createLogger('test', 'silent'), config: { allowAnonymous: true, limits: { maxQueuedPerSession: 100 } } });
+    const via = await connectAsync(small.url, { clientId: 'full-publisher', reconnectPeriod: 0 });
+    try {
+      // Away: 150 published, the first 100 kept.
+      let s = await RawSession.open('raw-full', false, small);
+      await s.subscribe('raw/full', 1);
+      await s.close();
+      await publishAll('raw/full', 0, 150, 1, via);
+      s = await RawSession.open('raw-full', false, small);
+      await waitFor(() => s.publishes().length >= 100, { what: 'the 100 kept' });
+      // Connected but not acknowledging: the queue is full, the next ones are dropped, not sent.
+      await publishAll('raw/full', 150, 160, 1, via);
+      // Acknowledged: room again, and delivery goes on.
+      for (const p of s.publishes()) s.send({ cmd: 'puback', messageId: p.messageId });
+      s.send({ cmd: 'pingreq' }); // answered after the acknowledgements before it are handled
+      await waitFor(() => s.got.some((p) => p.cmd === 'pingresp'), { what: 'PINGRESP' });
+      expect(small.stats().sessionMessagesDropped).toBe(60);
+      await publishAll('raw/full', 160, 161, 1, via);
+      await waitFor(() => s.publishes().some((p) => p.payload.toString() === '160'), { what: 'the message after the acknowledgements' });
+      expect(s.publishes().map((p) => Number(p.payload.toString()))).toEqual([...Array.from({ length: 100 }, (_, i) => i), 160]);
+      expect(s.closed).toBe(false);
+    } finally {
+      via.end(true);
+      await small.stop();
+    }
+  });
 });
