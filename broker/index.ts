@@ -90,7 +90,12 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
     }
   };
 
-  const sessions = new SessionPersistence();
+  const sessions = new SessionPersistence(limits.maxQueuedPerSession, (clientId, topic) => {
+    stats.sessionMessagesDropped++;
+    if (stats.sessionMessagesDropped === 1 || stats.sessionMessagesDropped % 1000 === 0) {
+      log.warn({ client: clientId, topic, dropped: stats.sessionMessagesDropped, max: limits.maxQueuedPerSession }, 'MQTT session queue full: message dropped for this subscriber');
+    }
+  });
   const aedes = await Aedes.createBroker({
     persistence: sessions,
     authorizeForward: (client, packet) => (sessions.forwardLive(client, packet) ? packet : null),

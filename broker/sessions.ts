@@ -39,6 +39,10 @@ interface Slot {
 class SessionQueue {
   slots: Slot[] = [];
   head = 0;
+  /** Slots not yet acknowledged. */
+  size = 0;
+  /** Keys of messages dropped while the session is connected: their live delivery is refused too. */
+  readonly dropped = new Set<string>();
   /** brokerId:brokerCounter → slot: finds a message when aedes gives it its packet id. */
   readonly byMessage = new Map<string, Slot>();
   /** Packet id → slots holding it, oldest first: finds a message when it is acknowledged. */
@@ -47,6 +51,7 @@ class SessionQueue {
   push(packet: Queued): void {
     const slot = { packet, gone: false };
     this.slots.push(slot);
+    this.size++;
     this.byMessage.set(messageKey(packet), slot);
   }
 
@@ -82,6 +87,7 @@ class SessionQueue {
 
   remove(slot: Slot): void {
     slot.gone = true;
+    this.size--;
     if (this.byMessage.get(messageKey(slot.packet)) === slot) this.byMessage.delete(messageKey(slot.packet));
     if (slot.packet.messageId !== undefined) this.unlistId(slot, slot.packet.messageId);
     while (this.head < this.slots.length && this.slots[this.head]!.gone) this.head++;
@@ -122,6 +128,18 @@ const messageKey = (p: { brokerId?: string; brokerCounter?: number }) => `${p.br
 const queued = (p: AedesPacket): Queued => ({ ...p, messageId: undefined }) as unknown as Queued;
 
 export class SessionPersistence extends MemoryPersistence {
+  /**
+   * @param maxQueued messages kept per session; newer ones are dropped for it (a subscriber that
+   *   never comes back or never acknowledges would otherwise fill the broker's memory)
+   * @param onDrop told of each message dropped
+   */
+  constructor(
+    private readonly maxQueued: number,
+    private readonly onDrop: (clientId: string, topic: string) => void,
+  ) {
+    super();
+  }
+
   /** Client id → its queue. */
   private readonly queues = new Map<string, SessionQueue>();
   /** Client id → the drain of its current connection. */
@@ -134,11 +152,19 @@ export class SessionPersistence extends MemoryPersistence {
   }
 
   override async outgoingEnqueue(sub: { clientId: string }, packet: AedesPacket): Promise<void> {
-    this.queue(sub.clientId).push(queued(packet));
+    this.enqueue(sub.clientId, packet);
   }
 
   override async outgoingEnqueueCombi(subs: { clientId: string }[], packet: AedesPacket): Promise<void> {
-    for (const sub of subs) this.queue(sub.clientId).push(queued(packet));
+    for (const sub of subs) this.enqueue(sub.clientId, packet);
+  }
+
+  private enqueue(clientId: string, packet: AedesPacket): void {
+    const q = this.queue(clientId);
+    if (q.size < this.maxQueued) return q.push(queued(packet));
+    // Connected: `forwardLive` is asked about this message next, and must refuse it.
+    if (this.drains.has(clientId)) q.dropped.add(messageKey(packet));
+    this.onDrop(clientId, (packet as { topic?: string }).topic ?? '');
   }
 
   /**
@@ -180,7 +206,7 @@ export class SessionPersistence extends MemoryPersistence {
     if (!q || !slot) return undefined as unknown as AedesPacket;
     q.remove(slot);
     const d = this.drains.get(client.id);
-    if (q.empty) {
+    if (q.empty && q.dropped.size === 0) {
       this.queues.delete(client.id);
       if (d) d.cursor = 0;
     } else {
@@ -229,7 +255,9 @@ export class SessionPersistence extends MemoryPersistence {
 
   /** Forgets the drain of a connection that closed. */
   closed(client: Client): void {
-    if (this.drains.get(client.id)?.client === client) this.drains.delete(client.id);
+    if (this.drains.get(client.id)?.client !== client) return;
+    this.drains.delete(client.id);
+    this.queues.get(client.id)?.dropped.clear();
   }
 
   /**
@@ -239,8 +267,10 @@ export class SessionPersistence extends MemoryPersistence {
    */
   forwardLive(client: Client, packet: AedesPacket): boolean {
     if (client.clean || packet.cmd !== 'publish' || packet.qos === 0 || packet.messageId !== undefined) return true;
-    const slot = this.queues.get(client.id)?.byMessage.get(messageKey(packet));
-    if (!slot) return true; // not queued for it (a retained message on SUBSCRIBE)
+    const q = this.queues.get(client.id);
+    const key = messageKey(packet);
+    const slot = q?.byMessage.get(key);
+    if (!slot) return !q?.dropped.delete(key); // dropped (queue full), or not queued for it (a retained message on SUBSCRIBE)
     const drain = this.drains.get(client.id);
     if (!drain || drain.client !== client || !drain.done) return false;
     return !drain.handedOut.has(slot);
