@@ -169,7 +169,8 @@ export class SessionPersistence extends MemoryPersistence {
 
   /**
    * As aedes-persistence: the packet id given to a queued message, or a PUBREL replacing its
-   * PUBLISH (a PUBREL carries no brokerId of its own; one resent from the queue carries a new one).
+   * PUBLISH, found by packet id (a PUBREL made from a PUBREC has no brokerId; one resent from the
+   * queue carries a new one). A repeated PUBREC replaces the PUBREL with itself.
    */
   override async outgoingUpdate(client: Client, packet: AedesPacket): Promise<void> {
     const q = this.queues.get(client.id);
@@ -178,7 +179,7 @@ export class SessionPersistence extends MemoryPersistence {
       q.setPacketId(slot, packet.messageId);
     } else {
       slot = packet.messageId === undefined ? undefined : q?.withPacketId(packet.messageId);
-      if (!q || !slot || slot.packet.brokerId === packet.brokerId) throw new Error('no such packet');
+      if (!q || !slot || packet.cmd !== 'pubrel') throw new Error('no such packet');
       if (q.byMessage.get(messageKey(slot.packet)) === slot) q.byMessage.delete(messageKey(slot.packet));
       slot.packet = packet as Queued;
       q.keyed(slot);
