@@ -134,4 +134,32 @@ describe('persistent session at the packet level', () => {
       await small.stop();
     }
   });
+
+  it('is not thrown off when it comes back to a full queue while publishing goes on', async () => {
+    const small = await startBroker({ port: 0, host: '127.0.0.1', log: createLogger('test', 'silent'), config: { allowAnonymous: true, limits: { maxQueuedPerSession: 100 } } });
+    const via = await connectAsync(small.url, { clientId: 'full-publisher', reconnectPeriod: 0 });
+    let live = true;
+    try {
+      let s = await RawSession.open('raw-full-live', false, small);
+      await s.subscribe('raw/full-live', 1);
+      await s.close();
+      await publishAll('raw/full-live', 0, 100, 1, via);
+      let n = 100;
+      const feeding = (async () => {
+        while (live) await publishAll('raw/full-live', n, (n += 10), 1, via);
+      })().catch(() => undefined); // the publisher is closed under it if the test fails
+      for (let round = 0; round < 10; round++) {
+        s = await RawSession.open('raw-full-live', false, small);
+        await waitFor(() => s.closed || s.publishes().length >= 100, { what: 'the full queue' });
+        expect(s.closed, `thrown off on return ${round + 1}`).toBe(false);
+        await s.close();
+      }
+      live = false;
+      await feeding;
+    } finally {
+      live = false;
+      via.end(true);
+      await small.stop();
+    }
+  });
 });
