@@ -142,6 +142,8 @@ export class SessionPersistence extends MemoryPersistence {
 
   /** Client id → its queue. */
   private readonly queues = new Map<string, SessionQueue>();
+  /** Persistent sessions between restoring their subscriptions and sending their queue. */
+  private readonly joining = new Set<string>();
   /** Client id → the drain of its current connection. */
   private readonly drains = new Map<string, Drain>();
 
@@ -163,7 +165,7 @@ export class SessionPersistence extends MemoryPersistence {
     const q = this.queue(clientId);
     if (q.size < this.maxQueued) return q.push(queued(packet));
     // Connected: `forwardLive` is asked about this message next, and must refuse it.
-    if (this.drains.has(clientId)) q.dropped.add(messageKey(packet));
+    if (this.drains.has(clientId) || this.joining.has(clientId)) q.dropped.add(messageKey(packet));
     this.onDrop(clientId, (packet as { topic?: string }).topic ?? '');
   }
 
@@ -217,8 +219,15 @@ export class SessionPersistence extends MemoryPersistence {
     return slot.packet;
   }
 
+  /** aedes reads a persistent session's subscriptions when it reconnects, and restores them next. */
+  override async subscriptionsByClient(client: Client): ReturnType<MemoryPersistence['subscriptionsByClient']> {
+    this.joining.add(client.id);
+    return super.subscriptionsByClient(client);
+  }
+
   /** The queue, read as it grows, until nothing is left to hand out; then live delivery takes over. */
   override outgoingStream(client: Client): Readable {
+    this.joining.delete(client.id);
     const queues = this.queues;
     const stream = new Readable({ objectMode: true, highWaterMark: 1, read: () => drain.pump() });
     const drain: Drain = {
