@@ -164,8 +164,12 @@ export class SessionPersistence extends MemoryPersistence {
   private enqueue(clientId: string, packet: AedesPacket): void {
     const q = this.queue(clientId);
     if (q.size < this.maxQueued) return q.push(queued(packet));
-    // Connected: `forwardLive` is asked about this message next, and must refuse it.
-    if (this.drains.has(clientId) || this.joining.has(clientId)) q.dropped.add(messageKey(packet));
+    // Connected: `forwardLive` is asked about this message next, and must refuse it. Keys it was
+    // never asked about (a connection that failed while joining) are not kept without end.
+    if (this.drains.has(clientId) || this.joining.has(clientId)) {
+      if (q.dropped.size >= 10_000) q.dropped.clear();
+      q.dropped.add(messageKey(packet));
+    }
     this.onDrop(clientId, (packet as { topic?: string }).topic ?? '');
   }
 
