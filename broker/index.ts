@@ -48,6 +48,8 @@ export interface BrokerStats {
   loginsBanned: number;
   /** Retained publications stored without their retain flag because the account's quota is full. */
   retainedRefused: number;
+  /** QoS 1/2 messages not kept for a persistent session because its queue held `maxQueuedPerSession`. */
+  sessionMessagesDropped: number;
 }
 
 export interface RunningBroker {
@@ -68,7 +70,7 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
   const log = opts.log;
   const users = new Map(config.users.map((u) => [u.username, u]));
   const principals = new WeakMap<Client, Principal>();
-  const stats: BrokerStats = { connections: 0, authFailures: 0, publishDenied: 0, subscribeDenied: 0, oversizedPackets: 0, rateLimited: 0, loginsBanned: 0, retainedRefused: 0 };
+  const stats: BrokerStats = { connections: 0, authFailures: 0, publishDenied: 0, subscribeDenied: 0, oversizedPackets: 0, rateLimited: 0, loginsBanned: 0, retainedRefused: 0, sessionMessagesDropped: 0 };
   const limits = config.limits;
   const lockout = new LoginLockout({ delayAfter: limits.loginFailuresBeforeDelay, banAfter: limits.loginFailuresBeforeBan, banMs: limits.loginBanSeconds * 1000 });
   const failures = new FailureLog(log);
@@ -88,7 +90,12 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
     }
   };
 
-  const sessions = new SessionPersistence();
+  const sessions = new SessionPersistence(limits.maxQueuedPerSession, (clientId, topic) => {
+    stats.sessionMessagesDropped++;
+    if (stats.sessionMessagesDropped === 1 || stats.sessionMessagesDropped % 1000 === 0) {
+      log.warn({ client: clientId, topic, dropped: stats.sessionMessagesDropped, max: limits.maxQueuedPerSession }, 'MQTT session queue full: message dropped for this subscriber');
+    }
+  });
   const aedes = await Aedes.createBroker({
     persistence: sessions,
     authorizeForward: (client, packet) => (sessions.forwardLive(client, packet) ? packet : null),

@@ -74,4 +74,34 @@ describe('persistent session coming back during live traffic', () => {
       expect(seq, `${t} in publish order`).toEqual([...seq].sort((a, b) => a - b));
     }
   });
+
+  it('sends a backlog of 20,000 while publishing goes on, in order, and finishes', async () => {
+    const received: number[] = [];
+    const drops = { n: 0 };
+    const join = async () => {
+      const c = await connectAsync(broker.url, { clientId: 'backlog-sub', clean: false, reconnectPeriod: 0 });
+      clients.push(c);
+      c.on('message', (_t, payload) => received.push(Number(payload.toString())));
+      c.on('close', () => drops.n++);
+      return c;
+    };
+    const first = await join();
+    await first.subscribeAsync('s/backlog/telemetry', { qos: 1 });
+    await first.endAsync();
+    const pub = await connectAsync(broker.url, { clientId: 'backlog-publisher', reconnectPeriod: 0 });
+    clients.push(pub);
+    let n = 0;
+    const publish = (count: number) => Promise.all(Array.from({ length: count }, () => pub.publishAsync('s/backlog/telemetry', String(n++), { qos: 1 })));
+    for (let i = 0; i < 20; i++) await publish(1000);
+    // 20,000 more arrive while the backlog is sent: live ones must wait for it, and it must end.
+    const feeding = (async () => {
+      while (n < 40_000) await publish(100);
+    })();
+    await join();
+    await feeding;
+    await waitFor(() => drops.n > 1 || received.length >= 40_000, { timeout: 15_000, interval: 20, what: () => `40,000 messages, got ${received.length}` });
+    expect(drops.n, 'thrown off').toBe(1);
+    expect(received.length).toBe(40_000);
+    expect(received.every((v, i) => v === i), 'every message once, in publish order').toBe(true);
+  }, 20_000);
 });

@@ -51,6 +51,8 @@ export const BrokerConfig = Type.Object(
         /** Retained messages one account may keep, and their total payload bytes; beyond, the retain flag is dropped. */
         retainedPerAccount: Type.Integer({ minimum: 0, maximum: 100_000, default: 100 }),
         retainedBytesPerAccount: Type.Integer({ minimum: 0, maximum: 1_073_741_824, default: 1_048_576 }),
+        /** QoS 1/2 messages kept for one persistent session (clean = false) that is away or not acknowledging; newer ones are dropped for it. */
+        maxQueuedPerSession: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 100_000 }),
       },
       { additionalProperties: false, default: {} },
     ),
