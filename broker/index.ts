@@ -228,6 +228,7 @@ export async function startBroker(opts: BrokerOptions): Promise<RunningBroker> {
     url: `${config.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
     embedded: {
       port,
+      stats: () => ({ ...stats }),
       onPublish(handler) {
         local = [...local, handler];
         return () => {

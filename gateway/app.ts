@@ -139,7 +139,7 @@ export async function createGateway(loaded: LoadedConfig, opts: GatewayOptions):
   const byProtocol = new Map<string, Connector>();
   const archive = createArchive({ config, estate, db, orders, alarmRepo, log: log.child({ room: 'archive' }) });
   const owner = config.owner.enabled ? new OwnerDesk({ config, db, dataDir, orders, notifier, log: log.child({ room: 'owner' }) }) : undefined;
-  const app = await buildApi({ config, pipeline, history, alarms, alarmRepo, orders, startedAt, users, connectors: byProtocol, predict, archive, notify: notifier, ...(uplink ? { uplink } : {}),
+  const app = await buildApi({ config, pipeline, history, alarms, alarmRepo, orders, startedAt, users, connectors: byProtocol, predict, archive, notify: notifier, ...(uplink ? { uplink } : {}), ...(opts.embeddedBroker ? { broker: opts.embeddedBroker } : {}),
     photos: new PhotoStore(db, dataDir), idempotency: new IdempotencyStore(db), ...(owner ? { owner } : {}) }, log, { https: httpsOf(config.http.tls, dirname(loaded.file)) });
   const realtime = new RealtimeHub(app.server);
   requireSocketToken(realtime.io, users);

@@ -2,6 +2,7 @@
 import type { SiteConfig } from '../config/schema.js';
 import type { UserBook } from '../auth/users.js';
 import type { Connector } from '../core/connector.js';
+import type { EmbeddedBroker } from '../core/embedded-broker.js';
 import type { AlarmEngine } from '../alarms/engine.js';
 import type { AlarmRepository } from '../alarms/repository.js';
 import type { HistoryStore } from '../history/store.js';
@@ -38,6 +39,8 @@ export interface ApiContext {
   idempotency?: IdempotencyStore;
   /** Chat and SMS notification queue (gateway/notify/): backlog and failures. */
   notify?: Pick<Notifier, 'stats'>;
+  /** The site broker, when it runs in the gateway's process: its counters for /metrics. */
+  broker?: Pick<EmbeddedBroker, 'stats'>;
   /** Owners' requests, follow and feedback links (gateway/owner/); absent when `owner.enabled` is false. */
   owner?: OwnerDesk;
 }

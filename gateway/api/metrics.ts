@@ -176,6 +176,10 @@ export function metricsApi(ctx: ApiContext, errors: ErrorCounts) {
     name: 'gw_notify_failed_attempts_total', help: 'Notification attempts that did not deliver (network, timeout, HTTP error, vendor errcode), since start', registers: [register],
     collect() { this.reset(); const s = ctx.notify?.stats(); if (s) this.inc(s.failedAttempts); },
   });
+  new Counter({
+    name: 'gw_broker_events_total', help: 'The in-process site broker: connections, refused logins (authFailures, loginsBanned), denied publishes and subscriptions, oversized packets, rate-limited connections, retained messages refused, messages dropped for a full persistent-session queue (sessionMessagesDropped)', labelNames: ['event'], registers: [register],
+    collect() { this.reset(); const s = ctx.broker?.stats(); if (s) for (const [event, n] of Object.entries(s)) this.inc({ event }, n); },
+  });
   new Gauge({
     name: 'gw_alarms_active', help: 'Active alarms', registers: [register],
     collect() { let n = 0; for (const id of ctx.pipeline.live.ids()) n += ctx.alarms.activeCount(id); this.set(n); },

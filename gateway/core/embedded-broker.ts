@@ -15,4 +15,6 @@ export interface EmbeddedBroker {
    * it on and before a QoS 1 PUBACK is written: acknowledged means handled. Returns the detach.
    */
   onPublish(handler: EmbeddedPublishHandler): () => void;
+  /** The broker's counters since start (refused logins, denied publishes, dropped session messages…), for /metrics. */
+  stats(): Readonly<Record<string, number>>;
 }

@@ -152,7 +152,7 @@ describe('MQTT devices on the in-process broker', () => {
 });
 
 describe('the gateway with the site broker in its process', () => {
-  it('stores a device publish in the history, through the pipeline', async () => {
+  it('stores a device publish in the history, through the pipeline, and reports the broker in /metrics', async () => {
     const data = tempDir('mqtt-embedded-gw');
     const site = await startBroker({
       port: 0, host: '127.0.0.1', log: testLogger('broker'), site: 'demo', deviceTypes: { 'meter-1': 'power' },
@@ -163,6 +163,7 @@ describe('the gateway with the site broker in its process', () => {
       site: { id: 'demo', name: 'Embedded broker test' },
       dataDir: join(data.path, 'data'),
       http: { host: '127.0.0.1', port: 0 },
+      auth: { metrics: 'public' },
       devices: [{
         id: 'meter-1', type: 'power', protocol: 'mqtt',
         connection: { url: site.url, topic: 'site/demo/power/meter-1/telemetry', qos: 1 },
@@ -180,6 +181,11 @@ describe('the gateway with the site broker in its process', () => {
       const samples = await gw.history.query({ device: 'meter-1', point: 'voltage_l1', from: ts - 1, to: ts + 1 });
       expect(samples.map((s) => [s.ts, s.value])).toEqual([[ts, 231.4]]);
       expect(site.stats().connections).toBe(1); // the meter; the gateway has no connection
+      // A wrong password is refused (CONNACK 4) and counted where Prometheus sees it.
+      await expect(connectAsync(site.url, { username: 'meter-1', password: 'wrong', reconnectPeriod: 0 })).rejects.toThrow();
+      const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+      expect(metrics).toMatch(/gw_broker_events_total\{[^}]*event="authFailures"[^}]*\} 1\n/);
+      expect(metrics).toMatch(/gw_broker_events_total\{[^}]*event="sessionMessagesDropped"[^}]*\} 0\n/);
     } finally {
       await gw.stop();
       await site.stop();
