@@ -65,6 +65,11 @@ export const isLifeSafety = (rule: RuleConfig): boolean => rule.priority === 'em
 /** How many evaluated readings per rule and device are remembered to recognise a redelivery. */
 const REDELIVERY_MEMORY = 16;
 
+/** What a rule knows of one device timeline; a device clock reset starts a new one with these. */
+function newTimeline(lastTs: number): Pick<RuleState, 'lastTs' | 'replayUntil' | 'transitions' | 'seenTs' | 'seenValue' | 'seenNext' | 'samples' | 'lastNormal' | 'cleared'> {
+  return { lastTs, replayUntil: -Infinity, transitions: null, seenTs: [], seenValue: [], seenNext: 0, samples: null, lastNormal: -Infinity, cleared: null };
+}
+
 function remember(s: RuleState, ts: number, value: PointValue): void {
   if (s.seenTs.length < REDELIVERY_MEMORY) {
     s.seenTs.push(ts);
@@ -164,7 +169,7 @@ export class AlarmEngine implements PipelineSink {
     this.startedAt = this.now();
     this.rules = compileRules(rules, devices, opts.defaults ?? []);
     for (const c of this.rules.all) {
-      this.states.set(c, { since: null, sinceArrived: 0, lastNormal: -Infinity, holds: false, newestHolds: false, lastValue: null, onsets: [], samples: null, active: null, cleared: null, lastTs: -Infinity, seenTs: [], seenValue: [], seenNext: 0, replayUntil: -Infinity, transitions: null });
+      this.states.set(c, { since: null, sinceArrived: 0, holds: false, newestHolds: false, lastValue: null, onsets: [], active: null, ...newTimeline(-Infinity) });
       this.byId.set(`${c.rule.id}\u0000${c.device}`, c);
     }
     for (const d of devices) this.downSince.set(d.id, this.startedAt);
@@ -269,15 +274,8 @@ export class AlarmEngine implements PipelineSink {
       // panel that boots at a fixed epoch dates its next fire at a time its last boot used).
       if (s.lastTs - ts > LATE_WINDOW_MS) {
         this.log.warn({ device: c.device, rule: c.rule.id, ts, last: s.lastTs }, 'reading far older than the previous one; taken as a device clock reset');
-        s.lastTs = ts;
-        s.replayUntil = -Infinity;
-        s.transitions = null;
-        s.seenTs = [];
-        s.seenValue = [];
-        s.seenNext = 0;
-        s.samples = null; // a rate over two timelines is no rate (and its window would never expire)
-        s.lastNormal = -Infinity;
-        s.cleared = null;
+        // Its rate samples go too: a rate over two timelines is no rate (and would never expire).
+        Object.assign(s, newTimeline(ts));
       } else if (seenBefore(s, ts, value) || transitionAgain(c, s, ts, value) || this.replayed(c, s, ts)) {
         this.lateReadings++;
         return;
